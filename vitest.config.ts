@@ -1,0 +1,23 @@
+import { defineConfig } from "vitest/config";
+
+// One project per test layer so the fast loop (unit) never waits on the local zone.
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
+      { test: { name: "policy", include: ["test/policy/**/*.test.ts"] } },
+      { test: { name: "service", include: ["test/service/**/*.test.ts"], fileParallelism: false } },
+      {
+        test: {
+          name: "integration",
+          include: ["test/integration/**/*.test.ts"],
+          fileParallelism: false,
+          testTimeout: 900_000,
+          hookTimeout: 1_800_000,
+        },
+      },
+      { test: { name: "browser", include: ["test/browser/**/*.test.ts"], fileParallelism: false } },
+    ],
+    coverage: { provider: "v8", include: ["components/**", "spec/**", "stacks/**", "policy/**"] },
+  },
+});
