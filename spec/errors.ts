@@ -1,0 +1,46 @@
+import type { z } from "zod";
+
+/** One problem with a spec: where it is (`apps[1].cpu`) and what is allowed there. */
+export interface SpecIssue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** Thrown when a ProjectSpec or ZoneSpec does not validate; lists every problem at once. */
+export class SpecError extends Error {
+  constructor(
+    readonly kind: string,
+    readonly issues: readonly SpecIssue[],
+  ) {
+    super(
+      `invalid ${kind}: ${issues.map((issue) => `${issue.path || "(root)"}: ${issue.message}`).join("; ")}`,
+    );
+    this.name = "SpecError";
+  }
+}
+
+/** `["apps", 1, "cpu"]` → `apps[1].cpu`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((text, key) => {
+    if (typeof key === "number") return `${text}[${key}]`;
+    return text ? `${text}.${String(key)}` : String(key);
+  }, "");
+}
+
+export function toSpecIssues(error: z.ZodError): SpecIssue[] {
+  return error.issues.flatMap((issue) =>
+    issue.code === "unrecognized_keys"
+      ? issue.keys.map((key) => ({
+          path: formatPath([...issue.path, key]),
+          message: `unknown field '${key}'; remove it or check its spelling`,
+        }))
+      : [{ path: formatPath(issue.path), message: issue.message }],
+  );
+}
+
+/** Parses with a zod schema and throws a SpecError naming each field path on failure. */
+export function parseWith<T extends z.ZodType>(schema: T, kind: string, input: unknown): z.output<T> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw new SpecError(kind, toSpecIssues(result.error));
+  return result.data;
+}

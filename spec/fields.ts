@@ -1,0 +1,44 @@
+import { z } from "zod";
+import { isByteQuantity, isCpuQuantity } from "./quantity.js";
+import { isDnsLabel, isEnvName, isHostName, isImageReference } from "./names.js";
+
+/** Reusable zod fields whose messages say what is allowed, shared by the zone and project schemas. */
+
+export const dnsLabel = (maxLength = 63) =>
+  z
+    .string()
+    .refine(
+      (value) => isDnsLabel(value, maxLength),
+      `must be a DNS label: 1-${maxLength} lowercase letters, digits or '-', starting and ending with a letter or digit`,
+    );
+
+export const cpuQuantity = z
+  .string()
+  .refine(isCpuQuantity, "must be a positive CPU quantity such as 250m or 1");
+
+export const byteQuantity = z.string().refine(isByteQuantity, "must be a positive size such as 512Mi or 1Gi");
+
+export const hostName = z
+  .string()
+  .refine(isHostName, "must be a host name such as app.example.org (lowercase, no wildcard)");
+
+export const imageReference = z
+  .string()
+  .refine(
+    isImageReference,
+    "must be an image reference such as nginx:1.27 or registry.example.org/team/app@sha256:<digest> (no spaces, lowercase registry host)",
+  );
+
+export const envMap = z
+  .record(z.string(), z.string().max(32_768, "environment values are limited to 32 KiB"))
+  .superRefine((env, ctx) => {
+    for (const name of Object.keys(env)) {
+      if (!isEnvName(name)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [name],
+          message: `'${name}' is not an environment variable name: use letters, digits and '_', not starting with a digit`,
+        });
+      }
+    }
+  });

@@ -1,0 +1,56 @@
+/**
+ * Kubernetes resource quantities, parsed to plain numbers so that quota arithmetic in the
+ * service, the policy pack and the components agrees on one interpretation.
+ */
+
+const QUANTITY = /^(\d+(?:\.\d+)?)(m|k|Ki|Mi|Gi|Ti|Pi|M|G|T|P)?$/;
+
+const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50 };
+const DECIMAL: Record<string, number> = { k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15 };
+
+/** Parses a quantity such as `250m`, `1`, `512Mi`, `2G` to its value in base units, or `undefined`. */
+export function parseQuantity(value: string): number | undefined {
+  const match = QUANTITY.exec(value.trim());
+  if (!match) return undefined;
+  const amount = Number(match[1]);
+  const suffix = match[2];
+  if (suffix === undefined) return amount;
+  if (suffix === "m") return amount / 1000;
+  return amount * (BINARY[suffix] ?? DECIMAL[suffix] ?? NaN);
+}
+
+/** CPU in millicores (`250m` → 250, `2` → 2000), or `undefined` when not a positive quantity. */
+export function cpuMillis(value: string): number | undefined {
+  const parsed = parseQuantity(value);
+  if (parsed === undefined || parsed <= 0) return undefined;
+  return Math.round(parsed * 1000);
+}
+
+/** Memory or disk in bytes (`512Mi` → 536870912), or `undefined` when not a positive whole-byte quantity. */
+export function bytes(value: string): number | undefined {
+  const parsed = parseQuantity(value);
+  if (parsed === undefined || parsed <= 0) return undefined;
+  return Math.ceil(parsed);
+}
+
+/** True for a positive CPU quantity. */
+export const isCpuQuantity = (value: string): boolean => cpuMillis(value) !== undefined;
+
+/** True for a positive memory or storage quantity. */
+export const isByteQuantity = (value: string): boolean => bytes(value) !== undefined && !/m$/.test(value);
+
+export const GIB = 2 ** 30;
+
+/** Formats millicores the way Kubernetes prints them (`1500` → `1500m`, `2000` → `2`). */
+export function formatCpu(millis: number): string {
+  return millis % 1000 === 0 ? String(millis / 1000) : `${millis}m`;
+}
+
+/** Formats bytes with the largest binary suffix that divides them (`536870912` → `512Mi`). */
+export function formatBytes(value: number): string {
+  for (const suffix of ["Pi", "Ti", "Gi", "Mi", "Ki"] as const) {
+    const unit = BINARY[suffix] as number;
+    if (value % unit === 0) return `${value / unit}${suffix}`;
+  }
+  return String(value);
+}

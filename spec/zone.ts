@@ -1,0 +1,85 @@
+import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { z } from "zod";
+import { parse as parseYaml } from "yaml";
+import { parseWith } from "./errors.js";
+import { byteQuantity, cpuQuantity, dnsLabel, envMap, hostName, positiveInt } from "./fields.js";
+
+const resources = z.strictObject({ cpu: cpuQuantity, memory: byteQuantity, disk: byteQuantity });
+
+/** What a zone (one Kubernetes cluster per city, with its Postgres and S3) offers and how to reach it. */
+export const ZoneSpecSchema = z.strictObject({
+  /** Zone name, used in stack names `<project>.<zone>`. */
+  name: dnsLabel(30),
+  /** Path of the kubeconfig that reaches the zone's cluster (`~` expanded). */
+  kubeconfig: z.string().min(1).optional(),
+  /** Context inside the kubeconfig; its current context when absent. */
+  context: z.string().min(1).optional(),
+  /** Apps get `<random-subdomain>.<baseDomain>`. */
+  baseDomain: hostName,
+  /** IngressClass that serves the zone's apps. */
+  ingressClass: dnsLabel(),
+  /** Namespace of the ingress controller, allowed in by every tenant's network policy. */
+  ingressNamespace: dnsLabel().default("ingress-nginx"),
+  /** StorageClass for persistent volumes. */
+  storageClass: dnsLabel(),
+  /** cert-manager ClusterIssuer for TLS certificates; empty when the zone has none. */
+  certIssuer: z.string().default(""),
+  /** Whether Knative Serving is installed, which serverless apps need. */
+  knative: z.boolean().default(false),
+  /** RuntimeClass for tenant pods (e.g. gVisor), when the zone has one. */
+  runtimeClass: z.string().optional(),
+  /** Environment every app in the zone receives. */
+  appEnv: envMap.default({}),
+  /** The unit of compute the zone hands out. */
+  chunk: resources,
+  /** Allocatable totals shared between users. */
+  capacity: z.strictObject({
+    cpu: cpuQuantity,
+    memory: byteQuantity,
+    disk: byteQuantity,
+    databaseGB: z.number().nonnegative(),
+    objectGB: z.number().nonnegative(),
+  }),
+  /** Kept back from the capacity for the platform itself. */
+  reserve: resources,
+  /** Number of fake nodes the local zone runs; ignored by real zones. */
+  nodes: positiveInt(100).optional(),
+  /** The zone's PostgreSQL server, where projects get databases. */
+  postgres: z.strictObject({
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535),
+    adminUser: z.string().min(1),
+    /** File holding the admin password (`~` expanded). */
+    passwordFile: z.string().min(1),
+    sslmode: z.enum(["disable", "require", "verify-full"]).default("require"),
+    /** Host name pods use to reach the server, when it differs from `host`. */
+    clusterHost: z.string().optional(),
+  }),
+  /** The zone's SeaweedFS S3 endpoint, where projects get buckets. */
+  s3: z.strictObject({
+    endpoint: z.url({ error: "must be a URL such as http://127.0.0.1:8333" }),
+    region: z.string().default("us-east-1"),
+    adminAccessKeyFile: z.string().min(1),
+    adminSecretKeyFile: z.string().min(1),
+    /** `weed shell` master address used to set bucket quotas. */
+    shellMaster: z.string().optional(),
+  }),
+});
+
+export type ZoneSpec = z.output<typeof ZoneSpecSchema>;
+export type ZoneSpecInput = z.input<typeof ZoneSpecSchema>;
+
+export function parseZoneSpec(input: unknown): ZoneSpec {
+  return parseWith(ZoneSpecSchema, "zone spec", input);
+}
+
+/** Expands a leading `~` so zone files stay portable between machines. */
+export function expandHome(path: string): string {
+  return path === "~" || path.startsWith("~/") ? homedir() + path.slice(1) : path;
+}
+
+/** Reads and validates a zone file such as `zones/local.yaml`. */
+export function loadZoneFile(file: string): ZoneSpec {
+  return parseZoneSpec(parseYaml(readFileSync(file, "utf8")));
+}
