@@ -42,3 +42,5 @@ export const envMap = z
       }
     }
   });
+export const positiveInt = (max: number) =>
+  z.number().int("must be a whole number").min(1, "must be at least 1").max(max, `must be at most ${max}`);

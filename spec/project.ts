@@ -82,7 +82,7 @@ export const BucketSpecSchema = z.strictObject({
 });
 
 /** Everything a project wants in one zone: the one spec that flows through service, stacks and policy. */
-export const ProjectSpecSchema = z.z
+export const ProjectSpecSchema = z
   .strictObject({
     project: dnsLabel(40),
     zone: dnsLabel(30),
