@@ -1,0 +1,130 @@
+import type * as k8s from "@pulumi/kubernetes";
+import type { ServiceEgress } from "./args.js";
+
+type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
+type PolicyRule = k8s.types.input.rbac.v1.PolicyRule;
+
+/** Label every namespace carries with its own name (Kubernetes 1.21+), usable in selectors. */
+export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
+
+/**
+ * Address ranges that internet egress leaves out: private networks (RFC 1918), shared address
+ * space (RFC 6598, often a pod or VPN network), loopback and link-local (which holds cloud
+ * metadata endpoints such as 169.254.169.254), and their IPv6 counterparts. Together they cover
+ * the zone's own nodes, pods and services, so "internet" means public addresses only.
+ */
+export const PRIVATE_IPV4_RANGES = [
+  "10.0.0.0/8",
+  "172.16.0.0/12",
+  "192.168.0.0/16",
+  "100.64.0.0/10",
+  "127.0.0.0/8",
+  "169.254.0.0/16",
+] as const;
+export const PRIVATE_IPV6_RANGES = ["fc00::/7", "fe80::/10", "::1/128"] as const;
+
+const ALL_PODS = {};
+
+/** Nothing in, nothing out: every other policy of the namespace opens one path. */
+export function defaultDenySpec(): NetworkPolicySpec {
+  return { podSelector: ALL_PODS, policyTypes: ["Ingress", "Egress"] };
+}
+
+/** The project's pods talk to each other freely: the namespace is the project's private network. */
+export function sameNamespaceSpec(): NetworkPolicySpec {
+  return {
+    podSelector: ALL_PODS,
+    policyTypes: ["Ingress", "Egress"],
+    ingress: [{ from: [{ podSelector: ALL_PODS }] }],
+    egress: [{ to: [{ podSelector: ALL_PODS }] }],
+  };
+}
+
+/** Connections in from the zone's ingress controller (and Knative's data path where present). */
+export function ingressControllerSpec(namespaces: readonly string[]): NetworkPolicySpec {
+  return {
+    podSelector: ALL_PODS,
+    policyTypes: ["Ingress"],
+    ingress: [
+      {
+        from: namespaces.map((namespace) => ({
+          namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: namespace } },
+        })),
+      },
+    ],
+  };
+}
+
+/** Name lookups against the cluster DNS in kube-system, over UDP and TCP. */
+export function dnsSpec(): NetworkPolicySpec {
+  return {
+    podSelector: ALL_PODS,
+    policyTypes: ["Egress"],
+    egress: [
+      {
+        to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: "kube-system" } } }],
+        ports: [
+          { protocol: "UDP", port: 53 },
+          { protocol: "TCP", port: 53 },
+        ],
+      },
+    ],
+  };
+}
+
+/** Public internet addresses, every port; private and link-local ranges stay closed. */
+export function internetSpec(): NetworkPolicySpec {
+  return {
+    podSelector: ALL_PODS,
+    policyTypes: ["Egress"],
+    egress: [
+      {
+        to: [
+          { ipBlock: { cidr: "0.0.0.0/0", except: [...PRIVATE_IPV4_RANGES] } },
+          { ipBlock: { cidr: "::/0", except: [...PRIVATE_IPV6_RANGES] } },
+        ],
+      },
+    ],
+  };
+}
+
+/** The zone's shared services (its Postgres and S3), which may sit on private addresses. */
+export function serviceEgressSpec(destinations: readonly ServiceEgress[]): NetworkPolicySpec {
+  return {
+    podSelector: ALL_PODS,
+    policyTypes: ["Egress"],
+    egress: destinations.map((destination) => ({
+      to: [{ ipBlock: { cidr: destination.cidr } }],
+      ports: [{ protocol: "TCP", port: destination.port }],
+    })),
+  };
+}
+
+const READ = ["get", "list", "watch"];
+const DEPLOY = [...READ, "create", "update", "patch", "delete"];
+
+/**
+ * What the project's own tokens may do, inside the namespace only: deploy and inspect the kinds
+ * pluskube makes for a project. Quotas, limit ranges, network policies and RBAC itself are left
+ * out, so a token can never loosen the isolation the platform put around it.
+ */
+export function projectRoleRules(): PolicyRule[] {
+  return [
+    { apiGroups: [""], resources: ["pods", "pods/log", "events"], verbs: READ },
+    { apiGroups: [""], resources: ["pods"], verbs: ["delete"] },
+    {
+      apiGroups: [""],
+      resources: ["services", "configmaps", "secrets", "persistentvolumeclaims"],
+      verbs: DEPLOY,
+    },
+    { apiGroups: ["apps"], resources: ["deployments", "deployments/scale"], verbs: DEPLOY },
+    { apiGroups: ["apps"], resources: ["replicasets"], verbs: READ },
+    { apiGroups: ["networking.k8s.io"], resources: ["ingresses"], verbs: DEPLOY },
+    { apiGroups: ["serving.knative.dev"], resources: ["services", "domainmappings"], verbs: DEPLOY },
+    {
+      apiGroups: ["serving.knative.dev"],
+      resources: ["revisions", "routes", "configurations"],
+      verbs: READ,
+    },
+  ];
+}
