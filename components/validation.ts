@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { isDnsLabel } from "../spec/names.js";
 import { parseQuantity } from "../spec/quantity.js";
 
 /**
@@ -55,6 +56,11 @@ export function isQuantityOrZero(value: string): boolean {
 /** A whole number within bounds. */
 export function isIntegerIn(value: unknown, min: number, max: number): value is number {
   return typeof value === "number" && Number.isInteger(value) && value >= min && value <= max;
+}
+
+/** A DNS subdomain, the name rule of most Kubernetes objects (`letsencrypt-prod`, `gvisor`). */
+export function isDnsSubdomain(value: string): boolean {
+  return value.length <= 253 && value.split(".").every((label) => isDnsLabel(label));
 }
 
 /** An absolute path without whitespace, such as `/data`. */

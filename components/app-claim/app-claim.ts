@@ -1,0 +1,230 @@
+import * as k8s from "@pulumi/kubernetes";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { appLabels, appSelector } from "../labels.js";
+import { PROJECT_SERVICE_ACCOUNT } from "../tenant-namespace/tenant-namespace.js";
+import { checkedInput } from "../validation.js";
+import type { AppClaimArgs } from "./args.js";
+import { appContainer, appVolumes, mergeEnv, podSecurityContext, portName, Workload } from "./pod.js";
+import { imageProblem, validateAppClaimArgs } from "./validate.js";
+
+export const APP_CLAIM_TYPE = "pluskube:index:AppClaim";
+
+/** Port the app's ClusterIP Service listens on; it forwards to the container's named port. */
+export const SERVICE_PORT = 80;
+
+/**
+ * A container image run as an app of a project: a Deployment (or a Knative Service when
+ * serverless) with a restricted security context and requests = limits, a ClusterIP Service
+ * and an Ingress on a random subdomain of the zone plus the project's verified domains.
+ */
+export class AppClaim extends pulumi.ComponentResource {
+  /** The app's address on its random subdomain, such as `https://k3x9q2ab.apps.example.org`. */
+  public readonly url: pulumi.Output<string>;
+  /** Every address of the app: the random subdomain first, then the custom domains. */
+  public readonly urls: pulumi.Output<string[]>;
+  /** The random host, such as `k3x9q2ab.apps.example.org`. */
+  public readonly host: pulumi.Output<string>;
+  /** Namespace the app runs in. */
+  public readonly namespace: pulumi.Output<string>;
+  /** Name of the Deployment, or of the Knative Service when serverless. */
+  public readonly deploymentName: pulumi.Output<string>;
+  /** Name of the Service in front of the pods (Knative names its Service after the app). */
+  public readonly serviceName: pulumi.Output<string>;
+
+  constructor(name: string, args: AppClaimArgs, opts?: pulumi.ComponentResourceOptions) {
+    super(APP_CLAIM_TYPE, name, {}, opts);
+    validateAppClaimArgs(args, this);
+
+    const { project, app, baseDomain } = args;
+    const replicas = args.replicas ?? 1;
+    const port = args.port ?? 8080;
+    const readOnlyRootFilesystem = args.readOnlyRootFilesystem ?? true;
+    const workload = (args.serverless ?? false) ? Workload.knative : Workload.deployment;
+    const customDomains = [...(args.customDomains ?? [])];
+    const certIssuer = args.certIssuer ?? "";
+    const ingressClass = args.ingressClass ?? "nginx";
+    const serviceAccountName = args.serviceAccountName ?? PROJECT_SERVICE_ACCOUNT;
+    const minReadySeconds = args.minReadySeconds ?? 5;
+    const labels = appLabels(project, app);
+    const child = { parent: this };
+    const meta = { name: app, namespace: args.namespace, labels };
+
+    // The subdomain lives in this child's state, so it stays the same on every update; the
+    // keepers only change if the app itself is replaced by another one.
+    const subdomain = new random.RandomString(
+      `${name}-subdomain`,
+      { length: 8, lower: true, upper: false, numeric: true, special: false, keepers: { project, app } },
+      child,
+    );
+    const host = pulumi.interpolate`${subdomain.result}.${baseDomain}`;
+    const hosts = pulumi.all([host, ...customDomains]);
+    const scheme = certIssuer === "" ? "http" : "https";
+
+    const { volumes, volumeMounts } = appVolumes(
+      args.volumes ?? [],
+      args.mounts ?? [],
+      readOnlyRootFilesystem,
+      args.disk,
+    );
+    const container = appContainer(
+      {
+        app,
+        image: checkedInput(args.image, imageProblem, this),
+        command: args.command,
+        args: args.args,
+        env: mergeEnv(args.zoneEnv, args.env, args.envOverrides),
+        workingDir: args.workingDir,
+        user: args.user,
+        cpu: args.cpu,
+        memory: args.memory,
+        disk: args.disk,
+        port,
+        probe: args.probe,
+        readOnlyRootFilesystem,
+        volumeMounts,
+      },
+      workload,
+    );
+
+    if (workload === Workload.knative) {
+      const service = new k8s.apiextensions.CustomResource(
+        `${name}-knative-service`,
+        {
+          apiVersion: "serving.knative.dev/v1",
+          kind: "Service",
+          // Cluster-local: the app is public only on the hosts mapped below, never on Knative's
+          // own `<app>.<namespace>.<domain>` name.
+          metadata: { ...meta, labels: { ...labels, "networking.knative.dev/visibility": "cluster-local" } },
+          spec: {
+            template: {
+              metadata: {
+                labels,
+                annotations: {
+                  "autoscaling.knative.dev/min-scale": "0",
+                  "autoscaling.knative.dev/max-scale": String(replicas),
+                },
+              },
+              spec: {
+                serviceAccountName,
+                automountServiceAccountToken: false,
+                runtimeClassName: args.runtimeClassName,
+                priorityClassName: args.priorityClassName,
+                containers: [container],
+                volumes,
+              },
+            },
+          },
+        },
+        child,
+      );
+      const mapDomain = (suffix: string, domain: pulumi.Input<string>) =>
+        new k8s.apiextensions.CustomResource(
+          `${name}-domain-${suffix}`,
+          {
+            apiVersion: "serving.knative.dev/v1beta1",
+            kind: "DomainMapping",
+            metadata: { name: domain, namespace: args.namespace, labels },
+            spec: {
+              ref: { apiVersion: "serving.knative.dev/v1", kind: "Service", name: service.metadata.name },
+            },
+          },
+          child,
+        );
+      mapDomain("subdomain", host);
+      for (const domain of customDomains) mapDomain(domain, domain);
+      this.deploymentName = service.metadata.name;
+      this.serviceName = service.metadata.name;
+    } else {
+      const deployment = new k8s.apps.v1.Deployment(
+        `${name}-deployment`,
+        {
+          metadata: meta,
+          spec: {
+            replicas,
+            selector: { matchLabels: appSelector(project, app) },
+            // A new pod must be ready before an old one goes: updates never lower capacity.
+            strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+            minReadySeconds,
+            revisionHistoryLimit: 3,
+            template: {
+              metadata: { labels },
+              spec: {
+                serviceAccountName,
+                automountServiceAccountToken: false,
+                enableServiceLinks: false,
+                securityContext: podSecurityContext(args.user),
+                runtimeClassName: args.runtimeClassName,
+                priorityClassName: args.priorityClassName,
+                containers: [container],
+                volumes,
+              },
+            },
+          },
+        },
+        child,
+      );
+      const service = new k8s.core.v1.Service(
+        `${name}-service`,
+        {
+          metadata: meta,
+          spec: {
+            type: "ClusterIP",
+            selector: appSelector(project, app),
+            ports: [{ name: "http", port: SERVICE_PORT, targetPort: portName(workload), protocol: "TCP" }],
+          },
+        },
+        child,
+      );
+      new k8s.networking.v1.Ingress(
+        `${name}-ingress`,
+        {
+          metadata: {
+            ...meta,
+            annotations: {
+              // The provider waits for the controller to publish an address in the Ingress
+              // status; a zone whose controller does not (the local zone has none) would time
+              // out. https://github.com/pulumi/pulumi-kubernetes/issues/1915
+              "pulumi.com/skipAwait": "true",
+              ...(certIssuer === "" ? {} : { "cert-manager.io/cluster-issuer": certIssuer }),
+            },
+          },
+          spec: {
+            ingressClassName: ingressClass,
+            rules: hosts.apply((names) =>
+              names.map((ruleHost) => ({
+                host: ruleHost,
+                http: {
+                  paths: [
+                    {
+                      path: "/",
+                      pathType: "Prefix",
+                      backend: { service: { name: app, port: { name: "http" } } },
+                    },
+                  ],
+                },
+              })),
+            ),
+            tls: certIssuer === "" ? undefined : [{ hosts, secretName: `${app}-tls` }],
+          },
+        },
+        { ...child, dependsOn: [service] },
+      );
+      this.deploymentName = deployment.metadata.name;
+      this.serviceName = service.metadata.name;
+    }
+
+    this.host = host;
+    this.urls = hosts.apply((names) => names.map((name) => `${scheme}://${name}`));
+    this.url = pulumi.interpolate`${scheme}://${host}`;
+    this.namespace = pulumi.output(args.namespace);
+    this.registerOutputs({
+      url: this.url,
+      urls: this.urls,
+      host: this.host,
+      namespace: this.namespace,
+      deploymentName: this.deploymentName,
+      serviceName: this.serviceName,
+    });
+  }
+}
