@@ -1,0 +1,108 @@
+/**
+ * Configuration of the pluskube policy pack: one entry per rule, written by the service as the
+ * `--policy-pack-config` JSON of each `up`, or by an operator by hand. Every field has a default
+ * (see each rule's `configSchema`), so the pack also runs without any config.
+ */
+import type { ProjectUsage } from "../spec/usage.js";
+
+/**
+ * What one project stack may hold in its zone, in the units of `ProjectUsage` (no chunks: the
+ * pack counts the dimensions themselves). A dimension left out is not limited.
+ */
+export type QuotaShare = Partial<Omit<ProjectUsage, "chunks">>;
+
+/** Dimensions of a share in the order messages list them. */
+export const QUOTA_DIMENSIONS = [
+  "cpuMillis",
+  "memoryBytes",
+  "diskBytes",
+  "storageBytes",
+  "databaseGB",
+  "objectGB",
+] as const satisfies readonly (keyof QuotaShare)[];
+export type QuotaDimension = (typeof QUOTA_DIMENSIONS)[number];
+
+export interface TenantQuotaConfig {
+  /** The stack's total may not exceed this. Default `{}`: nothing limited. */
+  readonly share: QuotaShare;
+}
+
+export interface NamespaceConfinementConfig {
+  /** The project's namespace. Default `""`: every namespaced object must name a namespace, any one. */
+  readonly namespace: string;
+}
+
+export interface IngressHostsConfig {
+  /** The zone's base domain; apps get `<label>.<baseDomain>`. Default `""`: no host is under it. */
+  readonly baseDomain: string;
+  /** Custom domains verified for the project, allowed as exact hosts. Default `[]`. */
+  readonly verifiedDomains: readonly string[];
+}
+
+export interface ImageRegistriesConfig {
+  /** Registries (`ghcr.io`) or registry paths (`ghcr.io/team`) images may come from. Default `[]`: any. */
+  readonly allowed: readonly string[];
+}
+
+export interface DatabasePrivilegesConfig {
+  /** Highest connection limit a Role may have. Default: none beyond being set and positive. */
+  readonly maxConnectionLimit?: number;
+}
+
+/** The whole `--policy-pack-config` document, keyed by rule name. */
+export interface PluskubePolicyConfig {
+  readonly "tenant-quota": TenantQuotaConfig;
+  readonly "namespace-confinement": NamespaceConfinementConfig;
+  readonly "ingress-hosts": IngressHostsConfig;
+  readonly "image-registries": ImageRegistriesConfig;
+  readonly "database-privileges": DatabasePrivilegesConfig;
+}
+
+/** What the service knows about one `up` of a project stack. */
+export interface ProjectPolicyInput {
+  /** The project's namespace (the project's name). */
+  readonly namespace: string;
+  /**
+   * What this stack may hold: the user's share in the zone minus what their other projects in
+   * the zone hold. `chunks`, if present, is ignored.
+   */
+  readonly share: QuotaShare & { readonly chunks?: number };
+  /** The zone's base domain. */
+  readonly baseDomain: string;
+  /** The project's verified custom domains. */
+  readonly verifiedDomains: readonly string[];
+  /** Registries the zone allows; default: any. */
+  readonly allowedRegistries?: readonly string[];
+  /** Highest database connection limit the zone allows; default: none. */
+  readonly maxConnectionLimit?: number;
+}
+
+/**
+ * The `--policy-pack-config` document for one project stack. Serialise it with
+ * `JSON.stringify` into the file passed to `pulumi up --policy-pack-config`.
+ */
+export function policyConfigFor(input: ProjectPolicyInput): PluskubePolicyConfig {
+  const share: Record<string, number> = {};
+  for (const dimension of QUOTA_DIMENSIONS) {
+    const value = input.share[dimension];
+    if (value !== undefined) share[dimension] = value;
+  }
+  return {
+    "tenant-quota": { share },
+    "namespace-confinement": { namespace: input.namespace },
+    "ingress-hosts": { baseDomain: input.baseDomain, verifiedDomains: [...input.verifiedDomains] },
+    "image-registries": { allowed: [...(input.allowedRegistries ?? [])] },
+    "database-privileges":
+      input.maxConnectionLimit === undefined ? {} : { maxConnectionLimit: input.maxConnectionLimit },
+  };
+}
+
+/**
+ * How the components mark the Kubernetes Secret of a database or bucket claim, so that
+ * `tenant-quota` can count claims that live outside the cluster: the label says which kind of
+ * claim, the annotation its size in GB.
+ */
+export const CLAIM_LABEL = "pluskube.dev/claim";
+export const CLAIM_SIZE_ANNOTATION = "pluskube.dev/size-gb";
+export const ClaimKind = { database: "database", bucket: "bucket" } as const;
+export type ClaimKind = (typeof ClaimKind)[keyof typeof ClaimKind];

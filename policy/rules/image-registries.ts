@@ -1,0 +1,68 @@
+/**
+ * An optional allow-list of the registries images may come from, for zones whose operators
+ * want to keep tenants on a mirror or on registries they trust.
+ */
+import type { ResourceValidationPolicy } from "@pulumi/policy";
+import type { ImageRegistriesConfig } from "../config.js";
+import { containersOf } from "../kube.js";
+import { parseImageReference } from "../../spec/names.js";
+import { validatePodTemplates } from "./workloads.js";
+
+/** Other names of Docker Hub, which references without a registry are pulled from. */
+const DOCKER_HUB_ALIASES = ["docker.io", "index.docker.io", "registry-1.docker.io"];
+
+function normalise(registry: string): string {
+  return DOCKER_HUB_ALIASES.includes(registry) ? "docker.io" : registry;
+}
+
+/**
+ * Whether an image is allowed by one entry: a registry (`ghcr.io`) allows all its images, a
+ * registry path (`ghcr.io/team`) the repositories under it.
+ */
+function allows(entry: string, registry: string, repository: string): boolean {
+  const [entryRegistry = "", ...entryPath] = entry.split("/");
+  if (normalise(entryRegistry) !== registry) return false;
+  if (entryPath.length === 0) return true;
+  const prefix = entryPath.join("/");
+  return repository === prefix || repository.startsWith(`${prefix}/`);
+}
+
+export const imageRegistries: ResourceValidationPolicy = {
+  name: "image-registries",
+  description: "Images come only from the registries the zone allows (all when the list is empty).",
+  enforcementLevel: "mandatory",
+  configSchema: {
+    properties: {
+      allowed: {
+        type: "array",
+        items: { type: "string", minLength: 1 },
+        default: [],
+        description:
+          "Registries (ghcr.io) or registry paths (ghcr.io/team) images may come from; empty allows all.",
+      },
+    },
+  },
+  validateResource: validatePodTemplates((pod, args, reportViolation) => {
+    const allowed = args.getConfig<Partial<ImageRegistriesConfig>>().allowed ?? [];
+    if (allowed.length === 0) return;
+    for (const { path, container } of containersOf(pod)) {
+      const image = container.image ?? "";
+      const reference = parseImageReference(image);
+      if (!reference) {
+        reportViolation(`${path}.image '${image}' is not an image reference such as ghcr.io/team/app:1.0`);
+        continue;
+      }
+      const registry = normalise(reference.registry ?? "docker.io");
+      // Docker Hub's official images (`nginx`) live under `library/`.
+      const repository =
+        registry === "docker.io" && !reference.repository.includes("/")
+          ? `library/${reference.repository}`
+          : reference.repository;
+      if (!allowed.some((entry) => allows(entry, registry, repository))) {
+        reportViolation(
+          `${path}.image '${image}' comes from ${registry}/${repository}, which is not allowed; allowed: ${allowed.join(", ")}`,
+        );
+      }
+    }
+  }),
+};
