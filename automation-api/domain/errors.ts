@@ -1,0 +1,79 @@
+import type { SpecIssue } from "../../spec/errors.js";
+
+/**
+ * Errors the service's domain raises. Each carries what the HTTP layer needs to answer with a
+ * problem document (RFC 9457): a status, a stable problem type and extra members.
+ */
+export class DomainError extends Error {
+  constructor(
+    readonly status: number,
+    /** Stable slug of the problem type, e.g. `quota-exceeded`. */
+    readonly problem: string,
+    readonly title: string,
+    detail: string,
+    readonly extensions: Record<string, unknown> = {},
+  ) {
+    super(detail);
+    this.name = new.target.name;
+  }
+}
+
+export class UnauthorizedError extends DomainError {
+  constructor(detail = "a valid bearer token is required: Authorization: Bearer pk_...") {
+    super(401, "unauthorized", "Unauthorized", detail);
+  }
+}
+
+export class ForbiddenError extends DomainError {
+  constructor(detail: string) {
+    super(403, "forbidden", "Forbidden", detail);
+  }
+}
+
+/** Also what "not yours" looks like, so that callers cannot probe for other users' names. */
+export class NotFoundError extends DomainError {
+  constructor(what: string) {
+    super(404, "not-found", "Not Found", `${what} does not exist`);
+  }
+}
+
+export class ConflictError extends DomainError {
+  constructor(detail: string, extensions: Record<string, unknown> = {}, problem = "conflict") {
+    super(409, problem, "Conflict", detail, extensions);
+  }
+}
+
+/** A request body or query that does not validate; lists every field at fault. */
+export class ValidationError extends DomainError {
+  constructor(readonly issues: readonly SpecIssue[]) {
+    super(
+      400,
+      "validation",
+      "Bad Request",
+      issues.map((issue) => `${issue.path || "(body)"}: ${issue.message}`).join("; "),
+      { errors: issues },
+    );
+  }
+}
+
+export interface QuotaFigures {
+  readonly used: Record<string, number>;
+  readonly share: Record<string, number>;
+  readonly asked: Record<string, number>;
+}
+
+export class QuotaExceededError extends DomainError {
+  constructor(zone: string, exceeded: readonly string[], figures: QuotaFigures) {
+    const parts = exceeded.map(
+      (kind) =>
+        `${kind}: using ${figures.used[kind]}, asking ${figures.asked[kind]} more, share ${figures.share[kind]}`,
+    );
+    super(
+      409,
+      "quota-exceeded",
+      "Quota Exceeded",
+      `the request would exceed your fair share of zone '${zone}' (${parts.join("; ")})`,
+      { zone, exceeded, ...figures },
+    );
+  }
+}

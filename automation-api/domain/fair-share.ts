@@ -1,0 +1,63 @@
+import { ProjectSpecSchema, type ProjectSpec } from "../../spec/project.js";
+import type { ZoneSpec } from "../../spec/zone.js";
+import type { Queries } from "../store/store.js";
+import { admit, fairShare, specAmounts, sumAmounts, ZERO, type Admission, type Amounts } from "./quota.js";
+
+export interface UserQuota {
+  readonly zone: string;
+  readonly weight: number;
+  /** Active users of the zone counting the asker. */
+  readonly activeUsers: number;
+  readonly totalWeight: number;
+  readonly share: Amounts;
+  readonly used: Amounts;
+  /** Usage per project id, for the user's projects in the zone. */
+  readonly projects: ReadonlyMap<string, Amounts>;
+}
+
+/** A stored spec, read back through the schema so old rows gain new defaults. */
+export function storedSpec(spec: unknown): ProjectSpec {
+  return ProjectSpecSchema.parse(spec);
+}
+
+/**
+ * A user's share of a zone and what their projects there use. The share counts every user with
+ * a project in the zone plus the asker, so joining a zone shrinks everyone else's share.
+ */
+export async function userQuota(
+  queries: Queries,
+  user: { readonly id: string; readonly weight: number },
+  zone: ZoneSpec,
+): Promise<UserQuota> {
+  const weights = await queries.activeWeights(zone.name);
+  weights.set(user.id, user.weight);
+  const totalWeight = [...weights.values()].reduce((sum, weight) => sum + weight, 0);
+  const rows = await queries.userProjectsInZone(user.id, zone.name);
+  const projects = new Map(rows.map((row) => [row.id, specAmounts(storedSpec(row.spec), zone)]));
+  return {
+    zone: zone.name,
+    weight: user.weight,
+    activeUsers: weights.size,
+    totalWeight,
+    share: fairShare(zone, user.weight, totalWeight),
+    used: sumAmounts([...projects.values()]),
+    projects,
+  };
+}
+
+/** Admission of a change of one project's spec (`before` undefined for a new project). */
+export async function admitChange(
+  queries: Queries,
+  user: { readonly id: string; readonly weight: number },
+  zone: ZoneSpec,
+  before: ProjectSpec | undefined,
+  after: ProjectSpec,
+): Promise<Admission> {
+  const quota = await userQuota(queries, user, zone);
+  return admit({
+    used: quota.used,
+    share: quota.share,
+    before: before ? specAmounts(before, zone) : ZERO,
+    after: specAmounts(after, zone),
+  });
+}

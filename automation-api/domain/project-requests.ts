@@ -1,0 +1,266 @@
+import type { ProjectSpec } from "../../spec/project.js";
+import { stackName } from "../../spec/project.js";
+import type { ZoneSpec } from "../../spec/zone.js";
+import type { OperationKind, OperationRow, ProjectRow } from "../store/schema.js";
+import type { Queries, Store } from "../store/store.js";
+import { projectOf, requireUserToken, requireWrite, type Principal } from "./authz.js";
+import { ConflictError, NotFoundError, QuotaExceededError, ValidationError } from "./errors.js";
+import { admitChange, storedSpec } from "./fair-share.js";
+import { roundAmounts } from "./quota.js";
+import {
+  COLLECTIONS,
+  emptyProjectSpec,
+  findItem,
+  mergePatch,
+  putItem,
+  removeItem,
+  validateProjectSpec,
+  type Collection,
+  type Item,
+  type ProjectSettings,
+} from "./spec.js";
+import type { ZoneCatalog } from "./zones.js";
+
+/** A job that brings a stack to its project's latest desired spec. */
+export interface StackJob {
+  readonly projectId: string;
+  readonly stack: string;
+}
+
+/** How requests hand work to the job queue: inside the request's transaction, then a wake-up after commit. */
+export interface JobQueue {
+  enqueue(queries: Queries, job: StackJob): Promise<void>;
+  wake(): void;
+}
+
+export interface Accepted {
+  readonly operation: OperationRow;
+  readonly project: ProjectRow;
+}
+
+/**
+ * The flow of every change (DESIGN.md "Service"): authorize, assemble and validate the new
+ * desired spec, admit it against the fair share, then store it with an operation and enqueue
+ * a job for the stack, all in one transaction.
+ */
+export class ProjectRequests {
+  constructor(
+    private readonly store: Store,
+    private readonly jobs: JobQueue,
+    private readonly zones: ZoneCatalog,
+  ) {}
+
+  /** Creates a project in a zone, or updates its settings; idempotent. */
+  async putProject(
+    principal: Principal,
+    name: string,
+    body: { zone: string } & ProjectSettings,
+  ): Promise<Accepted & { created: boolean }> {
+    requireWrite(principal);
+    const zone = this.zones.get(body.zone);
+    const result = await this.store.transaction(async (queries) => {
+      const existing = await queries.findProject(principal.user.id, name, { forUpdate: true });
+      if (existing) {
+        const project = await projectOf(queries, principal, name, { forUpdate: true });
+        if (project.zone !== body.zone) {
+          throw new ConflictError(
+            `project '${name}' is in zone '${project.zone}'; a project cannot move to another zone`,
+          );
+        }
+        const accepted = await this.change(queries, principal, project, `PUT projects/${name}`, (spec) =>
+          validateProjectSpec({ ...spec, ...settingsOf(body) }),
+        );
+        return { ...definite(accepted), created: false };
+      }
+      // Project tokens reach only their own project, which exists.
+      if (principal.projectId !== null) throw new NotFoundError(`project '${name}'`);
+      requireUserToken(principal, "create projects");
+      if (!zone) throw new ValidationError([{ path: "zone", message: unknownZone(body.zone, this.zones) }]);
+      const spec = emptyProjectSpec(name, zone.name, settingsOf(body));
+      await queries.lockUserZone(principal.user.id, zone.name);
+      const project = await queries.insertProject({
+        name,
+        zone: zone.name,
+        userId: principal.user.id,
+        spec,
+        revision: 1,
+      });
+      if (!project) {
+        throw new ConflictError(
+          `the project name '${name}' is taken in zone '${zone.name}'; project names are namespaces, choose another`,
+          {},
+          "name-taken",
+        );
+      }
+      const operation = await this.record(queries, principal, project, "update", `PUT projects/${name}`, 1);
+      return { operation, project, created: true };
+    });
+    this.jobs.wake();
+    return result;
+  }
+
+  /** Destroys a project's stack and then forgets the project; `undefined` when there is none. */
+  async deleteProject(principal: Principal, name: string): Promise<Accepted | undefined> {
+    requireWrite(principal);
+    const result = await this.store.transaction(async (queries) => {
+      const existing = await queries.findProject(principal.user.id, name, { forUpdate: true });
+      if (!existing) {
+        if (principal.projectId !== null) throw new NotFoundError(`project '${name}'`);
+        return undefined;
+      }
+      const project = await projectOf(queries, principal, name, { forUpdate: true });
+      const revision = project.revision + 1;
+      await queries.setProjectSpec(project.id, project.spec, revision, "deleting");
+      const operation = await this.record(
+        queries,
+        principal,
+        project,
+        "destroy",
+        `DELETE projects/${name}`,
+        revision,
+      );
+      return { operation, project };
+    });
+    if (result) this.jobs.wake();
+    return result;
+  }
+
+  /** Replaces (or adds) one app, database, bucket or volume. */
+  async putItem<C extends Collection>(
+    principal: Principal,
+    projectName: string,
+    collection: C,
+    item: Item<C>,
+  ): Promise<Accepted> {
+    return definite(
+      await this.changeByName(principal, projectName, `PUT ${collection}/${item.name}`, (spec) =>
+        putItem(spec, collection, item),
+      ),
+    );
+  }
+
+  /** Applies a JSON merge patch to an existing item; 404 when it does not exist. */
+  async patchItem(
+    principal: Principal,
+    projectName: string,
+    collection: Collection,
+    name: string,
+    patch: Record<string, unknown>,
+  ): Promise<Accepted> {
+    return definite(
+      await this.changeByName(principal, projectName, `PATCH ${collection}/${name}`, (spec) => {
+        const current = findItem(spec, collection, name);
+        if (!current) throw new NotFoundError(`${COLLECTIONS[collection].singular} '${name}'`);
+        const merged = mergePatch(current, patch) as Item<typeof collection>;
+        if (merged.name !== name) {
+          throw new ValidationError([
+            { path: "name", message: `cannot be changed (it is '${name}' in the URL)` },
+          ]);
+        }
+        // Validated as part of the whole spec, with field paths relative to the item as for PUT.
+        return putItem(spec, collection, merged);
+      }),
+    );
+  }
+
+  /** Removes an item; `undefined` when it did not exist (nothing to do, still a success). */
+  async deleteItem(
+    principal: Principal,
+    projectName: string,
+    collection: Collection,
+    name: string,
+  ): Promise<Accepted | undefined> {
+    return this.changeByName(principal, projectName, `DELETE ${collection}/${name}`, (spec) =>
+      findItem(spec, collection, name) ? removeItem(spec, collection, name) : undefined,
+    );
+  }
+
+  private async changeByName(
+    principal: Principal,
+    projectName: string,
+    request: string,
+    mutate: (spec: ProjectSpec) => ProjectSpec | undefined,
+  ): Promise<Accepted | undefined> {
+    requireWrite(principal);
+    const result = await this.store.transaction(async (queries) => {
+      const project = await projectOf(queries, principal, projectName, { forUpdate: true });
+      return this.change(queries, principal, project, request, mutate);
+    });
+    if (result) this.jobs.wake();
+    return result;
+  }
+
+  /** `undefined` when `mutate` says there is nothing to change. */
+  private async change(
+    queries: Queries,
+    principal: Principal,
+    project: ProjectRow,
+    request: string,
+    mutate: (spec: ProjectSpec) => ProjectSpec | undefined,
+  ): Promise<Accepted | undefined> {
+    if (project.status === "deleting") {
+      throw new ConflictError(`project '${project.name}' is being deleted`, {}, "project-deleting");
+    }
+    const zone = this.zoneOf(project);
+    const before = storedSpec(project.spec);
+    const after = mutate(before);
+    if (after === undefined) return undefined;
+    await queries.lockUserZone(principal.user.id, zone.name);
+    const admission = await admitChange(queries, principal.user, zone, before, after);
+    if (!admission.admitted) {
+      throw new QuotaExceededError(zone.name, admission.exceeded, {
+        used: roundAmounts(admission.used),
+        share: roundAmounts(admission.share),
+        asked: roundAmounts(admission.asked),
+      });
+    }
+    const revision = project.revision + 1;
+    await queries.setProjectSpec(project.id, after, revision);
+    const operation = await this.record(queries, principal, project, "update", request, revision);
+    return { operation, project: { ...project, revision } };
+  }
+
+  private async record(
+    queries: Queries,
+    principal: Principal,
+    project: ProjectRow,
+    kind: OperationKind,
+    request: string,
+    revision: number,
+  ): Promise<OperationRow> {
+    const operation = await queries.insertOperation({
+      userId: principal.user.id,
+      projectId: project.id,
+      project: project.name,
+      zone: project.zone,
+      kind,
+      request,
+      revision,
+      status: "queued",
+    });
+    await this.jobs.enqueue(queries, { projectId: project.id, stack: stackName(project.name, project.zone) });
+    return operation;
+  }
+
+  private zoneOf(project: ProjectRow): ZoneSpec {
+    const zone = this.zones.get(project.zone);
+    if (!zone) throw new ConflictError(`zone '${project.zone}' is no longer offered`, {}, "zone-gone");
+    return zone;
+  }
+}
+
+function definite(accepted: Accepted | undefined): Accepted {
+  if (!accepted) throw new Error("a change that always changes the spec returned nothing");
+  return accepted;
+}
+
+function settingsOf(body: ProjectSettings): ProjectSettings {
+  return body.internetEgress === undefined ? {} : { internetEgress: body.internetEgress };
+}
+
+export function unknownZone(name: string, zones: ZoneCatalog): string {
+  return `unknown zone '${name}'; zones: ${zones
+    .list()
+    .map((zone) => zone.name)
+    .join(", ")}`;
+}

@@ -1,0 +1,113 @@
+import type { z } from "zod";
+import {
+  AppSpecSchema,
+  BucketSpecSchema,
+  DatabaseSpecSchema,
+  ProjectSpecSchema,
+  VolumeSpecSchema,
+  type ProjectSpec,
+} from "../../spec/project.js";
+import { formatPath, toSpecIssues, type SpecIssue } from "../../spec/errors.js";
+import { ConflictError, ValidationError } from "./errors.js";
+
+/**
+ * Spec assembly: how a request on one app, database, bucket or volume changes the project's
+ * desired ProjectSpec, validated as a whole so cross references (mounted volumes, verified
+ * domains) are checked where the request is made.
+ */
+export const COLLECTIONS = {
+  apps: { schema: AppSpecSchema, singular: "app" },
+  databases: { schema: DatabaseSpecSchema, singular: "database" },
+  buckets: { schema: BucketSpecSchema, singular: "bucket" },
+  volumes: { schema: VolumeSpecSchema, singular: "volume" },
+} as const;
+export type Collection = keyof typeof COLLECTIONS;
+export const COLLECTION_NAMES = Object.keys(COLLECTIONS) as Collection[];
+
+export type Item<C extends Collection> = ProjectSpec[C][number];
+
+export interface ProjectSettings {
+  readonly internetEgress?: boolean;
+}
+
+export function emptyProjectSpec(project: string, zone: string, settings: ProjectSettings = {}): ProjectSpec {
+  return validateProjectSpec({ project, zone, ...settings });
+}
+
+/** Validates a whole ProjectSpec, naming each field; issues inside `focus` are given relative to it. */
+export function validateProjectSpec(input: unknown, focus?: readonly PropertyKey[]): ProjectSpec {
+  const result = ProjectSpecSchema.safeParse(input);
+  if (result.success) return result.data;
+  const prefix = focus ? formatPath(focus) : undefined;
+  const issues: SpecIssue[] = toSpecIssues(result.error).map((issue) => {
+    if (prefix === undefined) return issue;
+    if (issue.path === prefix) return { ...issue, path: "" };
+    if (issue.path.startsWith(`${prefix}.`)) return { ...issue, path: issue.path.slice(prefix.length + 1) };
+    return issue;
+  });
+  throw new ValidationError(issues);
+}
+
+/** Parses with a schema and throws a ValidationError naming each field. */
+export function parseBody<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw new ValidationError(toSpecIssues(result.error));
+  return result.data;
+}
+
+export function findItem<C extends Collection>(
+  spec: ProjectSpec,
+  collection: C,
+  name: string,
+): Item<C> | undefined {
+  return (spec[collection] as readonly Item<C>[]).find((item) => item.name === name);
+}
+
+/** The spec with `item` replacing the one of the same name, or appended. */
+export function putItem<C extends Collection>(spec: ProjectSpec, collection: C, item: Item<C>): ProjectSpec {
+  const items = spec[collection] as readonly Item<C>[];
+  const index = items.findIndex((existing) => existing.name === item.name);
+  const next = index < 0 ? [...items, item] : items.map((existing, i) => (i === index ? item : existing));
+  const candidate = { ...spec, [collection]: next };
+  return validateProjectSpec(candidate, [collection, index < 0 ? items.length : index]);
+}
+
+/** The apps that mount a volume. */
+export function appsMounting(spec: ProjectSpec, volume: string): string[] {
+  return spec.apps
+    .filter((app) => app.volumes.some((mount) => mount.volume === volume))
+    .map((app) => app.name);
+}
+
+/** The spec without the named item; refuses to drop a volume that apps still mount. */
+export function removeItem(spec: ProjectSpec, collection: Collection, name: string): ProjectSpec {
+  if (collection === "volumes") {
+    const apps = appsMounting(spec, name);
+    if (apps.length > 0) {
+      throw new ConflictError(
+        `volume '${name}' is still mounted by ${apps.length === 1 ? "app" : "apps"} ${apps.map((app) => `'${app}'`).join(", ")}; remove the mounts first`,
+        { apps },
+        "volume-in-use",
+      );
+    }
+  }
+  const items = spec[collection] as readonly { name: string }[];
+  return validateProjectSpec({ ...spec, [collection]: items.filter((item) => item.name !== name) });
+}
+
+type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** JSON Merge Patch (RFC 7386): objects merge key by key, `null` removes, anything else replaces. */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (!isPlainObject(patch)) return patch;
+  const result: Record<string, unknown> = isPlainObject(target) ? { ...target } : {};
+  for (const [key, value] of Object.entries(patch)) {
+    if (value === null) delete result[key];
+    else result[key] = mergePatch(result[key], value as JsonValue);
+  }
+  return result;
+}

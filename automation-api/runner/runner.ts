@@ -1,0 +1,84 @@
+import type { ProjectSpec } from "../../spec/project.js";
+import type { ZoneSpec } from "../../spec/zone.js";
+import type { PolicyShare } from "../domain/quota.js";
+
+/**
+ * The service's one door to the Pulumi engine. Jobs call it; HTTP tests replace it with a fake,
+ * integration tests never do.
+ */
+export interface Runner {
+  /** Deploys the spec to its stack `<project>.<zone>`, creating the stack when missing. */
+  up(request: RunRequest): Promise<RunResult>;
+  /** Deletes everything of the stack and then the stack itself; succeeds when there is no stack. */
+  destroy(request: RunRequest): Promise<RunResult>;
+  /**
+   * Brings a stack left behind by a run that died back to a runnable state: releases its lock,
+   * drops pending operations from its state and refreshes it from the cluster.
+   */
+  recover(stack: StackRef, onEvent: (event: RunEvent) => void): Promise<void>;
+}
+
+export interface StackRef {
+  readonly project: string;
+  readonly zone: ZoneSpec;
+}
+
+/** What the policy pack is told about the stack it checks. */
+export interface PolicyContext {
+  /** What the user's share leaves for this stack. */
+  readonly share: PolicyShare;
+  readonly namespace: string;
+  readonly baseDomain: string;
+  readonly verifiedDomains: readonly string[];
+  /** Registries images may come from; empty means any. */
+  readonly allowedRegistries: readonly string[];
+}
+
+export interface RunRequest extends StackRef {
+  readonly spec: ProjectSpec;
+  readonly policy: PolicyContext;
+  readonly onEvent: (event: RunEvent) => void;
+}
+
+/** An engine event in the few shapes the service stores and streams. */
+export type RunEvent =
+  | {
+      readonly type: "resource";
+      readonly op: string;
+      readonly urn: string;
+      readonly resourceType: string;
+      readonly status: "started" | "done" | "failed";
+    }
+  | {
+      readonly type: "diagnostic";
+      readonly severity: string;
+      readonly message: string;
+      readonly urn?: string;
+    }
+  | {
+      readonly type: "policy";
+      readonly policy: string;
+      readonly message: string;
+      readonly urn?: string;
+      readonly enforcement: string;
+    }
+  | { readonly type: "summary"; readonly result: string; readonly changes: Record<string, number> }
+  | { readonly type: "log"; readonly message: string };
+
+export interface RunResult {
+  /** Stack outputs, secrets left out. */
+  readonly outputs: Record<string, unknown>;
+  readonly changes: Record<string, number>;
+}
+
+/**
+ * The engine ran and said no: a policy refused the stack, the cluster refused a resource, a
+ * deployment never became ready. Final for the operation; retrying would give the same answer.
+ * Anything else a runner throws means the run died and is retried after recovery.
+ */
+export class EngineFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "EngineFailure";
+  }
+}

@@ -1,0 +1,130 @@
+import { sql, type Kysely } from "kysely";
+import type { Migration, MigrationProvider } from "kysely/migration";
+
+/**
+ * Migrations as code, applied in key order on every start. Each one is written against
+ * `Kysely<unknown>` so that later changes of the row types cannot alter what an old migration did.
+ */
+const migrations: Record<string, Migration> = {
+  "0001-initial": {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable("users")
+        .addColumn("id", "uuid", (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+        .addColumn("name", "text", (c) => c.notNull().unique())
+        .addColumn("is_admin", "boolean", (c) => c.notNull().defaultTo(false))
+        .addColumn("weight", "double precision", (c) =>
+          c
+            .notNull()
+            .defaultTo(1)
+            .check(sql`weight > 0`),
+        )
+        .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+
+      await db.schema
+        .createTable("projects")
+        .addColumn("id", "uuid", (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("zone", "text", (c) => c.notNull())
+        .addColumn("user_id", "uuid", (c) => c.notNull().references("users.id").onDelete("cascade"))
+        .addColumn("spec", "jsonb", (c) => c.notNull())
+        .addColumn("revision", "integer", (c) => c.notNull())
+        .addColumn("applied_revision", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("status", "text", (c) => c.notNull().check(sql`status in ('active', 'deleting')`))
+        .addColumn("outputs", "jsonb", (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
+        .addColumn("needs_recovery", "boolean", (c) => c.notNull().defaultTo(false))
+        .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn("updated_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        // The name is the namespace in the zone's cluster: one holder per zone.
+        .addUniqueConstraint("projects_name_zone_key", ["name", "zone"])
+        // URLs name a project without its zone: one zone per project name for each user.
+        .addUniqueConstraint("projects_user_name_key", ["user_id", "name"])
+        .execute();
+      await db.schema
+        .createIndex("projects_user_zone_idx")
+        .on("projects")
+        .columns(["user_id", "zone"])
+        .execute();
+
+      await db.schema
+        .createTable("tokens")
+        .addColumn("id", "uuid", (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+        .addColumn("hash", "text", (c) => c.notNull().unique())
+        .addColumn("prefix", "text", (c) => c.notNull())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("user_id", "uuid", (c) => c.notNull().references("users.id").onDelete("cascade"))
+        .addColumn("project_id", "uuid", (c) => c.references("projects.id").onDelete("cascade"))
+        .addColumn("scope", "text", (c) => c.notNull().check(sql`scope in ('user', 'read', 'deploy')`))
+        .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn("revoked_at", "timestamptz")
+        .addColumn("last_used_at", "timestamptz")
+        .addCheckConstraint("tokens_project_scope", sql`(project_id is null) = (scope = 'user')`)
+        .execute();
+
+      await db.schema
+        .createTable("operations")
+        .addColumn("id", "uuid", (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+        .addColumn("user_id", "uuid", (c) => c.notNull().references("users.id").onDelete("cascade"))
+        .addColumn("project_id", "uuid", (c) => c.references("projects.id").onDelete("set null"))
+        .addColumn("project", "text", (c) => c.notNull())
+        .addColumn("zone", "text", (c) => c.notNull())
+        .addColumn("kind", "text", (c) => c.notNull().check(sql`kind in ('update', 'destroy')`))
+        .addColumn("request", "text", (c) => c.notNull())
+        .addColumn("revision", "integer", (c) => c.notNull())
+        .addColumn("status", "text", (c) =>
+          c.notNull().check(sql`status in ('queued', 'running', 'succeeded', 'failed')`),
+        )
+        .addColumn("message", "text")
+        .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn("started_at", "timestamptz")
+        .addColumn("finished_at", "timestamptz")
+        .execute();
+      await db.schema
+        .createIndex("operations_project_idx")
+        .on("operations")
+        .columns(["project_id", "status", "revision"])
+        .execute();
+
+      await db.schema
+        .createTable("runs")
+        .addColumn("id", "uuid", (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+        .addColumn("job_id", "text", (c) => c.notNull())
+        .addColumn("project_id", "uuid", (c) => c.references("projects.id").onDelete("set null"))
+        .addColumn("stack", "text", (c) => c.notNull())
+        .addColumn("kind", "text", (c) => c.notNull())
+        .addColumn("revision", "integer", (c) => c.notNull())
+        .addColumn("attempt", "integer", (c) => c.notNull())
+        .addColumn("status", "text", (c) => c.notNull())
+        .addColumn("message", "text")
+        .addColumn("worker", "text", (c) => c.notNull())
+        .addColumn("started_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn("finished_at", "timestamptz")
+        .execute();
+      await db.schema.createIndex("runs_job_idx").on("runs").column("job_id").execute();
+      await db.schema.createIndex("runs_project_idx").on("runs").columns(["project_id", "status"]).execute();
+
+      await db.schema
+        .createTable("operation_runs")
+        .addColumn("operation_id", "uuid", (c) => c.notNull().references("operations.id").onDelete("cascade"))
+        .addColumn("run_id", "uuid", (c) => c.notNull().references("runs.id").onDelete("cascade"))
+        .addPrimaryKeyConstraint("operation_runs_pkey", ["operation_id", "run_id"])
+        .execute();
+      await db.schema.createIndex("operation_runs_run_idx").on("operation_runs").column("run_id").execute();
+
+      await db.schema
+        .createTable("events")
+        .addColumn("id", "bigserial", (c) => c.primaryKey())
+        .addColumn("run_id", "uuid", (c) => c.notNull().references("runs.id").onDelete("cascade"))
+        .addColumn("at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn("type", "text", (c) => c.notNull())
+        .addColumn("data", "jsonb", (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex("events_run_idx").on("events").columns(["run_id", "id"]).execute();
+    },
+  },
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};

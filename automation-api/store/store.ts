@@ -1,0 +1,434 @@
+import pg from "pg";
+import { CamelCasePlugin, CompiledQuery, Kysely, PostgresDialect, sql, type Transaction } from "kysely";
+import { Migrator } from "kysely/migration";
+import { migrationProvider } from "./migrations.js";
+import type {
+  Database,
+  EventRow,
+  NewOperation,
+  OperationRow,
+  OperationStatus,
+  ProjectRow,
+  ProjectStatus,
+  RunRow,
+  RunStatus,
+  TokenRow,
+  TokenScope,
+  UserRow,
+} from "./schema.js";
+
+export type Db = Kysely<Database> | Transaction<Database>;
+
+/** A token with its user, as authentication needs it. */
+export interface TokenWithUser extends TokenRow {
+  readonly user: UserRow;
+}
+
+/** What a SQL runner inside a transaction looks like to pg-boss (`send(..., { db })`). */
+export interface SqlExecutor {
+  executeSql(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+/**
+ * Typed queries of the service, usable on the pool or inside a transaction (`store.transaction`).
+ */
+export class Queries {
+  constructor(readonly db: Db) {}
+
+  /** Runs raw SQL (e.g. pg-boss's) on this connection or transaction. */
+  readonly executor: SqlExecutor = {
+    executeSql: async (text, values = []) => {
+      const result = await this.db.executeQuery(CompiledQuery.raw(text, values));
+      return { rows: [...result.rows] };
+    },
+  };
+
+  /** Serialises requests that change one user's usage in one zone, so admission sees every change. */
+  async lockUserZone(userId: string, zone: string): Promise<void> {
+    await sql`select pg_advisory_xact_lock(hashtext(${`usage:${userId}:${zone}`}))`.execute(this.db);
+  }
+
+  // Users
+
+  async createUser(user: { name: string; isAdmin?: boolean; weight?: number }): Promise<UserRow> {
+    return this.db.insertInto("users").values(user).returningAll().executeTakeFirstOrThrow();
+  }
+
+  async findUserByName(name: string): Promise<UserRow | undefined> {
+    return this.db.selectFrom("users").selectAll().where("name", "=", name).executeTakeFirst();
+  }
+
+  async findUserById(id: string): Promise<UserRow | undefined> {
+    return this.db.selectFrom("users").selectAll().where("id", "=", id).executeTakeFirst();
+  }
+
+  async listUsers(): Promise<UserRow[]> {
+    return this.db.selectFrom("users").selectAll().orderBy("createdAt").orderBy("name").execute();
+  }
+
+  async updateUser(id: string, change: { weight?: number }): Promise<UserRow> {
+    return this.db
+      .updateTable("users")
+      .set(change)
+      .where("id", "=", id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  async hasAdmin(): Promise<boolean> {
+    const row = await this.db.selectFrom("users").select("id").where("isAdmin", "=", true).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  // Tokens
+
+  async insertToken(token: {
+    hash: string;
+    prefix: string;
+    name: string;
+    userId: string;
+    projectId?: string | null;
+    scope: TokenScope;
+  }): Promise<TokenRow> {
+    return this.db.insertInto("tokens").values(token).returningAll().executeTakeFirstOrThrow();
+  }
+
+  async findTokenByHash(hash: string): Promise<TokenWithUser | undefined> {
+    const row = await this.db
+      .selectFrom("tokens")
+      .innerJoin("users", "users.id", "tokens.userId")
+      .selectAll("tokens")
+      .select([
+        "users.name as userName",
+        "users.isAdmin as userIsAdmin",
+        "users.weight as userWeight",
+        "users.createdAt as userCreatedAt",
+      ])
+      .where("tokens.hash", "=", hash)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    const { userName, userIsAdmin, userWeight, userCreatedAt, ...token } = row;
+    return {
+      ...token,
+      user: {
+        id: token.userId,
+        name: userName,
+        isAdmin: userIsAdmin,
+        weight: userWeight,
+        createdAt: userCreatedAt,
+      },
+    };
+  }
+
+  async touchToken(id: string): Promise<void> {
+    await this.db.updateTable("tokens").set({ lastUsedAt: new Date() }).where("id", "=", id).execute();
+  }
+
+  async listTokens(filter: { userId: string; projectId: string | null }): Promise<TokenRow[]> {
+    let query = this.db.selectFrom("tokens").selectAll().where("userId", "=", filter.userId);
+    query =
+      filter.projectId === null
+        ? query.where("projectId", "is", null)
+        : query.where("projectId", "=", filter.projectId);
+    return query.orderBy("createdAt").execute();
+  }
+
+  async findToken(id: string): Promise<TokenRow | undefined> {
+    return this.db.selectFrom("tokens").selectAll().where("id", "=", id).executeTakeFirst();
+  }
+
+  async revokeToken(id: string): Promise<void> {
+    await this.db
+      .updateTable("tokens")
+      .set({ revokedAt: new Date() })
+      .where("id", "=", id)
+      .where("revokedAt", "is", null)
+      .execute();
+  }
+
+  // Projects
+
+  async findProject(userId: string, name: string, options: { forUpdate?: boolean } = {}) {
+    let query = this.db
+      .selectFrom("projects")
+      .selectAll()
+      .where("userId", "=", userId)
+      .where("name", "=", name);
+    if (options.forUpdate) query = query.forUpdate();
+    return query.executeTakeFirst();
+  }
+
+  async findProjectById(id: string, options: { forUpdate?: boolean } = {}): Promise<ProjectRow | undefined> {
+    let query = this.db.selectFrom("projects").selectAll().where("id", "=", id);
+    if (options.forUpdate) query = query.forUpdate();
+    return query.executeTakeFirst();
+  }
+
+  async projectNameTaken(name: string, zone: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom("projects")
+      .select("id")
+      .where("name", "=", name)
+      .where("zone", "=", zone)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  async listProjects(userId: string): Promise<ProjectRow[]> {
+    return this.db.selectFrom("projects").selectAll().where("userId", "=", userId).orderBy("name").execute();
+  }
+
+  async insertProject(project: {
+    name: string;
+    zone: string;
+    userId: string;
+    spec: unknown;
+    revision: number;
+  }): Promise<ProjectRow | undefined> {
+    return this.db
+      .insertInto("projects")
+      .values({ ...project, spec: JSON.stringify(project.spec), status: "active", outputs: "{}" })
+      .onConflict((oc) => oc.doNothing())
+      .returningAll()
+      .executeTakeFirst();
+  }
+
+  async setProjectSpec(id: string, spec: unknown, revision: number, status?: ProjectStatus): Promise<void> {
+    await this.db
+      .updateTable("projects")
+      .set({ spec: JSON.stringify(spec), revision, updatedAt: new Date(), ...(status ? { status } : {}) })
+      .where("id", "=", id)
+      .execute();
+  }
+
+  async recordApplied(id: string, revision: number, outputs: Record<string, unknown>): Promise<void> {
+    await this.db
+      .updateTable("projects")
+      .set({
+        needsRecovery: false,
+        appliedRevision: sql<number>`greatest(applied_revision, ${revision})`,
+        outputs: JSON.stringify(outputs),
+        updatedAt: new Date(),
+      })
+      .where("id", "=", id)
+      .execute();
+  }
+
+  async setNeedsRecovery(id: string, needsRecovery: boolean): Promise<void> {
+    await this.db.updateTable("projects").set({ needsRecovery }).where("id", "=", id).execute();
+  }
+
+  async deleteProject(id: string): Promise<void> {
+    await this.db.deleteFrom("projects").where("id", "=", id).execute();
+  }
+
+  /** Every project a user has in a zone, with its spec. */
+  async userProjectsInZone(userId: string, zone: string): Promise<ProjectRow[]> {
+    return this.db
+      .selectFrom("projects")
+      .selectAll()
+      .where("userId", "=", userId)
+      .where("zone", "=", zone)
+      .execute();
+  }
+
+  /** Weights of the zone's active users: those with at least one project there. */
+  async activeWeights(zone: string): Promise<Map<string, number>> {
+    const rows = await this.db
+      .selectFrom("users")
+      .select(["users.id", "users.weight"])
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom("projects")
+            .select("projects.id")
+            .whereRef("projects.userId", "=", "users.id")
+            .where("projects.zone", "=", zone),
+        ),
+      )
+      .execute();
+    return new Map(rows.map((row) => [row.id, row.weight]));
+  }
+
+  // Operations
+
+  async insertOperation(operation: NewOperation): Promise<OperationRow> {
+    return this.db.insertInto("operations").values(operation).returningAll().executeTakeFirstOrThrow();
+  }
+
+  async findOperation(id: string): Promise<OperationRow | undefined> {
+    if (!isUuid(id)) return undefined;
+    return this.db.selectFrom("operations").selectAll().where("id", "=", id).executeTakeFirst();
+  }
+
+  async listOperations(projectId: string, limit = 50): Promise<OperationRow[]> {
+    return this.db
+      .selectFrom("operations")
+      .selectAll()
+      .where("projectId", "=", projectId)
+      .orderBy("createdAt", "desc")
+      .orderBy("id")
+      .limit(limit)
+      .execute();
+  }
+
+  /** Operations of a project not yet finished, up to a revision: what a run at that revision covers. */
+  async claimOperations(projectId: string, revision: number, runId: string): Promise<OperationRow[]> {
+    const claimed = await this.db
+      .updateTable("operations")
+      .set({ status: "running", startedAt: sql<Date>`coalesce(started_at, now())` })
+      .where("projectId", "=", projectId)
+      .where("status", "in", ["queued", "running"])
+      .where("revision", "<=", revision)
+      .returningAll()
+      .execute();
+    if (claimed.length > 0) {
+      await this.db
+        .insertInto("operationRuns")
+        .values(claimed.map((operation) => ({ operationId: operation.id, runId })))
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    }
+    return claimed;
+  }
+
+  async pendingOperationCount(projectId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom("operations")
+      .select((eb) => eb.fn.countAll<string>().as("count"))
+      .where("projectId", "=", projectId)
+      .where("status", "in", ["queued", "running"])
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
+  async finishOperations(
+    ids: readonly string[],
+    status: OperationStatus,
+    message: string | null,
+  ): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db
+      .updateTable("operations")
+      .set({ status, message, finishedAt: new Date() })
+      .where("id", "in", ids)
+      .where("status", "in", ["queued", "running"])
+      .execute();
+  }
+
+  // Runs and events
+
+  async insertRun(run: {
+    jobId: string;
+    projectId: string;
+    stack: string;
+    kind: "update" | "destroy";
+    revision: number;
+    attempt: number;
+    worker: string;
+  }): Promise<RunRow> {
+    return this.db
+      .insertInto("runs")
+      .values({ ...run, status: "running" })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  async finishRun(id: string, status: RunStatus, message: string | null): Promise<void> {
+    await this.db
+      .updateTable("runs")
+      .set({ status, message, finishedAt: new Date() })
+      .where("id", "=", id)
+      .execute();
+  }
+
+  /** Runs of a project still marked running: when the caller holds the stack's lock, their workers died. */
+  async runningRuns(projectId: string): Promise<RunRow[]> {
+    return this.db
+      .selectFrom("runs")
+      .selectAll()
+      .where("projectId", "=", projectId)
+      .where("status", "=", "running")
+      .execute();
+  }
+
+  async runsOfJob(jobId: string): Promise<RunRow[]> {
+    return this.db.selectFrom("runs").selectAll().where("jobId", "=", jobId).orderBy("startedAt").execute();
+  }
+
+  async operationsOfRuns(runIds: readonly string[]): Promise<string[]> {
+    if (runIds.length === 0) return [];
+    const rows = await this.db
+      .selectFrom("operationRuns")
+      .select("operationId")
+      .distinct()
+      .where("runId", "in", runIds)
+      .execute();
+    return rows.map((row) => row.operationId);
+  }
+
+  async insertEvents(runId: string, events: readonly { type: string; data: Record<string, unknown> }[]) {
+    if (events.length === 0) return;
+    await this.db
+      .insertInto("events")
+      .values(events.map((event) => ({ runId, type: event.type, data: JSON.stringify(event.data) })))
+      .execute();
+  }
+
+  /** Events of every run that covered an operation, after an event id, oldest first. */
+  async operationEvents(operationId: string, afterId = "0", limit = 1000): Promise<EventRow[]> {
+    return this.db
+      .selectFrom("events")
+      .innerJoin("operationRuns", "operationRuns.runId", "events.runId")
+      .selectAll("events")
+      .where("operationRuns.operationId", "=", operationId)
+      .where("events.id", ">", afterId)
+      .orderBy("events.id")
+      .limit(limit)
+      .execute();
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+/** The service's PostgreSQL: a pool, typed queries and migrations. */
+export class Store extends Queries {
+  private constructor(
+    readonly kysely: Kysely<Database>,
+    readonly pool: pg.Pool,
+  ) {
+    super(kysely);
+  }
+
+  static connect(connectionString: string, options: { max?: number } = {}): Store {
+    const pool = new pg.Pool({ connectionString, max: options.max ?? 10 });
+    // An idle client losing its connection must not take the process down.
+    pool.on("error", () => {});
+    const kysely = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool }),
+      plugins: [new CamelCasePlugin()],
+    });
+    return new Store(kysely, pool);
+  }
+
+  async migrate(): Promise<void> {
+    const migrator = new Migrator({ db: this.kysely, provider: migrationProvider });
+    const { error, results } = await migrator.migrateToLatest();
+    const failed = results?.find((result) => result.status === "Error");
+    if (error || failed) {
+      const cause = error instanceof Error ? error.message : String(error ?? "");
+      throw new Error(`database migration ${failed?.migrationName ?? ""} failed: ${cause}`);
+    }
+  }
+
+  async transaction<T>(work: (queries: Queries) => Promise<T>): Promise<T> {
+    return this.kysely.transaction().execute((trx) => work(new Queries(trx)));
+  }
+
+  async close(): Promise<void> {
+    await this.kysely.destroy();
+  }
+}
