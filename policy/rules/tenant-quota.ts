@@ -30,11 +30,11 @@ const LABELS: Record<QuotaDimension, string> = {
 export function formatAmount(dimension: QuotaDimension, value: number): string {
   switch (dimension) {
     case "cpuMillis":
-      return formatCpu(Math.ceil(value));
+      return value === 0 ? "0" : formatCpu(Math.ceil(value));
     case "memoryBytes":
     case "diskBytes":
     case "storageBytes":
-      return formatBytes(Math.ceil(value));
+      return value === 0 ? "0" : formatBytes(Math.ceil(value));
     case "databaseGB":
     case "objectGB":
       return `${Number(value.toFixed(3))} GB`;
