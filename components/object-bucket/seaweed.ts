@@ -1,0 +1,346 @@
+/**
+ * The operations a bucket claim needs on a zone's SeaweedFS: buckets through its S3 API,
+ * identities through the IAM API it serves on the same port, quotas through `weed shell`.
+ *
+ * Everything here also runs inside Pulumi's dynamic-provider host, which receives these
+ * functions as serialized source text rather than as this module. So every function imports
+ * what it needs with `await import()` when it runs, and refers only to other functions of this
+ * module and to plain data: a module-level import would not survive serialization in an ES
+ * module program. Types are imported with `import type`, which leaves no trace at run time.
+ */
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { IAMClient } from "@aws-sdk/client-iam";
+
+/** How to reach the zone's SeaweedFS S3 and IAM APIs as its administrator. */
+export interface SeaweedAdmin {
+  /** S3 endpoint such as `http://127.0.0.1:8333`; IAM is served on the same port. */
+  readonly endpoint: string;
+  /** Region to sign requests for; SeaweedFS accepts any. */
+  readonly region: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/** The identity of one bucket: an IAM user whose only key reaches only that bucket. */
+export interface BucketIdentity {
+  readonly userName: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+/** How to run `weed shell` against the zone's master, where bucket quotas are set. */
+export interface QuotaShell {
+  /** Master address such as `127.0.0.1:9333`. */
+  readonly master: string;
+  /** Path of the `weed` binary, or `weed` to find it on PATH. */
+  readonly weedPath: string;
+}
+
+/** Name of the inline policy that confines a bucket's identity to its bucket. */
+export const BUCKET_POLICY_NAME = "pluskube-bucket";
+
+/** How long one `weed shell` run may take before it is stopped. */
+export const WEED_SHELL_TIMEOUT_MS = 60_000;
+
+/** The error's code as the AWS SDK reports it (`NoSuchBucket`, `NoSuchEntity`, ...). */
+export function awsErrorName(error: unknown): string {
+  if (typeof error !== "object" || error === null) return "";
+  const named = error as { name?: unknown; Code?: unknown };
+  return typeof named.Code === "string" ? named.Code : typeof named.name === "string" ? named.name : "";
+}
+
+/** Whether an error says that the thing asked for does not exist. */
+export function isNotFound(error: unknown): boolean {
+  const name = awsErrorName(error);
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+  return (
+    ["NotFound", "NoSuchBucket", "NoSuchEntity", "NoSuchEntityException", "NoSuchKey"].includes(name) ||
+    status === 404
+  );
+}
+
+/**
+ * An S3 client for the zone, path-style because SeaweedFS does not serve bucket host names.
+ * Checksums only where the API requires them: the SDK's default CRC headers on every request
+ * are newer than what S3-compatible servers implement.
+ */
+export async function s3Client(
+  admin: SeaweedAdmin,
+  credentials: { accessKeyId: string; secretAccessKey: string } = admin,
+): Promise<S3Client> {
+  const { S3Client: Client } = await import("@aws-sdk/client-s3");
+  return new Client({
+    endpoint: admin.endpoint,
+    region: admin.region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey },
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+    maxAttempts: 3,
+  });
+}
+
+/** An IAM client that talks to the IAM API SeaweedFS serves on its S3 port. */
+export async function iamClient(admin: SeaweedAdmin): Promise<IAMClient> {
+  const { IAMClient: Client } = await import("@aws-sdk/client-iam");
+  return new Client({
+    endpoint: admin.endpoint,
+    region: admin.region,
+    credentials: { accessKeyId: admin.accessKeyId, secretAccessKey: admin.secretAccessKey },
+    maxAttempts: 3,
+  });
+}
+
+/**
+ * The inline policy of a bucket's identity: read, write (which includes deleting objects), list
+ * and tag objects of that bucket and nothing else; no ACL or bucket deletion. Written with the
+ * coarse actions (`s3:Get*`, ...) that every SeaweedFS version with embedded IAM understands.
+ */
+export function bucketPolicyDocument(bucket: string): string {
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [
+      {
+        Effect: "Allow",
+        Action: ["s3:Get*", "s3:Put*", "s3:List*", "s3:Tagging*"],
+        Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
+      },
+    ],
+  });
+}
+
+/** Whether the bucket exists (as seen by the administrator). */
+export async function bucketExists(admin: SeaweedAdmin, bucket: string): Promise<boolean> {
+  const { HeadBucketCommand } = await import("@aws-sdk/client-s3");
+  const client = await s3Client(admin);
+  try {
+    await client.send(new HeadBucketCommand({ Bucket: bucket }));
+    return true;
+  } catch (error) {
+    if (isNotFound(error)) return false;
+    throw error;
+  } finally {
+    client.destroy();
+  }
+}
+
+/**
+ * Creates the bucket. An existing bucket is refused rather than adopted: the administrator owns
+ * every bucket, so adopting one would hand another project's data to a new identity.
+ */
+export async function createBucket(admin: SeaweedAdmin, bucket: string): Promise<void> {
+  if (await bucketExists(admin, bucket)) {
+    throw new Error(`bucket ${bucket} already exists on ${admin.endpoint}; refusing to take it over`);
+  }
+  const { CreateBucketCommand } = await import("@aws-sdk/client-s3");
+  const client = await s3Client(admin);
+  try {
+    await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Creates an IAM user with one access key and an inline policy confining it to the bucket. */
+export async function createBucketIdentity(
+  admin: SeaweedAdmin,
+  userName: string,
+  bucket: string,
+): Promise<BucketIdentity> {
+  const { CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand } =
+    await import("@aws-sdk/client-iam");
+  const client = await iamClient(admin);
+  try {
+    await client.send(new CreateUserCommand({ UserName: userName }));
+    // The policy first: a key that exists before its policy would, for a moment, have none.
+    await client.send(
+      new PutUserPolicyCommand({
+        UserName: userName,
+        PolicyName: BUCKET_POLICY_NAME,
+        PolicyDocument: bucketPolicyDocument(bucket),
+      }),
+    );
+    const created = await client.send(new CreateAccessKeyCommand({ UserName: userName }));
+    const key = created.AccessKey;
+    if (!key?.AccessKeyId || !key.SecretAccessKey) {
+      throw new Error(`CreateAccessKey for ${userName} on ${admin.endpoint} returned no key`);
+    }
+    return { userName, accessKeyId: key.AccessKeyId, secretAccessKey: key.SecretAccessKey };
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Deletes the user's access keys, its inline policy and the user; what is already gone is skipped. */
+export async function deleteBucketIdentity(admin: SeaweedAdmin, userName: string): Promise<void> {
+  const { ListAccessKeysCommand, DeleteAccessKeyCommand, DeleteUserPolicyCommand, DeleteUserCommand } =
+    await import("@aws-sdk/client-iam");
+  const client = await iamClient(admin);
+  const ignoreMissing = (error: unknown) => {
+    if (!isNotFound(error)) throw error;
+  };
+  try {
+    let keys: string[] = [];
+    try {
+      const listed = await client.send(new ListAccessKeysCommand({ UserName: userName }));
+      keys = (listed.AccessKeyMetadata ?? []).flatMap((key) => (key.AccessKeyId ? [key.AccessKeyId] : []));
+    } catch (error) {
+      ignoreMissing(error);
+    }
+    for (const accessKeyId of keys) {
+      await client
+        .send(new DeleteAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId }))
+        .catch(ignoreMissing);
+    }
+    await client
+      .send(new DeleteUserPolicyCommand({ UserName: userName, PolicyName: BUCKET_POLICY_NAME }))
+      .catch(ignoreMissing);
+    await client.send(new DeleteUserCommand({ UserName: userName })).catch(ignoreMissing);
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Deletes every object, object version and unfinished upload in the bucket. */
+export async function emptyBucket(admin: SeaweedAdmin, bucket: string): Promise<void> {
+  const {
+    ListObjectsV2Command,
+    ListObjectVersionsCommand,
+    DeleteObjectCommand,
+    ListMultipartUploadsCommand,
+    AbortMultipartUploadCommand,
+  } = await import("@aws-sdk/client-s3");
+  const client = await s3Client(admin);
+  try {
+    // One object at a time: DeleteObjects needs a Content-MD5 or checksum header that
+    // S3-compatible servers disagree on, and buckets of a community zone are small.
+    let token: string | undefined;
+    do {
+      const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
+      for (const object of page.Contents ?? []) {
+        if (object.Key) await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: object.Key }));
+      }
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+
+    // Versions and delete markers exist only when the bucket's owner turned versioning on.
+    let keyMarker: string | undefined;
+    let versionMarker: string | undefined;
+    do {
+      const page = await client
+        .send(
+          new ListObjectVersionsCommand({
+            Bucket: bucket,
+            KeyMarker: keyMarker,
+            VersionIdMarker: versionMarker,
+          }),
+        )
+        .catch((error: unknown) => {
+          if (["NotImplemented", "MethodNotAllowed"].includes(awsErrorName(error))) return undefined;
+          throw error;
+        });
+      if (!page) break;
+      for (const version of [...(page.Versions ?? []), ...(page.DeleteMarkers ?? [])]) {
+        if (version.Key) {
+          await client.send(
+            new DeleteObjectCommand({ Bucket: bucket, Key: version.Key, VersionId: version.VersionId }),
+          );
+        }
+      }
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      versionMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
+    } while (keyMarker);
+
+    const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
+    for (const upload of uploads.Uploads ?? []) {
+      if (upload.Key && upload.UploadId) {
+        await client.send(
+          new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }),
+        );
+      }
+    }
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Empties and deletes the bucket; a bucket that is already gone is not an error. */
+export async function deleteBucket(admin: SeaweedAdmin, bucket: string): Promise<void> {
+  const { DeleteBucketCommand } = await import("@aws-sdk/client-s3");
+  if (!(await bucketExists(admin, bucket))) return;
+  await emptyBucket(admin, bucket);
+  const client = await s3Client(admin);
+  try {
+    await client.send(new DeleteBucketCommand({ Bucket: bucket }));
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  } finally {
+    client.destroy();
+  }
+}
+
+/** Runs commands in `weed shell` against the master, fed on standard input; returns all it printed. */
+export async function runWeedShell(shell: QuotaShell, commands: readonly string[]): Promise<string> {
+  const { spawn } = await import("node:child_process");
+  return await new Promise<string>((resolve, reject) => {
+    const child = spawn(shell.weedPath, ["shell", `-master=${shell.master}`], {
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let output = "";
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString("utf8");
+    };
+    child.stdout.on("data", collect);
+    child.stderr.on("data", collect);
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`weed shell at ${shell.master} did not finish within ${WEED_SHELL_TIMEOUT_MS} ms`));
+    }, WEED_SHELL_TIMEOUT_MS);
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      reject(new Error(`could not run ${shell.weedPath} shell: ${error.message}`));
+    });
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(output);
+      else
+        reject(new Error(`${shell.weedPath} shell -master=${shell.master} exited with ${code}: ${output}`));
+    });
+    child.stdin.end(`${commands.join("\n")}\n`);
+  });
+}
+
+/** The quota `s3.bucket.quota -op=get` printed, in MiB; negative when the quota is disabled. */
+export function parseBucketQuota(output: string): number | undefined {
+  const match = /bucket quota:\s*(-?\d+)\s*MiB/.exec(output);
+  return match ? Number(match[1]) : undefined;
+}
+
+/** Reads the bucket's quota in MiB (0 when none is set). */
+export async function getBucketQuota(shell: QuotaShell, bucket: string): Promise<number> {
+  const output = await runWeedShell(shell, [`s3.bucket.quota -name=${bucket} -op=get`]);
+  const quota = parseBucketQuota(output);
+  if (quota === undefined) {
+    throw new Error(`could not read the quota of bucket ${bucket} through weed shell: ${output.trim()}`);
+  }
+  return quota;
+}
+
+/**
+ * Sets the bucket's size quota and reads it back, because `weed shell` reports a failed command
+ * in its output but still exits with 0. SeaweedFS turns a bucket that outgrows its quota
+ * read-only when `s3.bucket.quota.enforce` runs.
+ */
+export async function setBucketQuota(shell: QuotaShell, bucket: string, sizeMB: number): Promise<void> {
+  const output = await runWeedShell(shell, [
+    `s3.bucket.quota -name=${bucket} -op=set -sizeMB=${sizeMB}`,
+    `s3.bucket.quota -name=${bucket} -op=get`,
+  ]);
+  const quota = parseBucketQuota(output);
+  if (quota !== sizeMB) {
+    throw new Error(
+      `setting the quota of bucket ${bucket} to ${sizeMB} MiB through weed shell at ${shell.master} ` +
+        `did not take: ${output.trim()}`,
+    );
+  }
+}
