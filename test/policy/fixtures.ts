@@ -373,7 +373,7 @@ export function pvc(storage = "10Gi", name = "data"): FakeResource {
 export function claimSecret(
   claim: "database" | "bucket",
   sizeGB: string | undefined,
-  name = claim,
+  name: string = claim,
 ): FakeResource {
   return {
     type: TYPES.secret,
