@@ -37,6 +37,11 @@ export interface IngressHostsConfig {
   readonly baseDomain: string;
   /** Custom domains verified for the project, allowed as exact hosts. Default `[]`. */
   readonly verifiedDomains: readonly string[];
+  /**
+   * Whether every host needs TLS. Default `true`; `false` only for a zone without a certificate
+   * issuer (such as the local zone), where AppClaim makes plain-HTTP Ingresses.
+   */
+  readonly requireTls?: boolean;
 }
 
 export interface ImageRegistriesConfig {
@@ -71,6 +76,8 @@ export interface ProjectPolicyInput {
   readonly baseDomain: string;
   /** The project's verified custom domains. */
   readonly verifiedDomains: readonly string[];
+  /** Whether Ingresses must have TLS: the zone has a certificate issuer. Default `true`. */
+  readonly requireTls?: boolean;
   /** Registries the zone allows; default: any. */
   readonly allowedRegistries?: readonly string[];
   /** Highest database connection limit the zone allows; default: none. */
@@ -90,7 +97,11 @@ export function policyConfigFor(input: ProjectPolicyInput): PluskubePolicyConfig
   return {
     "tenant-quota": { share },
     "namespace-confinement": { namespace: input.namespace },
-    "ingress-hosts": { baseDomain: input.baseDomain, verifiedDomains: [...input.verifiedDomains] },
+    "ingress-hosts": {
+      baseDomain: input.baseDomain,
+      verifiedDomains: [...input.verifiedDomains],
+      requireTls: input.requireTls ?? true,
+    },
     "image-registries": { allowed: [...(input.allowedRegistries ?? [])] },
     "database-privileges":
       input.maxConnectionLimit === undefined ? {} : { maxConnectionLimit: input.maxConnectionLimit },

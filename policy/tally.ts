@@ -101,24 +101,35 @@ function maxUsage(a: Partial<Usage>, b: Partial<Usage>): Partial<Usage> {
 
 /**
  * What one pod holds, as the scheduler counts it: the larger of its app containers (plus sidecar
- * init containers, which keep running) and its largest init container (plus those sidecars);
- * emptyDir size limits as disk and generic ephemeral volumes as storage.
+ * init containers, which keep running) and its largest init container (plus those sidecars).
+ *
+ * Disk-backed emptyDirs count as disk only when some app container has no ephemeral-storage
+ * limit: otherwise the kubelet holds the containers' usage and the emptyDirs together to the sum
+ * of those limits, so the volumes are already inside the count (and so does the namespace's
+ * ResourceQuota, which counts container limits only). See "Local ephemeral storage" in
+ * https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/. Generic
+ * ephemeral volumes are PersistentVolumeClaims per pod and count as storage.
  */
 export function podUsage(pod: PodTemplate): Usage {
   const inits = containersOf(pod, [ContainerGroup.initContainers]).map(({ container }) => container);
   const sidecars = inits.filter((container) => container.restartPolicy === "Always");
   const plainInits = inits.filter((container) => container.restartPolicy !== "Always");
+  const running = [
+    ...sidecars,
+    ...containersOf(pod, [ContainerGroup.containers]).map(({ container }) => container),
+  ];
   const sidecarUsage = sidecars.reduce((sum, container) => add(sum, containerUsage(container)), NOTHING);
-  const appUsage = containersOf(pod, [ContainerGroup.containers]).reduce(
-    (sum, { container }) => add(sum, containerUsage(container)),
-    sidecarUsage,
-  );
+  const appUsage = running.reduce((sum, container) => add(sum, containerUsage(container)), NOTHING);
   const initUsage = plainInits.reduce((max, container) => maxUsage(max, containerUsage(container)), {});
   let usage = { ...NOTHING, ...maxUsage(appUsage, add(sidecarUsage, initUsage)) };
+  const diskBounded = running.every(
+    (container) => container.resources?.limits?.["ephemeral-storage"] !== undefined,
+  );
   for (const volume of pod.spec.volumes ?? []) {
     // Memory-backed emptyDirs are charged to the containers' memory limits.
-    if (volume.emptyDir && volume.emptyDir.medium !== "Memory" && volume.emptyDir.sizeLimit !== undefined) {
-      usage = add(usage, { diskBytes: bytes(String(volume.emptyDir.sizeLimit)) ?? 0 });
+    const emptyDir = volume.emptyDir;
+    if (!diskBounded && emptyDir && emptyDir.medium !== "Memory" && emptyDir.sizeLimit !== undefined) {
+      usage = add(usage, { diskBytes: bytes(String(emptyDir.sizeLimit)) ?? 0 });
     }
     const claim = volume.ephemeral?.volumeClaimTemplate?.spec.resources?.requests?.storage;
     if (claim !== undefined) usage = add(usage, { storageBytes: bytes(String(claim)) ?? 0 });

@@ -26,6 +26,10 @@ interface HostRule {
   readonly verifiedDomains: readonly string[];
 }
 
+interface IngressRule extends HostRule {
+  readonly requireTls: boolean;
+}
+
 /** Why a host is refused, or `undefined` when the project may use it. */
 export function hostProblem(
   host: string | undefined,
@@ -49,7 +53,7 @@ export function hostProblem(
 function checkIngress(
   metadata: ObjectMeta | undefined,
   spec: IngressSpec | undefined,
-  config: HostRule,
+  config: IngressRule,
   report: ReportViolation,
 ): void {
   const rules = spec?.rules ?? [];
@@ -64,7 +68,7 @@ function checkIngress(
     if (rule.host) hosts.push(rule.host);
   });
   const tls = spec?.tls ?? [];
-  if (tls.length === 0) {
+  if (tls.length === 0 && config.requireTls) {
     report("spec.tls must be set: TLS is required for every host");
   }
   const covered = new Set<string>();
@@ -106,11 +110,20 @@ export const ingressHosts: ResourceValidationPolicy = {
         default: [],
         description: "Custom domains verified for the project, allowed as exact hosts.",
       },
+      requireTls: {
+        type: "boolean",
+        default: true,
+        description: "Whether every host needs TLS; false only for a zone without a certificate issuer.",
+      },
     },
   },
   validateResource: (args, reportViolation) => {
-    const { baseDomain = "", verifiedDomains = [] } = args.getConfig<Partial<IngressHostsConfig>>();
-    const config = { baseDomain, verifiedDomains };
+    const {
+      baseDomain = "",
+      verifiedDomains = [],
+      requireTls = true,
+    } = args.getConfig<Partial<IngressHostsConfig>>();
+    const config = { baseDomain, verifiedDomains, requireTls };
     const ingress = args.asType(k8s.networking.v1.Ingress);
     if (ingress) {
       checkIngress(ingress.metadata, ingress.spec, config, reportViolation);

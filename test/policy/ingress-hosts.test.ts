@@ -104,6 +104,18 @@ describe("ingress-hosts", () => {
     ]);
   });
 
+  it("accepts an Ingress without TLS in a zone configured without it", async () => {
+    expect(await violations(ingress({ tls: undefined }), { ...CONFIG, requireTls: false })).toEqual([]);
+  });
+
+  it("still checks the TLS hosts it is given in a zone configured without TLS", async () => {
+    const foreign = ingress({ tls: [{ hosts: ["bank.example.com"], secretName: "bank-tls" }] });
+
+    expect((await violations(foreign, { ...CONFIG, requireTls: false }))[0]).toMatch(
+      /^spec\.tls\[0\]\.hosts\[0\] 'bank\.example\.com' is neither/,
+    );
+  });
+
   it("refuses TLS that does not cover every host", async () => {
     const partial = ingress({ tls: [{ hosts: [APP_HOST], secretName: "web-tls" }] });
 

@@ -22,6 +22,7 @@ import {
 import { messages, UNKNOWN, validateStack, type FakeResource } from "./harness.js";
 
 const MIB = 2 ** 20;
+const CHUNK = { cpu: "250m", memory: "512Mi" };
 
 /** Room for a lot, so each test can tighten the one dimension it is about. */
 const ROOMY = {
@@ -229,18 +230,32 @@ describe("tenant-quota", () => {
       );
     });
 
-    it("counts emptyDir size limits as disk, per pod", async () => {
-      const spec = podSpec({ volumes: [{ name: "cache", emptyDir: { sizeLimit: "2Gi" } }] });
+    it("counts emptyDir size limits as disk, per pod, when a container has no ephemeral-storage limit", async () => {
+      const unbounded = container({ resources: { requests: CHUNK, limits: CHUNK } });
+      const spec = podSpec({
+        containers: [unbounded],
+        volumes: [{ name: "cache", emptyDir: { sizeLimit: "2Gi" } }],
+      });
 
-      expect(await onlyViolation([deployment({ replicas: 2, spec })], { diskBytes: 4 * GIB })).toMatch(
-        /disk \(used 6Gi, share 4Gi\)/,
+      expect(await onlyViolation([deployment({ replicas: 2, spec })], { diskBytes: 3 * GIB })).toMatch(
+        /disk \(used 4Gi, share 3Gi\)/,
       );
     });
 
-    it("leaves memory-backed emptyDirs to the memory limits", async () => {
-      const spec = podSpec({ volumes: [{ name: "shm", emptyDir: { medium: "Memory", sizeLimit: "2Gi" } }] });
+    it("does not add emptyDirs the containers' ephemeral-storage limits already hold", async () => {
+      const spec = podSpec({ volumes: [{ name: "tmp", emptyDir: { sizeLimit: "1Gi" } }] });
 
-      expect(messages(await check([deployment({ spec })], { diskBytes: GIB }))).toEqual([]);
+      expect(messages(await check([deployment({ replicas: 2, spec })], { diskBytes: 2 * GIB }))).toEqual([]);
+    });
+
+    it("leaves memory-backed emptyDirs to the memory limits", async () => {
+      const unbounded = container({ resources: { requests: CHUNK, limits: CHUNK } });
+      const spec = podSpec({
+        containers: [unbounded],
+        volumes: [{ name: "shm", emptyDir: { medium: "Memory", sizeLimit: "2Gi" } }],
+      });
+
+      expect(messages(await check([deployment({ spec })], { diskBytes: 0 }))).toEqual([]);
     });
 
     it("counts PersistentVolumeClaims as storage", async () => {
