@@ -134,6 +134,7 @@ export class Queries {
   }
 
   async findToken(id: string): Promise<TokenRow | undefined> {
+    if (!isUuid(id)) return undefined;
     return this.db.selectFrom("tokens").selectAll().where("id", "=", id).executeTakeFirst();
   }
 

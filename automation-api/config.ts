@@ -1,0 +1,50 @@
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { z } from "zod";
+import { toSpecIssues } from "../spec/errors.js";
+
+/** The service's settings, read once from the environment by `main.ts`. */
+export interface ServiceConfig {
+  readonly host: string;
+  readonly port: number;
+  /** The service's PostgreSQL; the local zone's when absent. */
+  readonly databaseUrl: string | undefined;
+  /** State backend, passphrase, work folders and the admin token file live here. */
+  readonly dataDir: string;
+  /** Stacks run side by side, at most this many per process. */
+  readonly workers: number;
+  /** Compiled policy pack folder; runs go without a pack when absent. */
+  readonly policyPackDir: string | undefined;
+  /** Registries apps may pull from; empty allows any. */
+  readonly allowedRegistries: readonly string[];
+}
+
+const EnvSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  PLUSKUBE_HOST: z.string().min(1).default("127.0.0.1"),
+  DATABASE_URL: z.string().min(1).optional(),
+  PLUSKUBE_DATA_DIR: z.string().min(1).optional(),
+  PLUSKUBE_WORKERS: z.coerce.number().int().min(1).max(64).default(2),
+  PLUSKUBE_POLICY_PACK: z.string().min(1).optional(),
+  PLUSKUBE_ALLOWED_REGISTRIES: z.string().default(""),
+});
+
+export function readConfig(env: NodeJS.ProcessEnv): ServiceConfig {
+  const result = EnvSchema.safeParse(env);
+  if (!result.success) {
+    const problems = toSpecIssues(result.error).map((issue) => `${issue.path}: ${issue.message}`);
+    throw new Error(`invalid service configuration: ${problems.join("; ")}`);
+  }
+  const values = result.data;
+  return {
+    host: values.PLUSKUBE_HOST,
+    port: values.PORT,
+    databaseUrl: values.DATABASE_URL,
+    dataDir: values.PLUSKUBE_DATA_DIR ?? join(homedir(), ".local", "share", "pluskube"),
+    workers: values.PLUSKUBE_WORKERS,
+    policyPackDir: values.PLUSKUBE_POLICY_PACK,
+    allowedRegistries: values.PLUSKUBE_ALLOWED_REGISTRIES.split(",")
+      .map((entry) => entry.trim())
+      .filter(Boolean),
+  };
+}

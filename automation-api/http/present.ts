@@ -1,0 +1,126 @@
+import type { ZoneSpec } from "../../spec/zone.js";
+import { storedSpec } from "../domain/fair-share.js";
+import { roundAmounts, specAmounts, zoneAllocatable } from "../domain/quota.js";
+import type { Collection } from "../domain/spec.js";
+import type { EventRow, OperationRow, ProjectRow, TokenRow, UserRow } from "../store/schema.js";
+
+/** JSON shapes of the API's answers, built from rows. */
+
+const iso = (date: Date | null) => (date ? date.toISOString() : null);
+
+export function operationLinks(operation: Pick<OperationRow, "id" | "project">) {
+  return {
+    self: `/v1/operations/${operation.id}`,
+    events: `/v1/operations/${operation.id}/events`,
+    project: `/v1/projects/${operation.project}`,
+  };
+}
+
+export function presentOperation(operation: OperationRow, events?: readonly EventRow[]) {
+  return {
+    id: operation.id,
+    status: operation.status,
+    kind: operation.kind,
+    request: operation.request,
+    project: operation.project,
+    zone: operation.zone,
+    revision: operation.revision,
+    message: operation.message,
+    createdAt: operation.createdAt.toISOString(),
+    startedAt: iso(operation.startedAt),
+    finishedAt: iso(operation.finishedAt),
+    links: operationLinks(operation),
+    ...(events ? { events: events.map(presentEvent) } : {}),
+  };
+}
+
+export function presentEvent(event: EventRow) {
+  return { id: event.id, at: event.at.toISOString(), type: event.type, data: event.data };
+}
+
+export function presentProject(project: ProjectRow, zone: ZoneSpec | undefined) {
+  const spec = storedSpec(project.spec);
+  return {
+    name: project.name,
+    zone: project.zone,
+    status: project.status,
+    revision: project.revision,
+    appliedRevision: project.appliedRevision,
+    internetEgress: spec.internetEgress,
+    verifiedDomains: spec.verifiedDomains,
+    counts: {
+      apps: spec.apps.length,
+      databases: spec.databases.length,
+      buckets: spec.buckets.length,
+      volumes: spec.volumes.length,
+    },
+    ...(zone ? { usage: roundAmounts(specAmounts(spec, zone)) } : {}),
+    outputs: project.outputs,
+    createdAt: project.createdAt.toISOString(),
+    links: {
+      self: `/v1/projects/${project.name}`,
+      apps: `/v1/projects/${project.name}/apps`,
+      databases: `/v1/projects/${project.name}/databases`,
+      buckets: `/v1/projects/${project.name}/buckets`,
+      volumes: `/v1/projects/${project.name}/volumes`,
+      tokens: `/v1/projects/${project.name}/tokens`,
+      operations: `/v1/projects/${project.name}/operations`,
+    },
+  };
+}
+
+/**
+ * What the last successful run reported about one item, read from the stack outputs, which
+ * group them by collection and name (`{ apps: { web: { url } } }`).
+ */
+export function itemOutputs(outputs: Record<string, unknown>, collection: Collection, name: string) {
+  const group = outputs[collection];
+  if (typeof group !== "object" || group === null) return undefined;
+  const item = (group as Record<string, unknown>)[name];
+  return typeof item === "object" && item !== null ? (item as Record<string, unknown>) : undefined;
+}
+
+export function presentItem(project: ProjectRow, collection: Collection, item: { name: string }) {
+  const outputs = itemOutputs(project.outputs, collection, item.name);
+  return {
+    ...item,
+    project: project.name,
+    deployed: project.appliedRevision >= project.revision,
+    ...(outputs ? { outputs } : {}),
+    links: { self: `/v1/projects/${project.name}/${collection}/${item.name}` },
+  };
+}
+
+export function presentUser(user: UserRow) {
+  return {
+    name: user.name,
+    admin: user.isAdmin,
+    weight: user.weight,
+    createdAt: user.createdAt.toISOString(),
+  };
+}
+
+export function presentToken(token: TokenRow, projectName?: string) {
+  return {
+    id: token.id,
+    name: token.name,
+    prefix: token.prefix,
+    scope: token.scope,
+    ...(projectName ? { project: projectName } : {}),
+    createdAt: token.createdAt.toISOString(),
+    lastUsedAt: iso(token.lastUsedAt),
+    revokedAt: iso(token.revokedAt),
+  };
+}
+
+export function presentZone(zone: ZoneSpec) {
+  return {
+    name: zone.name,
+    baseDomain: zone.baseDomain,
+    chunk: zone.chunk,
+    capacity: zone.capacity,
+    reserve: zone.reserve,
+    allocatable: zoneAllocatable(zone),
+    knative: zone.knative,
+  };
+}

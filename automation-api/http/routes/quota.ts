@@ -1,0 +1,41 @@
+import { Router } from "express";
+import { requireUserToken } from "../../domain/authz.js";
+import { ValidationError } from "../../domain/errors.js";
+import { userQuota } from "../../domain/fair-share.js";
+import { unknownZone } from "../../domain/project-requests.js";
+import { mapAmounts, roundAmounts, zoneAllocatable } from "../../domain/quota.js";
+import { principalOf } from "../auth.js";
+import type { RouteContext } from "../context.js";
+import { presentZone } from "../present.js";
+import { QuotaQuery } from "../schemas.js";
+import { queryOf } from "../validate.js";
+
+export function quotaRoutes({ store, zones }: RouteContext): Router {
+  const router = Router();
+
+  /** The caller's fair share of a zone, what their projects use, and what is left, per kind. */
+  router.get("/quota", async (req, res) => {
+    const principal = principalOf(res);
+    requireUserToken(principal, "read the user's quota");
+    const query = queryOf(req, QuotaQuery);
+    const zone = zones.get(query.zone);
+    if (!zone) throw new ValidationError([{ path: "zone", message: unknownZone(query.zone, zones) }]);
+    const quota = await userQuota(store, principal.user, zone);
+    res.json({
+      zone: zone.name,
+      weight: quota.weight,
+      activeUsers: quota.activeUsers,
+      totalWeight: quota.totalWeight,
+      allocatable: zoneAllocatable(zone),
+      share: roundAmounts(quota.share),
+      used: roundAmounts(quota.used),
+      free: roundAmounts(mapAmounts((kind) => Math.max(0, quota.share[kind] - quota.used[kind]))),
+    });
+  });
+
+  router.get("/zones", (_req, res) => {
+    res.json({ items: zones.list().map(presentZone) });
+  });
+
+  return router;
+}

@@ -1,0 +1,96 @@
+import { Router } from "express";
+import { requireAdmin, requireUserToken, type Principal } from "../../domain/authz.js";
+import { ConflictError, NotFoundError } from "../../domain/errors.js";
+import { hashToken, newToken, tokenPrefix } from "../../domain/tokens.js";
+import type { UserRow } from "../../store/schema.js";
+import type { Store } from "../../store/store.js";
+import { principalOf } from "../auth.js";
+import type { RouteContext } from "../context.js";
+import { presentToken, presentUser } from "../present.js";
+import { TokenBody, UserBody, UserPatch } from "../schemas.js";
+import { bodyOf, nameParam, param } from "../validate.js";
+
+/** The user named in the path, when the principal may manage it: an administrator, or the user itself. */
+async function manageableUser(store: Store, principal: Principal, name: string): Promise<UserRow> {
+  requireUserToken(principal, "manage users or user tokens");
+  const user = principal.user.name === name ? principal.user : await store.findUserByName(name);
+  if (!user || (user.id !== principal.user.id && !principal.user.isAdmin))
+    throw new NotFoundError(`user '${name}'`);
+  return user;
+}
+
+export function userRoutes({ store }: RouteContext): Router {
+  const router = Router();
+
+  router.get("/me", async (_req, res) => {
+    const principal = principalOf(res);
+    const token = await store.findToken(principal.tokenId);
+    const project = principal.projectId ? await store.findProjectById(principal.projectId) : undefined;
+    res.json({
+      user: presentUser(principal.user),
+      ...(token ? { token: presentToken(token, project?.name) } : {}),
+    });
+  });
+
+  router.post("/users", async (req, res) => {
+    const principal = principalOf(res);
+    requireAdmin(principal);
+    const body = bodyOf(req, UserBody);
+    if (await store.findUserByName(body.name))
+      throw new ConflictError(`user '${body.name}' exists`, {}, "user-exists");
+    const user = await store.createUser({
+      name: body.name,
+      weight: body.weight,
+      isAdmin: body.admin ?? false,
+    });
+    res.status(201).location(`/v1/users/${user.name}`).json(presentUser(user));
+  });
+
+  router.get("/users", async (_req, res) => {
+    requireAdmin(principalOf(res));
+    res.json({ items: (await store.listUsers()).map(presentUser) });
+  });
+
+  router.get("/users/:user", async (req, res) => {
+    const user = await manageableUser(store, principalOf(res), param(req, "user"));
+    res.json(presentUser(user));
+  });
+
+  router.patch("/users/:user", async (req, res) => {
+    const principal = principalOf(res);
+    requireAdmin(principal);
+    const body = bodyOf(req, UserPatch);
+    const user = await store.findUserByName(param(req, "user"));
+    if (!user) throw new NotFoundError(`user '${param(req, "user")}'`);
+    res.json(presentUser(await store.updateUser(user.id, { weight: body.weight })));
+  });
+
+  router.post("/users/:user/tokens", async (req, res) => {
+    const user = await manageableUser(store, principalOf(res), nameParam(req, "user"));
+    const body = bodyOf(req, TokenBody);
+    const token = newToken();
+    const row = await store.insertToken({
+      hash: hashToken(token),
+      prefix: tokenPrefix(token),
+      name: body.name,
+      userId: user.id,
+      scope: "user",
+    });
+    res.status(201).json({ ...presentToken(row), token });
+  });
+
+  router.get("/users/:user/tokens", async (req, res) => {
+    const user = await manageableUser(store, principalOf(res), param(req, "user"));
+    const tokens = await store.listTokens({ userId: user.id, projectId: null });
+    res.json({ items: tokens.map((token) => presentToken(token)) });
+  });
+
+  router.delete("/users/:user/tokens/:token", async (req, res) => {
+    const user = await manageableUser(store, principalOf(res), param(req, "user"));
+    const token = await store.findToken(param(req, "token"));
+    if (token && token.userId === user.id && token.projectId === null) await store.revokeToken(token.id);
+    res.status(204).end();
+  });
+
+  return router;
+}

@@ -1,0 +1,167 @@
+import { z } from "zod";
+import { AppSpecSchema, BucketSpecSchema, DatabaseSpecSchema, VolumeSpecSchema } from "../../spec/project.js";
+import { dnsLabel } from "../../spec/fields.js";
+import { QUOTA_KINDS } from "../domain/quota.js";
+import type { Collection } from "../domain/spec.js";
+
+/**
+ * Request and response schemas of the REST API. Request bodies validate at the edge and feed
+ * the OpenAPI document; response schemas only document.
+ */
+
+export const ProjectName = dnsLabel(40);
+export const UserName = dnsLabel(40);
+export const ItemName = dnsLabel(40);
+
+/** `PUT /v1/projects/{project}`: the zone (fixed once created) and project settings. */
+export const ProjectBody = z.strictObject({
+  zone: dnsLabel(30),
+  /** Whether apps may open connections to the internet. Default true. */
+  internetEgress: z.boolean().optional(),
+});
+
+/** Item bodies are the ProjectSpec's own item schemas; `name` may be left out (it is in the URL). */
+export const ItemBodies = {
+  apps: AppSpecSchema.extend({ name: AppSpecSchema.shape.name.optional() }),
+  databases: DatabaseSpecSchema.extend({ name: DatabaseSpecSchema.shape.name.optional() }),
+  buckets: BucketSpecSchema.extend({ name: BucketSpecSchema.shape.name.optional() }),
+  volumes: VolumeSpecSchema.extend({ name: VolumeSpecSchema.shape.name.optional() }),
+} as const satisfies Record<Collection, z.ZodType>;
+
+export const ItemSchemas = {
+  apps: AppSpecSchema,
+  databases: DatabaseSpecSchema,
+  buckets: BucketSpecSchema,
+  volumes: VolumeSpecSchema,
+} as const satisfies Record<Collection, z.ZodType>;
+
+/** A JSON merge patch (RFC 7386) of an item: fields to change, `null` to reset one to its default. */
+export const MergePatch = z.record(z.string(), z.unknown());
+
+export const UserBody = z.strictObject({
+  name: UserName,
+  /** Weight in every zone's fair share. Default 1. */
+  weight: z.number().positive("must be more than 0").max(1000, "must be at most 1000").optional(),
+  /** Whether the user administers the service. Default false. */
+  admin: z.boolean().optional(),
+});
+
+export const UserPatch = z.strictObject({
+  weight: z.number().positive("must be more than 0").max(1000, "must be at most 1000"),
+});
+
+export const TokenBody = z.strictObject({
+  /** What the token is for, to recognise it in lists. */
+  name: z.string().min(1, "must not be empty").max(100, "must be at most 100 characters"),
+});
+
+export const ProjectTokenBody = TokenBody.extend({
+  /** `read`: GET only; `deploy`: may change the project's apps, databases, buckets and volumes. */
+  scope: z.enum(["read", "deploy"]),
+});
+
+export const QuotaQuery = z.strictObject({ zone: dnsLabel(30) });
+
+// Responses (documentation only)
+
+const Timestamp = z.string().describe("ISO 8601 date and time");
+
+export const Problem = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    instance: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .catchall(z.unknown());
+
+export const OperationStatus = z.enum(["queued", "running", "succeeded", "failed"]);
+
+export const OperationEvent = z.object({
+  id: z.string(),
+  at: Timestamp,
+  type: z.string(),
+  data: z.record(z.string(), z.unknown()),
+});
+
+export const Operation = z.object({
+  id: z.string(),
+  status: OperationStatus,
+  kind: z.enum(["update", "destroy"]),
+  request: z.string(),
+  project: z.string(),
+  zone: z.string(),
+  revision: z.number().int(),
+  message: z.string().nullable(),
+  createdAt: Timestamp,
+  startedAt: Timestamp.nullable(),
+  finishedAt: Timestamp.nullable(),
+  links: z.object({ self: z.string(), events: z.string(), project: z.string() }),
+  events: z.array(OperationEvent).optional(),
+});
+
+const Amounts = z.object(Object.fromEntries(QUOTA_KINDS.map((kind) => [kind, z.number()])));
+
+export const Project = z.object({
+  name: z.string(),
+  zone: z.string(),
+  status: z.enum(["active", "deleting"]),
+  revision: z.number().int(),
+  appliedRevision: z.number().int(),
+  internetEgress: z.boolean(),
+  verifiedDomains: z.array(z.string()),
+  counts: z.object({ apps: z.number(), databases: z.number(), buckets: z.number(), volumes: z.number() }),
+  usage: Amounts,
+  outputs: z.record(z.string(), z.unknown()),
+  createdAt: Timestamp,
+  links: z.record(z.string(), z.string()),
+});
+
+export const User = z.object({
+  name: z.string(),
+  admin: z.boolean(),
+  weight: z.number(),
+  createdAt: Timestamp,
+});
+
+export const Token = z.object({
+  id: z.string(),
+  name: z.string(),
+  prefix: z.string(),
+  scope: z.enum(["user", "read", "deploy"]),
+  project: z.string().optional(),
+  createdAt: Timestamp,
+  lastUsedAt: Timestamp.nullable(),
+  revokedAt: Timestamp.nullable(),
+});
+
+export const NewToken = Token.extend({
+  token: z.string().describe("the bearer token; shown only in this answer"),
+});
+
+export const Quota = z.object({
+  zone: z.string(),
+  weight: z.number(),
+  activeUsers: z.number().int(),
+  totalWeight: z.number(),
+  allocatable: Amounts,
+  share: Amounts,
+  used: Amounts,
+  free: Amounts,
+});
+
+export const Zone = z.object({
+  name: z.string(),
+  baseDomain: z.string(),
+  chunk: z.object({ cpu: z.string(), memory: z.string(), disk: z.string() }),
+  capacity: z.record(z.string(), z.union([z.string(), z.number()])),
+  allocatable: Amounts,
+  knative: z.boolean(),
+});
+
+export const Me = z.object({
+  user: User,
+  token: Token,
+});

@@ -1,0 +1,341 @@
+import {
+  extendZodWithOpenApi,
+  OpenAPIRegistry,
+  OpenApiGeneratorV31,
+  type RouteConfig,
+} from "@asteasolutions/zod-to-openapi";
+import { z } from "zod";
+import { COLLECTION_NAMES, COLLECTIONS } from "./domain/spec.js";
+import {
+  ItemBodies,
+  ItemSchemas,
+  Me,
+  MergePatch,
+  NewToken,
+  Operation,
+  Problem,
+  Project,
+  ProjectBody,
+  ProjectTokenBody,
+  Quota,
+  QuotaQuery,
+  Token,
+  TokenBody,
+  User,
+  UserBody,
+  UserPatch,
+  Zone,
+} from "./http/schemas.js";
+
+type Responses = RouteConfig["responses"];
+
+type WithOpenApi = { openapi(refId: string): z.ZodType };
+
+/**
+ * Registers a schema as a named component. The request schemas are built before zod is
+ * extended for OpenAPI (it is extended only here, not at import time), so the extension's
+ * method is applied from the prototype.
+ */
+function register<T extends z.ZodType>(registry: OpenAPIRegistry, refId: string, schema: T): z.ZodType {
+  const openapi = (z.ZodType.prototype as unknown as WithOpenApi).openapi;
+  return registry.register(refId, openapi.call(schema, refId));
+}
+
+/**
+ * The OpenAPI 3.1 document of the REST API, generated from the same zod schemas the routes
+ * validate with, so the two cannot drift apart.
+ */
+export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocument"]> {
+  extendZodWithOpenApi(z);
+  const registry = new OpenAPIRegistry();
+  registry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    description: "A pluskube token, `pk_` followed by 43 characters",
+  });
+
+  const problem = register(registry, "Problem", Problem);
+  const operation = register(registry, "Operation", Operation);
+  const project = register(registry, "Project", Project);
+  const user = register(registry, "User", User);
+  const token = register(registry, "Token", Token);
+  const newToken = register(registry, "NewToken", NewToken);
+
+  const json = (schema: z.ZodType, description: string) => ({
+    description,
+    content: { "application/json": { schema } },
+  });
+  const problems = (...statuses: number[]): Responses =>
+    Object.fromEntries(
+      [401, 429, ...statuses].map((status) => [
+        String(status),
+        {
+          description: PROBLEM_DESCRIPTIONS[status] ?? "Problem",
+          content: { "application/problem+json": { schema: problem } },
+        },
+      ]),
+    );
+  const acceptedResponse = { "202": json(operation, "Accepted: the operation that carries the change out") };
+  const list = (schema: z.ZodType) => z.object({ items: z.array(schema) });
+  const body = (schema: z.ZodType, type = "application/json") => ({
+    content: { [type]: { schema } },
+    required: true,
+  });
+  const params = (...names: string[]) =>
+    z.object(Object.fromEntries(names.map((name) => [name, z.string()])));
+
+  const route = (config: RouteConfig) => registry.registerPath({ security: [{ bearer: [] }], ...config });
+
+  route({
+    method: "get",
+    path: "/v1/me",
+    tags: ["users"],
+    summary: "The caller's user and token",
+    responses: { "200": json(Me, "The caller"), ...problems() },
+  });
+  route({
+    method: "post",
+    path: "/v1/users",
+    tags: ["users"],
+    summary: "Create a user (administrators)",
+    request: { body: body(UserBody) },
+    responses: { "201": json(user, "Created"), ...problems(400, 403, 409, 413) },
+  });
+  route({
+    method: "get",
+    path: "/v1/users",
+    tags: ["users"],
+    summary: "List users (administrators)",
+    responses: { "200": json(list(user), "Users"), ...problems(403) },
+  });
+  route({
+    method: "get",
+    path: "/v1/users/{user}",
+    tags: ["users"],
+    summary: "A user (administrators, or the user)",
+    request: { params: params("user") },
+    responses: { "200": json(user, "The user"), ...problems(404) },
+  });
+  route({
+    method: "patch",
+    path: "/v1/users/{user}",
+    tags: ["users"],
+    summary: "Set a user's fair-share weight (administrators)",
+    request: { params: params("user"), body: body(UserPatch) },
+    responses: { "200": json(user, "The user"), ...problems(400, 403, 404) },
+  });
+  route({
+    method: "post",
+    path: "/v1/users/{user}/tokens",
+    tags: ["users"],
+    summary: "Create a user token; the token is shown only in this answer",
+    request: { params: params("user"), body: body(TokenBody) },
+    responses: { "201": json(newToken, "Created"), ...problems(400, 403, 404) },
+  });
+  route({
+    method: "get",
+    path: "/v1/users/{user}/tokens",
+    tags: ["users"],
+    summary: "List a user's tokens (never the tokens themselves)",
+    request: { params: params("user") },
+    responses: { "200": json(list(token), "Tokens"), ...problems(403, 404) },
+  });
+  route({
+    method: "delete",
+    path: "/v1/users/{user}/tokens/{token}",
+    tags: ["users"],
+    summary: "Revoke a user token",
+    request: { params: params("user", "token") },
+    responses: { "204": { description: "Revoked (or never existed)" }, ...problems(403, 404) },
+  });
+
+  route({
+    method: "get",
+    path: "/v1/zones",
+    tags: ["zones"],
+    summary: "The zones projects can live in",
+    responses: { "200": json(list(Zone), "Zones"), ...problems() },
+  });
+  route({
+    method: "get",
+    path: "/v1/quota",
+    tags: ["zones"],
+    summary: "The caller's fair share of a zone, their usage and what is free, per kind",
+    request: { query: QuotaQuery },
+    responses: { "200": json(Quota, "Quota"), ...problems(400, 403) },
+  });
+
+  route({
+    method: "get",
+    path: "/v1/projects",
+    tags: ["projects"],
+    summary: "List the caller's projects",
+    responses: { "200": json(list(project), "Projects"), ...problems() },
+  });
+  route({
+    method: "put",
+    path: "/v1/projects/{project}",
+    tags: ["projects"],
+    summary: "Create a project in a zone (its namespace), or change its settings",
+    request: { params: params("project"), body: body(ProjectBody) },
+    responses: { ...acceptedResponse, ...problems(400, 403, 404, 409, 413) },
+  });
+  route({
+    method: "get",
+    path: "/v1/projects/{project}",
+    tags: ["projects"],
+    summary: "A project",
+    request: { params: params("project") },
+    responses: { "200": json(project, "The project"), ...problems(404) },
+  });
+  route({
+    method: "delete",
+    path: "/v1/projects/{project}",
+    tags: ["projects"],
+    summary: "Destroy everything of a project, then the project",
+    request: { params: params("project") },
+    responses: {
+      ...acceptedResponse,
+      "204": { description: "There was no such project" },
+      ...problems(403, 404),
+    },
+  });
+  route({
+    method: "get",
+    path: "/v1/projects/{project}/operations",
+    tags: ["projects"],
+    summary: "A project's recent operations",
+    request: { params: params("project") },
+    responses: { "200": json(list(operation), "Operations"), ...problems(404) },
+  });
+
+  for (const collection of COLLECTION_NAMES) {
+    const singular = COLLECTIONS[collection].singular;
+    const item = register(registry, `${capitalise(singular)}Spec`, ItemSchemas[collection]);
+    const itemBody = register(registry, `${capitalise(singular)}Body`, ItemBodies[collection]);
+    const tags = [collection];
+    const base = `/v1/projects/{project}/${collection}`;
+    route({
+      method: "get",
+      path: base,
+      tags,
+      summary: `List the project's ${collection}`,
+      request: { params: params("project") },
+      responses: { "200": json(list(item), capitalise(collection)), ...problems(404) },
+    });
+    route({
+      method: "get",
+      path: `${base}/{name}`,
+      tags,
+      summary: `${capitalise(article(singular))} ${singular}'s desired state and what its last run reported`,
+      request: { params: params("project", "name") },
+      responses: { "200": json(item, capitalise(singular)), ...problems(404) },
+    });
+    route({
+      method: "put",
+      path: `${base}/{name}`,
+      tags,
+      summary: `Set ${article(singular)} ${singular}'s desired state (create or replace)`,
+      request: { params: params("project", "name"), body: body(itemBody) },
+      responses: { ...acceptedResponse, ...problems(400, 403, 404, 409, 413) },
+    });
+    route({
+      method: "patch",
+      path: `${base}/{name}`,
+      tags,
+      summary: `Change some fields of ${article(singular)} ${singular} (JSON merge patch; null resets a field)`,
+      request: { params: params("project", "name"), body: body(MergePatch, "application/merge-patch+json") },
+      responses: { ...acceptedResponse, ...problems(400, 403, 404, 409, 413) },
+    });
+    route({
+      method: "delete",
+      path: `${base}/{name}`,
+      tags,
+      summary: `Remove ${article(singular)} ${singular}${collection === "volumes" ? " (refused while an app mounts it)" : ""}`,
+      request: { params: params("project", "name") },
+      responses: {
+        ...acceptedResponse,
+        "204": { description: `There was no such ${singular}` },
+        ...problems(403, 404, 409),
+      },
+    });
+  }
+
+  route({
+    method: "post",
+    path: "/v1/projects/{project}/tokens",
+    tags: ["projects"],
+    summary: "Create a project token (read or deploy); shown only in this answer",
+    request: { params: params("project"), body: body(ProjectTokenBody) },
+    responses: { "201": json(newToken, "Created"), ...problems(400, 403, 404) },
+  });
+  route({
+    method: "get",
+    path: "/v1/projects/{project}/tokens",
+    tags: ["projects"],
+    summary: "List a project's tokens",
+    request: { params: params("project") },
+    responses: { "200": json(list(token), "Tokens"), ...problems(403, 404) },
+  });
+  route({
+    method: "delete",
+    path: "/v1/projects/{project}/tokens/{token}",
+    tags: ["projects"],
+    summary: "Revoke a project token",
+    request: { params: params("project", "token") },
+    responses: { "204": { description: "Revoked (or never existed)" }, ...problems(403, 404) },
+  });
+
+  route({
+    method: "get",
+    path: "/v1/operations/{id}",
+    tags: ["operations"],
+    summary: "An operation's status and engine events",
+    request: { params: params("id") },
+    responses: { "200": json(operation, "The operation"), ...problems(404) },
+  });
+  route({
+    method: "get",
+    path: "/v1/operations/{id}/events",
+    tags: ["operations"],
+    summary: "Server-sent events of an operation: stored events, then new ones until it is done",
+    request: { params: params("id") },
+    responses: {
+      "200": {
+        description: "An event stream; the last event is `done` with the final operation",
+        content: { "text/event-stream": { schema: z.string() } },
+      },
+      ...problems(404),
+    },
+  });
+
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: "3.1.0",
+    info: {
+      title: "pluskube",
+      version: "1",
+      description:
+        "Managed containers, Postgres databases, S3 buckets and volumes on community-pooled Kubernetes zones. " +
+        "Changes answer 202 with an operation; errors are application/problem+json.",
+    },
+    servers: [{ url: "/" }],
+  });
+}
+
+const PROBLEM_DESCRIPTIONS: Record<number, string> = {
+  400: "The body or a parameter does not validate; `errors` names each field",
+  401: "Missing, malformed, unknown or revoked token",
+  403: "The token may not do this",
+  404: "No such thing, or not yours",
+  409: "Conflict: quota exceeded (with used, share, asked), name taken, volume in use, project being deleted",
+  413: "The body is larger than the limit",
+  429: "Too many requests for this token",
+};
+
+function capitalise(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function article(word: string): string {
+  return /^[aeiou]/.test(word) ? "an" : "a";
+}

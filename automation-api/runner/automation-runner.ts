@@ -1,0 +1,266 @@
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  CommandError,
+  ConcurrentUpdateError,
+  LocalWorkspace,
+  PulumiCommand,
+  StackNotFoundError,
+  type EngineEvent,
+  type OutputMap,
+  type PulumiFn,
+  type Stack,
+} from "@pulumi/pulumi/automation/index.js";
+import { policyConfigFor } from "../../policy/config.js";
+import type { ProjectSpec } from "../../spec/project.js";
+import { stackName } from "../../spec/project.js";
+import type { ZoneSpec } from "../../spec/zone.js";
+import {
+  EngineFailure,
+  type RunEvent,
+  type Runner,
+  type RunRequest,
+  type RunResult,
+  type StackRef,
+} from "./runner.js";
+
+export const PROJECT_NAME = "pluskube-project";
+
+/** Builds the Pulumi program of a project: `composeProject(spec, zone)` from `stacks/project`. */
+export type ProgramFactory = (spec: ProjectSpec, zone: ZoneSpec) => PulumiFn;
+
+export interface AutomationRunnerOptions {
+  /** Where per-stack work folders and policy config files are written. */
+  readonly dataDir: string;
+  /** Environment of every engine run (PULUMI_HOME, PULUMI_BACKEND_URL, passphrase, PATH). */
+  readonly engineEnv: () => Record<string, string>;
+  readonly program: ProgramFactory;
+  /** Folder of the `pulumi` binary to run; `PATH` is searched when absent. */
+  readonly pulumiRoot?: string;
+  /** The compiled policy pack's folder; runs go without it when absent. */
+  readonly policyPackDir?: string;
+}
+
+/**
+ * The Runner on Pulumi's Automation API: one inline-program stack `<project>.<zone>` of the
+ * project `pluskube-project` per project, on the backend `engineEnv` names.
+ */
+export class AutomationRunner implements Runner {
+  constructor(private readonly options: AutomationRunnerOptions) {}
+
+  async up(request: RunRequest): Promise<RunResult> {
+    const stack = await this.stack(request, request.spec);
+    const configFile = this.writePolicyConfig(request);
+    const errors = new EngineErrors();
+    try {
+      const result = await stack.up({
+        onEvent: (event) => forward(event, request.onEvent, errors),
+        ...(this.options.policyPackDir
+          ? { policyPacks: [this.options.policyPackDir], policyPackConfigs: [configFile] }
+          : {}),
+        color: "never",
+        suppressProgress: true,
+      });
+      return { outputs: publicOutputs(result.outputs), changes: changesOf(result.summary.resourceChanges) };
+    } catch (error) {
+      throw errors.explain(error);
+    }
+  }
+
+  async destroy(request: RunRequest): Promise<RunResult> {
+    let stack: Stack;
+    try {
+      stack = await LocalWorkspace.selectStack(
+        this.args(request, request.spec),
+        await this.workspaceOptions(request),
+      );
+    } catch (error) {
+      if (error instanceof StackNotFoundError) return { outputs: {}, changes: {} };
+      throw error;
+    }
+    const errors = new EngineErrors();
+    try {
+      const result = await stack.destroy({
+        onEvent: (event) => forward(event, request.onEvent, errors),
+        color: "never",
+        suppressProgress: true,
+        remove: true,
+      });
+      return { outputs: {}, changes: changesOf(result.summary.resourceChanges) };
+    } catch (error) {
+      throw errors.explain(error);
+    }
+  }
+
+  async recover(ref: StackRef, onEvent: (event: RunEvent) => void): Promise<void> {
+    let stack: Stack;
+    const empty = { project: ref.project, zone: ref.zone.name } as ProjectSpec;
+    try {
+      stack = await LocalWorkspace.selectStack(this.args(ref, empty), await this.workspaceOptions(ref));
+    } catch (error) {
+      if (error instanceof StackNotFoundError) return;
+      throw error;
+    }
+    // A dead run leaves the stack locked (diy backend: lock files, removed by cancel) ...
+    await stack.cancel().catch(() => undefined);
+    // ... and the operations it had started pending in the checkpoint, which block the next update.
+    const state = await stack.exportStack();
+    const deployment = state.deployment as { pending_operations?: unknown[] } | undefined;
+    if (deployment?.pending_operations && deployment.pending_operations.length > 0) {
+      onEvent({
+        type: "log",
+        message: `clearing ${deployment.pending_operations.length} pending operations`,
+      });
+      deployment.pending_operations = [];
+      await stack.importStack(state);
+    }
+    const errors = new EngineErrors();
+    try {
+      await stack.refresh({
+        onEvent: (event) => forward(event, onEvent, errors),
+        color: "never",
+        suppressProgress: true,
+      });
+    } catch (error) {
+      throw errors.explain(error);
+    }
+  }
+
+  private args(ref: StackRef, spec: ProjectSpec) {
+    return {
+      stackName: stackName(ref.project, ref.zone.name),
+      projectName: PROJECT_NAME,
+      program: this.options.program(spec, ref.zone),
+    };
+  }
+
+  private async stack(ref: StackRef, spec: ProjectSpec): Promise<Stack> {
+    return LocalWorkspace.createOrSelectStack(this.args(ref, spec), await this.workspaceOptions(ref));
+  }
+
+  private async workspaceOptions(ref: StackRef) {
+    const envVars = this.options.engineEnv();
+    const workDir = join(this.options.dataDir, "work", stackName(ref.project, ref.zone.name));
+    mkdirSync(workDir, { recursive: true });
+    const pulumiCommand = this.options.pulumiRoot
+      ? await PulumiCommand.get({ root: this.options.pulumiRoot, skipVersionCheck: true })
+      : undefined;
+    return {
+      workDir,
+      envVars,
+      secretsProvider: "passphrase",
+      ...(pulumiCommand ? { pulumiCommand } : {}),
+      projectSettings: {
+        name: PROJECT_NAME,
+        runtime: "nodejs" as const,
+        ...(envVars["PULUMI_BACKEND_URL"] ? { backend: { url: envVars["PULUMI_BACKEND_URL"] } } : {}),
+      },
+    };
+  }
+
+  private writePolicyConfig(request: RunRequest): string {
+    const dir = join(this.options.dataDir, "work", stackName(request.project, request.zone.name));
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, "policy-config.json");
+    const config = policyConfigFor({
+      namespace: request.policy.namespace,
+      share: request.policy.share,
+      baseDomain: request.policy.baseDomain,
+      verifiedDomains: request.policy.verifiedDomains,
+      allowedRegistries: request.policy.allowedRegistries,
+    });
+    writeFileSync(file, JSON.stringify(config, null, 2), { mode: 0o600 });
+    return file;
+  }
+}
+
+/** Collects the engine's own words for a failure: error diagnostics and mandatory policy violations. */
+class EngineErrors {
+  private readonly messages: string[] = [];
+
+  add(message: string): void {
+    const text = message.trim();
+    if (text && !this.messages.includes(text)) this.messages.push(text);
+  }
+
+  /** ConcurrentUpdateError and non-engine errors pass through (the job retries); the rest is final. */
+  explain(error: unknown): unknown {
+    if (error instanceof ConcurrentUpdateError || !(error instanceof CommandError)) return error;
+    if (this.messages.length > 0) return new EngineFailure(this.messages.join("\n"));
+    return new EngineFailure(stderrOf(error));
+  }
+}
+
+function stderrOf(error: CommandError): string {
+  const match = /\n stderr: ([\s\S]*?)\n err\?: /.exec(error.message);
+  const stderr = (match?.[1] ?? error.message).trim();
+  return stderr.length > 4000 ? `${stderr.slice(0, 4000)}…` : stderr;
+}
+
+function forward(event: EngineEvent, onEvent: (event: RunEvent) => void, errors: EngineErrors): void {
+  for (const runEvent of toRunEvents(event)) {
+    if (runEvent.type === "diagnostic" && runEvent.severity === "error") errors.add(runEvent.message);
+    if (runEvent.type === "policy" && runEvent.enforcement === "mandatory") {
+      errors.add(`policy ${runEvent.policy}: ${runEvent.message}`);
+    }
+    onEvent(runEvent);
+  }
+}
+
+/** The engine's events in the few shapes the service stores; progress chatter is dropped. */
+export function toRunEvents(event: EngineEvent): RunEvent[] {
+  if (event.resourcePreEvent && !event.resourcePreEvent.planning) {
+    const { op, urn, type } = event.resourcePreEvent.metadata;
+    if (op === "same" || op === "read") return [];
+    return [{ type: "resource", op, urn, resourceType: type, status: "started" }];
+  }
+  if (event.resOutputsEvent && !event.resOutputsEvent.planning) {
+    const { op, urn, type } = event.resOutputsEvent.metadata;
+    if (op === "same" || op === "read") return [];
+    return [{ type: "resource", op, urn, resourceType: type, status: "done" }];
+  }
+  if (event.resOpFailedEvent) {
+    const { op, urn, type } = event.resOpFailedEvent.metadata;
+    return [{ type: "resource", op, urn, resourceType: type, status: "failed" }];
+  }
+  if (event.diagnosticEvent) {
+    const { severity, message, urn, ephemeral } = event.diagnosticEvent;
+    if (ephemeral) return [];
+    return [{ type: "diagnostic", severity, message: message.trim(), ...(urn ? { urn } : {}) }];
+  }
+  if (event.policyEvent) {
+    const { policyName, message, resourceUrn, enforcementLevel } = event.policyEvent;
+    return [
+      {
+        type: "policy",
+        policy: policyName,
+        message: message.trim(),
+        enforcement: enforcementLevel,
+        ...(resourceUrn ? { urn: resourceUrn } : {}),
+      },
+    ];
+  }
+  if (event.summaryEvent) {
+    return [
+      {
+        type: "summary",
+        result: event.summaryEvent.maybeCorrupt ? "maybe-corrupt" : "done",
+        changes: { ...event.summaryEvent.resourceChanges } as Record<string, number>,
+      },
+    ];
+  }
+  return [];
+}
+
+function changesOf(changes: Record<string, number> | undefined): Record<string, number> {
+  return { ...(changes ?? {}) };
+}
+
+/** Stack outputs without secrets, which stay in the state. */
+export function publicOutputs(outputs: OutputMap): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(outputs)
+      .filter(([, output]) => !output.secret)
+      .map(([key, output]) => [key, output.value]),
+  );
+}
