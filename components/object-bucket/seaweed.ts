@@ -3,13 +3,41 @@
  * identities through the IAM API it serves on the same port, quotas through `weed shell`.
  *
  * Everything here also runs inside Pulumi's dynamic-provider host, which receives these
- * functions as serialized source text rather than as this module. So every function imports
- * what it needs with `await import()` when it runs, and refers only to other functions of this
- * module and to plain data: a module-level import would not survive serialization in an ES
- * module program. Types are imported with `import type`, which leaves no trace at run time.
+ * functions as source text serialized from the running program rather than as this module
+ * (https://www.pulumi.com/docs/iac/concepts/providers/dynamic-providers/). So no function
+ * refers to a module-level import: in an ES-module program those are live bindings the
+ * serializer cannot turn back into imports. Each loads what it needs when it runs, through
+ * `loadPackage`, and refers otherwise only to other functions of this module and plain data.
+ * Types come from `import type`, which leaves nothing behind at run time.
  */
-import type { S3Client } from "@aws-sdk/client-s3";
-import type { IAMClient } from "@aws-sdk/client-iam";
+import { fileURLToPath } from "node:url";
+import type * as S3 from "@aws-sdk/client-s3";
+import type * as IAM from "@aws-sdk/client-iam";
+
+/** This file, from where the AWS SDK is resolved; a plain string, so it survives serialization. */
+const MODULE_FILE = fileURLToPath(import.meta.url);
+
+/**
+ * Loads a package with `require`, resolved from this file or else from the working directory
+ * (the program's folder, where the dynamic-provider host runs).
+ *
+ * Not `await import()`: test runners such as vitest rewrite `import()` into a call into their
+ * own module loader, and a provider serialized from such a program captures that loader, which
+ * Pulumi cannot serialize. `process.getBuiltinModule` (Node 20.16+) reaches `createRequire`
+ * without any import at all.
+ */
+export function loadPackage<T>(specifier: string): T {
+  const { createRequire } = process.getBuiltinModule("node:module");
+  let failure: unknown;
+  for (const base of [MODULE_FILE, `${process.cwd()}/`]) {
+    try {
+      return createRequire(base)(specifier) as T;
+    } catch (error) {
+      failure = error;
+    }
+  }
+  throw failure;
+}
 
 /** How to reach the zone's SeaweedFS S3 and IAM APIs as its administrator. */
 export interface SeaweedAdmin {
@@ -67,8 +95,8 @@ export function isNotFound(error: unknown): boolean {
 export async function s3Client(
   admin: SeaweedAdmin,
   credentials: { accessKeyId: string; secretAccessKey: string } = admin,
-): Promise<S3Client> {
-  const { S3Client: Client } = await import("@aws-sdk/client-s3");
+): Promise<S3.S3Client> {
+  const { S3Client: Client } = loadPackage<typeof S3>("@aws-sdk/client-s3");
   return new Client({
     endpoint: admin.endpoint,
     region: admin.region,
@@ -81,8 +109,8 @@ export async function s3Client(
 }
 
 /** An IAM client that talks to the IAM API SeaweedFS serves on its S3 port. */
-export async function iamClient(admin: SeaweedAdmin): Promise<IAMClient> {
-  const { IAMClient: Client } = await import("@aws-sdk/client-iam");
+export async function iamClient(admin: SeaweedAdmin): Promise<IAM.IAMClient> {
+  const { IAMClient: Client } = loadPackage<typeof IAM>("@aws-sdk/client-iam");
   return new Client({
     endpoint: admin.endpoint,
     region: admin.region,
@@ -111,7 +139,7 @@ export function bucketPolicyDocument(bucket: string): string {
 
 /** Whether the bucket exists (as seen by the administrator). */
 export async function bucketExists(admin: SeaweedAdmin, bucket: string): Promise<boolean> {
-  const { HeadBucketCommand } = await import("@aws-sdk/client-s3");
+  const { HeadBucketCommand } = loadPackage<typeof S3>("@aws-sdk/client-s3");
   const client = await s3Client(admin);
   try {
     await client.send(new HeadBucketCommand({ Bucket: bucket }));
@@ -132,7 +160,7 @@ export async function createBucket(admin: SeaweedAdmin, bucket: string): Promise
   if (await bucketExists(admin, bucket)) {
     throw new Error(`bucket ${bucket} already exists on ${admin.endpoint}; refusing to take it over`);
   }
-  const { CreateBucketCommand } = await import("@aws-sdk/client-s3");
+  const { CreateBucketCommand } = loadPackage<typeof S3>("@aws-sdk/client-s3");
   const client = await s3Client(admin);
   try {
     await client.send(new CreateBucketCommand({ Bucket: bucket }));
@@ -148,7 +176,7 @@ export async function createBucketIdentity(
   bucket: string,
 ): Promise<BucketIdentity> {
   const { CreateUserCommand, CreateAccessKeyCommand, PutUserPolicyCommand } =
-    await import("@aws-sdk/client-iam");
+    loadPackage<typeof IAM>("@aws-sdk/client-iam");
   const client = await iamClient(admin);
   try {
     await client.send(new CreateUserCommand({ UserName: userName }));
@@ -174,7 +202,7 @@ export async function createBucketIdentity(
 /** Deletes the user's access keys, its inline policy and the user; what is already gone is skipped. */
 export async function deleteBucketIdentity(admin: SeaweedAdmin, userName: string): Promise<void> {
   const { ListAccessKeysCommand, DeleteAccessKeyCommand, DeleteUserPolicyCommand, DeleteUserCommand } =
-    await import("@aws-sdk/client-iam");
+    loadPackage<typeof IAM>("@aws-sdk/client-iam");
   const client = await iamClient(admin);
   const ignoreMissing = (error: unknown) => {
     if (!isNotFound(error)) throw error;
@@ -209,7 +237,7 @@ export async function emptyBucket(admin: SeaweedAdmin, bucket: string): Promise<
     DeleteObjectCommand,
     ListMultipartUploadsCommand,
     AbortMultipartUploadCommand,
-  } = await import("@aws-sdk/client-s3");
+  } = loadPackage<typeof S3>("@aws-sdk/client-s3");
   const client = await s3Client(admin);
   try {
     // One object at a time: DeleteObjects needs a Content-MD5 or checksum header that
@@ -266,7 +294,7 @@ export async function emptyBucket(admin: SeaweedAdmin, bucket: string): Promise<
 
 /** Empties and deletes the bucket; a bucket that is already gone is not an error. */
 export async function deleteBucket(admin: SeaweedAdmin, bucket: string): Promise<void> {
-  const { DeleteBucketCommand } = await import("@aws-sdk/client-s3");
+  const { DeleteBucketCommand } = loadPackage<typeof S3>("@aws-sdk/client-s3");
   if (!(await bucketExists(admin, bucket))) return;
   await emptyBucket(admin, bucket);
   const client = await s3Client(admin);
@@ -281,7 +309,7 @@ export async function deleteBucket(admin: SeaweedAdmin, bucket: string): Promise
 
 /** Runs commands in `weed shell` against the master, fed on standard input; returns all it printed. */
 export async function runWeedShell(shell: QuotaShell, commands: readonly string[]): Promise<string> {
-  const { spawn } = await import("node:child_process");
+  const { spawn } = process.getBuiltinModule("node:child_process");
   return await new Promise<string>((resolve, reject) => {
     const child = spawn(shell.weedPath, ["shell", `-master=${shell.master}`], {
       stdio: ["pipe", "pipe", "pipe"],

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { S3Client } from "@aws-sdk/client-s3";
 import { IAMClient } from "@aws-sdk/client-iam";
 import {
@@ -15,7 +15,9 @@ import {
   runWeedShell,
   setBucketQuota,
 } from "../../components/object-bucket/seaweed.js";
-import { FakeSeaweed, fakeWeed } from "./fixtures/fake-seaweed.js";
+import { FakeSeaweed, fakeWeed, removeFakeWeeds } from "./fixtures/fake-seaweed.js";
+
+afterAll(removeFakeWeeds);
 
 const inputs: SeaweedBucketInputs = {
   bucket: "shop-media",
