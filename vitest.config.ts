@@ -6,7 +6,17 @@ export default defineConfig({
     projects: [
       { test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
       { test: { name: "policy", include: ["test/policy/**/*.test.ts"] } },
-      { test: { name: "service", include: ["test/service/**/*.test.ts"], fileParallelism: false } },
+      {
+        test: {
+          name: "service",
+          include: ["test/service/**/*.test.ts"],
+          fileParallelism: false,
+          // A throwaway PostgreSQL cluster; each test file makes its own database in it.
+          globalSetup: ["test/service/global-setup.ts"],
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
       {
         test: {
           name: "integration",

@@ -106,5 +106,6 @@ export async function projectProgram(): Promise<ProgramFactory> {
   };
   const composeProject = module.composeProject;
   if (!composeProject) throw new Error("stacks/project/compose.ts does not export composeProject()");
-  return (spec, zone) => async () => (await composeProject(spec, zone)) as Record<string, unknown> | void;
+  return (spec, zone) => async () =>
+    (await composeProject(spec, zone)) as Record<string, unknown> | undefined;
 }

@@ -104,10 +104,10 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /** JSON Merge Patch (RFC 7386): objects merge key by key, `null` removes, anything else replaces. */
 export function mergePatch(target: unknown, patch: unknown): unknown {
   if (!isPlainObject(patch)) return patch;
-  const result: Record<string, unknown> = isPlainObject(target) ? { ...target } : {};
+  const result = new Map<string, unknown>(isPlainObject(target) ? Object.entries(target) : []);
   for (const [key, value] of Object.entries(patch)) {
-    if (value === null) delete result[key];
-    else result[key] = mergePatch(result[key], value as JsonValue);
+    if (value === null) result.delete(key);
+    else result.set(key, mergePatch(result.get(key), value as JsonValue));
   }
-  return result;
+  return Object.fromEntries(result);
 }

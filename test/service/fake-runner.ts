@@ -1,0 +1,100 @@
+import type { ProjectSpec } from "../../spec/project.js";
+import {
+  EngineFailure,
+  type RunEvent,
+  type Runner,
+  type RunRequest,
+  type RunResult,
+  type StackRef,
+} from "../../automation-api/runner/runner.js";
+
+export interface RecordedRun {
+  readonly kind: "up" | "destroy" | "recover";
+  readonly stack: string;
+  readonly spec?: ProjectSpec;
+  readonly policy?: RunRequest["policy"];
+}
+
+/**
+ * A Runner without an engine: records what it was asked, emits a few events, answers with
+ * outputs shaped like the real stack's. Hooks make it slow, fail, or die for a test.
+ */
+export class FakeRunner implements Runner {
+  readonly runs: RecordedRun[] = [];
+  /** Milliseconds each `up`/`destroy` takes. */
+  delayMs = 0;
+  /** Called at the start of each `up`/`destroy`; may throw (a dying run) or wait. */
+  onRun: ((run: RecordedRun) => Promise<void> | void) | undefined;
+  /** The engine's refusal for stacks matching a project name. */
+  readonly refuse = new Map<string, string>();
+  private active = 0;
+  /** Most runs seen at the same time. */
+  maxConcurrent = 0;
+
+  ups(stack?: string): RecordedRun[] {
+    return this.runs.filter((run) => run.kind === "up" && (stack === undefined || run.stack === stack));
+  }
+
+  async up(request: RunRequest): Promise<RunResult> {
+    return this.run("up", request);
+  }
+
+  async destroy(request: RunRequest): Promise<RunResult> {
+    return this.run("destroy", request);
+  }
+
+  async recover(stack: StackRef, onEvent: (event: RunEvent) => void): Promise<void> {
+    this.runs.push({ kind: "recover", stack: `${stack.project}.${stack.zone.name}` });
+    onEvent({ type: "log", message: "recovered" });
+  }
+
+  private async run(kind: "up" | "destroy", request: RunRequest): Promise<RunResult> {
+    const record: RecordedRun = {
+      kind,
+      stack: `${request.project}.${request.zone.name}`,
+      spec: request.spec,
+      policy: request.policy,
+    };
+    this.runs.push(record);
+    this.active++;
+    this.maxConcurrent = Math.max(this.maxConcurrent, this.active);
+    try {
+      await this.onRun?.(record);
+      request.onEvent({
+        type: "resource",
+        op: "create",
+        urn: `urn:pulumi:${record.stack}::pluskube-project::pluskube:index:TenantNamespace::${request.project}`,
+        resourceType: "pluskube:index:TenantNamespace",
+        status: "started",
+      });
+      if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+      const refusal = this.refuse.get(request.project);
+      if (refusal) {
+        request.onEvent({
+          type: "policy",
+          policy: "tenant-quota",
+          message: refusal,
+          enforcement: "mandatory",
+        });
+        throw new EngineFailure(refusal);
+      }
+      request.onEvent({
+        type: "resource",
+        op: "create",
+        urn: `urn:pulumi:${record.stack}::pluskube-project::pluskube:index:TenantNamespace::${request.project}`,
+        resourceType: "pluskube:index:TenantNamespace",
+        status: "done",
+      });
+      request.onEvent({ type: "summary", result: "done", changes: { create: 1 } });
+      const apps = Object.fromEntries(
+        request.spec.apps.map((app) => [
+          app.name,
+          { url: `https://${app.name}-a1b2c3.${request.zone.baseDomain}` },
+        ]),
+      );
+      return { outputs: kind === "up" ? { namespace: request.project, apps } : {}, changes: { create: 1 } };
+    } finally {
+      this.active--;
+    }
+  }
+}
