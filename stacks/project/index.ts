@@ -1,0 +1,17 @@
+/**
+ * The project stack's program (`pluskube-project`, one stack `<project>.<zone>` per project per
+ * zone), for operators who keep ProjectSpecs in git. The service runs `composeProject` inline.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { composeProject } from "./compose.js";
+import { projectStackInputs } from "./config.js";
+
+const { spec, zone } = projectStackInputs(new pulumi.Config());
+const outputs = composeProject(spec, zone);
+
+export const namespace = outputs.namespace;
+export const appUrls = outputs.appUrls;
+export const appAllUrls = outputs.appAllUrls;
+export const databaseSecrets = outputs.databaseSecrets;
+export const bucketSecrets = outputs.bucketSecrets;
+export const volumeClaims = outputs.volumeClaims;
