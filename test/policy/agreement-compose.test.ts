@@ -2,21 +2,17 @@
  * composeProject and the rules agree: the resources the project program makes for a valid spec
  * pass the whole pack with the config the service writes for that spec.
  */
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { policies } from "../../policy/policies.js";
-import type { ProjectSpec } from "../../spec/project.js";
-import type { ZoneSpec } from "../../spec/zone.js";
 import { installMocks, type ResourceRecorder } from "../helpers/pulumi-mocks.js";
 import { settle } from "../unit/support/settle.js";
 import { agreementConfig, agreementZone, AGREEMENT_SPEC, asPolicyResources } from "./agreement.js";
 import { messages, validatePack } from "./harness.js";
 
-const COMPOSE = new URL("../../stacks/project/compose.ts", import.meta.url);
-
-describe.skipIf(!existsSync(COMPOSE))("composeProject and the policy pack", () => {
+describe("composeProject and the policy pack", () => {
   let recorder: ResourceRecorder;
   const files = mkdtempSync(join(tmpdir(), "pluskube-compose-"));
   const zone = agreementZone(files);
@@ -31,12 +27,8 @@ describe.skipIf(!existsSync(COMPOSE))("composeProject and the policy pack", () =
       writeFileSync(join(files, file), content, { mode: 0o600 });
     }
     recorder = await installMocks({ stack: "shop.lisbon" });
-    // A path in a variable: the module is another part of the library, loaded only when present.
-    const path = "../../stacks/project/compose.js";
-    const { composeProject } = (await import(path)) as {
-      composeProject: (spec: ProjectSpec, zone: ZoneSpec) => unknown;
-    };
-    await composeProject(AGREEMENT_SPEC, zone);
+    const { composeProject } = await import("../../stacks/project/compose.js");
+    composeProject(AGREEMENT_SPEC, zone);
     await settle(recorder);
   });
 
@@ -65,5 +57,22 @@ describe.skipIf(!existsSync(COMPOSE))("composeProject and the policy pack", () =
 
     expect(messages(outcome)).toEqual([]);
     expect(outcome.advisories).toEqual([]);
+  });
+
+  it("is refused by tenant-quota once the share is one replica smaller", async () => {
+    const config = agreementConfig(AGREEMENT_SPEC, zone);
+    const share = config["tenant-quota"].share;
+    const smaller = {
+      ...config,
+      "tenant-quota": { share: { ...share, cpuMillis: (share.cpuMillis ?? 0) - 250 } },
+    };
+
+    const outcome = await validatePack(
+      policies,
+      asPolicyResources(recorder.resources),
+      smaller as unknown as Record<string, object>,
+    );
+
+    expect(outcome.violations.map((violation) => violation.policy)).toEqual(["tenant-quota"]);
   });
 });
