@@ -28,8 +28,11 @@ export class FakeRunner implements Runner {
   /** The engine's refusal for stacks matching a project name. */
   readonly refuse = new Map<string, string>();
   private active = 0;
+  private readonly activeStacks = new Set<string>();
   /** Most runs seen at the same time. */
   maxConcurrent = 0;
+  /** Stacks that ever had two runs at the same time (must stay empty). */
+  readonly overlapped = new Set<string>();
 
   ups(stack?: string): RecordedRun[] {
     return this.runs.filter((run) => run.kind === "up" && (stack === undefined || run.stack === stack));
@@ -58,6 +61,8 @@ export class FakeRunner implements Runner {
     this.runs.push(record);
     this.active++;
     this.maxConcurrent = Math.max(this.maxConcurrent, this.active);
+    if (this.activeStacks.has(record.stack)) this.overlapped.add(record.stack);
+    this.activeStacks.add(record.stack);
     try {
       await this.onRun?.(record);
       request.onEvent({
@@ -95,6 +100,7 @@ export class FakeRunner implements Runner {
       return { outputs: kind === "up" ? { namespace: request.project, apps } : {}, changes: { create: 1 } };
     } finally {
       this.active--;
+      this.activeStacks.delete(record.stack);
     }
   }
 }
