@@ -25,6 +25,6 @@ export interface ObjectBucketArgs {
   readonly adminSecretAccessKey: pulumi.Input<string>;
   /** `weed shell` master address (`host:port`) that sets the quota. Default: none, and the quota is not enforced. */
   readonly shellMaster?: pulumi.Input<string>;
-  /** Path of the `weed` binary. Default `weed`, found on PATH. */
+  /** Path of the `weed` binary where the engine runs the provider. Default `weed`, found on that PATH. */
   readonly weedPath?: pulumi.Input<string>;
 }
