@@ -14,7 +14,6 @@ import type {
   StackValidationPolicy,
   StackValidationArgs,
 } from "@pulumi/policy";
-import { validateResourceOfType } from "@pulumi/policy";
 import { kubeTypeOf, type ObjectMeta } from "../kube.js";
 import { CLUSTER_SCOPED_KINDS } from "./namespace-confinement.js";
 
@@ -74,9 +73,17 @@ function validateDefaultDeny(args: StackValidationArgs, reportViolation: (messag
 export const networkIsolation: ResourceValidationPolicy & StackValidationPolicy = {
   name: "network-isolation",
   description:
-    "The project's namespace has a default-deny NetworkPolicy; Services are ClusterIP only, without external IPs.",
+    "The project's namespace has a default-deny NetworkPolicy; Services are ClusterIP only, without external IPs or hand-written endpoints.",
   enforcementLevel: "mandatory",
-  validateResource: validateResourceOfType(k8s.core.v1.Service, (service, _args, reportViolation) => {
+  validateResource: (args, reportViolation) => {
+    if (args.isType(k8s.core.v1.Endpoints) || args.isType(k8s.discovery.v1.EndpointSlice)) {
+      reportViolation(
+        `${args.isType(k8s.core.v1.Endpoints) ? "Endpoints" : "EndpointSlice"} objects are not allowed: written by hand they route a Service, and the ingress in front of it, to any address`,
+      );
+      return;
+    }
+    const service = args.asType(k8s.core.v1.Service);
+    if (!service) return args.notApplicable("Policy only applies to Services, Endpoints and EndpointSlices");
     const type = service.spec?.type;
     if (type !== undefined && type !== "ClusterIP") {
       reportViolation(
@@ -86,6 +93,6 @@ export const networkIsolation: ResourceValidationPolicy & StackValidationPolicy 
     if ((service.spec?.externalIPs ?? []).length > 0) {
       reportViolation("spec.externalIPs must be empty: a Service may not claim the nodes' addresses");
     }
-  }),
+  },
   validateStack: validateDefaultDeny,
 };

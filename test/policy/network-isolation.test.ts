@@ -45,6 +45,21 @@ describe("network-isolation", () => {
       ]);
     });
 
+    it.each([
+      ["kubernetes:core/v1:Endpoints", "Endpoints"],
+      ["kubernetes:discovery.k8s.io/v1:EndpointSlice", "EndpointSlice"],
+    ])("refuses hand-written %s, which can point a Service anywhere", async (type, kind) => {
+      const endpoints = {
+        type,
+        name: "web-endpoints",
+        props: { metadata: { name: "web", namespace: "shop" } },
+      };
+
+      expect(messages(await validateResource(networkIsolation, endpoints))).toEqual([
+        `${kind} objects are not allowed: written by hand they route a Service, and the ingress in front of it, to any address`,
+      ]);
+    });
+
     it("is not applicable to other resources", async () => {
       expect((await validateResource(networkIsolation, deployment())).notApplicable).toHaveLength(1);
     });
