@@ -28,6 +28,9 @@ export default defineConfig({
       },
       { test: { name: "browser", include: ["test/browser/**/*.test.ts"], fileParallelism: false } },
     ],
-    coverage: { provider: "v8", include: ["components/**", "spec/**", "stacks/**", "policy/**"] },
+    coverage: {
+      provider: "v8",
+      include: ["components/**/*.ts", "spec/**/*.ts", "stacks/**/*.ts", "policy/**/*.ts"],
+    },
   },
 });
