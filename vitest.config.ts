@@ -21,6 +21,7 @@ export default defineConfig({
         test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
+          globalSetup: ["test/integration/global-setup.ts"],
           fileParallelism: false,
           testTimeout: 900_000,
           hookTimeout: 1_800_000,

@@ -1,0 +1,58 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, symlinkSync } from "node:fs";
+import { basename, delimiter, join } from "node:path";
+import { PulumiCommand } from "@pulumi/pulumi/automation/index.js";
+import { cacheDir, dataDir } from "./paths.js";
+import { toolchainPaths, pulumiHome } from "./toolchain.js";
+import { ensureSecretFile } from "./zone/postgres.js";
+import { localKubeconfig } from "./zone.js";
+
+/** Where the local file backend keeps stack state: `<data>/state`. */
+export function stateDir(): string {
+  return join(dataDir(), "state");
+}
+
+/** The passphrase file of the stacks' secrets provider, generated once (mode 0600). */
+export function passphraseFile(): string {
+  const file = join(dataDir(), "pulumi-passphrase");
+  ensureSecretFile(file, () => randomBytes(32).toString("base64url"));
+  return file;
+}
+
+/**
+ * Environment for the Pulumi engine on the local zone, for the CLI or the Automation API
+ * (`LocalWorkspace.create({ envVars })` or a child process's env): the locally built `pulumi`
+ * first on PATH, plugins only from `$PULUMI_HOME` (never downloaded), state in the local file
+ * backend, secrets under a generated passphrase, and the zone's kubeconfig.
+ */
+export function engineEnv(base: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const state = stateDir();
+  mkdirSync(state, { recursive: true });
+  const { pulumiBinDir } = toolchainPaths();
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
+  delete env["PULUMI_CONFIG_PASSPHRASE"];
+  delete env["PULUMI_ACCESS_TOKEN"];
+  return {
+    ...env,
+    PATH: [pulumiBinDir, base["PATH"] ?? ""].filter((p) => p !== "").join(delimiter),
+    PULUMI_HOME: pulumiHome(),
+    PULUMI_BACKEND_URL: `file://${state}`,
+    PULUMI_CONFIG_PASSPHRASE_FILE: passphraseFile(),
+    PULUMI_SKIP_UPDATE_CHECK: "true",
+    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    KUBECONFIG: localKubeconfig(),
+  };
+}
+
+/**
+ * The locally built CLI for the Automation API: `LocalWorkspace.create({ pulumiCommand, envVars })`.
+ * `PulumiCommand.get` wants `<root>/bin/pulumi`, so the root is a folder whose `bin` links to ours.
+ */
+export async function pulumiCommand(): Promise<PulumiCommand> {
+  const { pulumiBinDir } = toolchainPaths();
+  const root = join(cacheDir(), "pulumi-root", basename(pulumiBinDir));
+  mkdirSync(root, { recursive: true });
+  if (!existsSync(join(root, "bin"))) symlinkSync(pulumiBinDir, join(root, "bin"));
+  return PulumiCommand.get({ root });
+}

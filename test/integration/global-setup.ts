@@ -1,0 +1,44 @@
+import { ensureToolchain } from "../../localzone/toolchain.js";
+import { zoneDown, zoneUp } from "../../localzone/zone.js";
+
+/** What the integration tests cannot run without; the other components are reported, not fatal. */
+const REQUIRED = [
+  "pulumi",
+  "language-nodejs",
+  "kubernetes-provider",
+  "etcd",
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kwok",
+  "seaweedfs",
+  "postgresql",
+];
+
+const say = (line: string): void => console.log(`[local zone] ${line}`);
+
+/**
+ * vitest globalSetup of the integration project: builds whatever of the toolchain is missing
+ * (cached after the first run), starts the local zone, and stops it after the run, whether the
+ * tests passed or not. Set PLUSKUBE_KEEP_ZONE=1 to leave the zone running afterwards.
+ */
+export default async function setup(): Promise<() => Promise<void>> {
+  const toolchain = await ensureToolchain({ say });
+  const missing = toolchain.failed.filter((name) => REQUIRED.includes(name));
+  const others = toolchain.failed.filter((name) => !REQUIRED.includes(name));
+  if (others.length > 0) say(`not available, tests that need them will fail: ${others.join(", ")}`);
+  if (missing.length > 0) throw new Error(`the local zone's toolchain failed: ${missing.join(", ")}`);
+  try {
+    await zoneUp({ say });
+  } catch (err) {
+    await zoneDown({ say });
+    throw err;
+  }
+  return async () => {
+    if (process.env["PLUSKUBE_KEEP_ZONE"] === "1") {
+      say("PLUSKUBE_KEEP_ZONE=1: leaving the zone running (npm run zone:down stops it)");
+      return;
+    }
+    await zoneDown({ say });
+  };
+}
