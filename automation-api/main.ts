@@ -9,6 +9,7 @@ import { zonesFromFiles } from "./domain/zones.js";
 import { EventBus } from "./jobs/event-bus.js";
 import { StackJobs } from "./jobs/stack-jobs.js";
 import { AutomationRunner } from "./runner/automation-runner.js";
+import { projectProgram } from "./runner/project-program.js";
 import { Store } from "./store/store.js";
 
 /**
@@ -22,21 +23,20 @@ async function main(): Promise<void> {
 
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
-    const zone = loadZone("local");
-    await local.ensureLocalZone(zone);
-    databaseUrl = await local.localDatabaseUrl(zone);
+    await local.ensureLocalZone();
+    databaseUrl = await local.localDatabaseUrl(loadZone("local"));
   }
 
   const store = Store.connect(databaseUrl);
   await store.migrate();
   const bus = await EventBus.start(databaseUrl);
-  const engine = await local.localEngine(config.dataDir);
+  const engine = await local.localEngine();
   const runner = new AutomationRunner({
     dataDir: config.dataDir,
     engineEnv: engine.engineEnv,
-    pulumiRoot: engine.pulumiRoot,
-    policyPackDir: config.policyPackDir,
-    program: await local.projectProgram(),
+    pulumiCommand: engine.pulumiCommand,
+    policyPackDir: config.policyPackDir ?? (await local.ensurePolicyPack()),
+    program: projectProgram,
   });
   const jobs = new StackJobs({
     connectionString: databaseUrl,

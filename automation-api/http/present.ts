@@ -69,15 +69,24 @@ export function presentProject(project: ProjectRow, zone: ZoneSpec | undefined) 
   };
 }
 
-/**
- * What the last successful run reported about one item, read from the stack outputs, which
- * group them by collection and name (`{ apps: { web: { url } } }`).
- */
+/** The stack outputs of `composeProject` that describe items, by collection (see stacks/project/compose.ts). */
+const ITEM_OUTPUTS: Record<Collection, Record<string, string>> = {
+  apps: { url: "appUrls", urls: "appAllUrls" },
+  databases: { secret: "databaseSecrets" },
+  buckets: { secret: "bucketSecrets" },
+  volumes: { claim: "volumeClaims" },
+};
+
+/** What the last successful run reported about one item: an app's URLs, a claim's Secret name. */
 export function itemOutputs(outputs: Record<string, unknown>, collection: Collection, name: string) {
-  const group = outputs[collection];
-  if (typeof group !== "object" || group === null) return undefined;
-  const item = (group as Record<string, unknown>)[name];
-  return typeof item === "object" && item !== null ? (item as Record<string, unknown>) : undefined;
+  const found: Record<string, unknown> = {};
+  for (const [field, output] of Object.entries(ITEM_OUTPUTS[collection])) {
+    const byName = outputs[output];
+    if (typeof byName === "object" && byName !== null && name in byName) {
+      found[field] = (byName as Record<string, unknown>)[name];
+    }
+  }
+  return Object.keys(found).length > 0 ? found : undefined;
 }
 
 export function presentItem(project: ProjectRow, collection: Collection, item: { name: string }) {

@@ -4,8 +4,8 @@ import {
   CommandError,
   ConcurrentUpdateError,
   LocalWorkspace,
-  PulumiCommand,
   StackNotFoundError,
+  type PulumiCommand,
   type EngineEvent,
   type OutputMap,
   type PulumiFn,
@@ -35,8 +35,8 @@ export interface AutomationRunnerOptions {
   /** Environment of every engine run (PULUMI_HOME, PULUMI_BACKEND_URL, passphrase, PATH). */
   readonly engineEnv: () => Record<string, string>;
   readonly program: ProgramFactory;
-  /** Folder of the `pulumi` binary to run; `PATH` is searched when absent. */
-  readonly pulumiRoot?: string;
+  /** The `pulumi` CLI to run (e.g. the locally built one); the one on `PATH` when absent. */
+  readonly pulumiCommand?: () => Promise<PulumiCommand>;
   /** The compiled policy pack's folder; runs go without it when absent. */
   readonly policyPackDir?: string;
 }
@@ -142,9 +142,7 @@ export class AutomationRunner implements Runner {
     const envVars = this.options.engineEnv();
     const workDir = join(this.options.dataDir, "work", stackName(ref.project, ref.zone.name));
     mkdirSync(workDir, { recursive: true });
-    const pulumiCommand = this.options.pulumiRoot
-      ? await PulumiCommand.get({ root: this.options.pulumiRoot, skipVersionCheck: true })
-      : undefined;
+    const pulumiCommand = this.options.pulumiCommand ? await this.options.pulumiCommand() : undefined;
     return {
       workDir,
       envVars,

@@ -305,7 +305,21 @@ describe("outputs", () => {
 
     const app = await service.get("/v1/projects/shop/apps/site", ana);
 
-    expect(app.body["outputs"]).toEqual({ url: "https://site-a1b2c3.testzone.pluskube.test" });
+    expect(app.body["outputs"]).toEqual({
+      url: "https://site-a1b2c3.testzone.pluskube.test",
+      urls: ["https://site-a1b2c3.testzone.pluskube.test"],
+    });
+  });
+
+  it("shows the Secret a database's credentials are in", async () => {
+    const response = await service.put<{ id: string }>("/v1/projects/shop/databases/orders", ana, {
+      sizeGB: 1,
+    });
+    await service.settle(ana, response.body.id);
+
+    const database = await service.get("/v1/projects/shop/databases/orders", ana);
+
+    expect(database.body["outputs"]).toEqual({ secret: "database-orders" });
   });
 
   it("hands the runner the whole desired spec of the project", async () => {

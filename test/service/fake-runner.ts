@@ -91,16 +91,28 @@ export class FakeRunner implements Runner {
         status: "done",
       });
       request.onEvent({ type: "summary", result: "done", changes: { create: 1 } });
-      const apps = Object.fromEntries(
-        request.spec.apps.map((app) => [
-          app.name,
-          { url: `https://${app.name}-a1b2c3.${request.zone.baseDomain}` },
-        ]),
-      );
-      return { outputs: kind === "up" ? { namespace: request.project, apps } : {}, changes: { create: 1 } };
+      return { outputs: kind === "up" ? projectOutputs(request) : {}, changes: { create: 1 } };
     } finally {
       this.active--;
       this.activeStacks.delete(record.stack);
     }
   }
+}
+
+/** Outputs shaped like `composeProject`'s (stacks/project/compose.ts). */
+function projectOutputs(request: RunRequest): Record<string, unknown> {
+  const byName = <T>(items: readonly { name: string }[], value: (name: string) => T) =>
+    Object.fromEntries(items.map((item) => [item.name, value(item.name)]));
+  const url = (app: string) => `https://${app}-a1b2c3.${request.zone.baseDomain}`;
+  return {
+    namespace: request.project,
+    appUrls: byName(request.spec.apps, url),
+    appAllUrls: byName(request.spec.apps, (app) => [url(app)]),
+    databaseSecrets: byName(request.spec.databases, (db) => `database-${db}`),
+    bucketSecrets: byName(request.spec.buckets, (bucket) => `bucket-${bucket}`),
+    volumeClaims: byName(
+      request.spec.volumes.filter((volume) => volume.kind === "persistent"),
+      (volume) => `volume-${volume}`,
+    ),
+  };
 }

@@ -239,17 +239,17 @@ describe("crash recovery", () => {
     const token = await dead.user("eli");
     const accepted = await dead.put<Operation>("/v1/projects/crashed", token, { zone: "testzone" });
     const [job] = await dead.jobs.boss.fetch<{ projectId: string; stack: string }>("stack-up");
-    expect(job).toBeDefined();
+    if (!job) throw new Error("the queue held no job for the new project");
     const run = await dead.store.insertRun({
-      jobId: job!.id,
-      projectId: job!.data.projectId,
-      stack: job!.data.stack,
+      jobId: job.id,
+      projectId: job.data.projectId,
+      stack: job.data.stack,
       kind: "update",
       revision: 1,
       attempt: 1,
       worker: "gone:1",
     });
-    await dead.store.claimOperations(job!.data.projectId, 1, run.id);
+    await dead.store.claimOperations(job.data.projectId, 1, run.id);
 
     const runner = new FakeRunner();
     const restarted = new StackJobs({
@@ -269,7 +269,7 @@ describe("crash recovery", () => {
 
       expect(operation["status"]).toBe("succeeded");
       expect(runner.runs.map((recorded) => recorded.kind)).toEqual(["recover", "up"]);
-      const runs = await dead.store.runsOfJob(job!.id);
+      const runs = await dead.store.runsOfJob(job.id);
       expect(runs.map((recorded) => [recorded.attempt, recorded.status])).toEqual([
         [1, "interrupted"],
         [2, "succeeded"],

@@ -184,7 +184,7 @@ describe("GET /v1/projects", () => {
       internetEgress: true,
       counts: { apps: 0, databases: 0, buckets: 0, volumes: 0 },
       usage: { chunks: 0, volumeGB: 0, databaseGB: 0, objectGB: 0 },
-      outputs: { namespace: "shown" },
+      outputs: { namespace: "shown", appUrls: {} },
       links: { self: "/v1/projects/shown", apps: "/v1/projects/shown/apps" },
     });
   });
