@@ -223,7 +223,8 @@ export function toRunEvents(event: EngineEvent): RunEvent[] {
   }
   if (event.diagnosticEvent) {
     const { severity, message, urn, ephemeral } = event.diagnosticEvent;
-    if (ephemeral) return [];
+    // Debug chatter arrives although the type leaves the severity out.
+    if (ephemeral || (severity as string) === "debug") return [];
     return [{ type: "diagnostic", severity, message: message.trim(), ...(urn ? { urn } : {}) }];
   }
   if (event.policyEvent) {
