@@ -3,9 +3,7 @@
  * from, and the provider itself through the real Pulumi engine. Needs `npm run zone:up`.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CreateBucketCommand,
@@ -17,9 +15,10 @@ import {
   S3Client,
 } from "@aws-sdk/client-s3";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
-import { loadZoneFile } from "../../spec/zone.js";
 import { resolveZonePath } from "../../localzone/paths.js";
 import { toolchainPaths } from "../../localzone/toolchain.js";
+import { localZone } from "../../localzone/zone.js";
+import { workspaceOptions } from "./helpers/local-zone.js";
 import {
   bucketExists,
   createBucket,
@@ -34,7 +33,7 @@ import {
 } from "../../components/object-bucket/seaweed.js";
 import { SeaweedBucket } from "../../components/object-bucket/provider.js";
 
-const zone = loadZoneFile(new URL("../../zones/local.yaml", import.meta.url).pathname);
+const zone = localZone();
 const admin: SeaweedAdmin = {
   endpoint: zone.s3.endpoint,
   region: zone.s3.region,
@@ -181,7 +180,7 @@ describe("deleting a bucket claim", () => {
 
 describe("the SeaweedBucket provider through the Pulumi engine", () => {
   const bucket = fresh("engine");
-  const backend = mkdtempSync(join(tmpdir(), "pluskube-object-storage-"));
+  const stackName = `object-storage-${process.pid}`;
   let stack: Stack;
   let sizeMB = 5;
 
@@ -206,23 +205,15 @@ describe("the SeaweedBucket provider through the Pulumi engine", () => {
   };
 
   beforeAll(async () => {
-    process.env.PATH = `${tools.pulumiBinDir}:${process.env.PATH ?? ""}`;
     stack = await LocalWorkspace.createOrSelectStack(
-      { projectName: "pluskube-object-storage-test", stackName: "local", program },
-      {
-        envVars: {
-          PULUMI_BACKEND_URL: `file://${backend}`,
-          PULUMI_CONFIG_PASSPHRASE: "integration-test",
-          PULUMI_SKIP_UPDATE_CHECK: "true",
-        },
-      },
+      { projectName: "pluskube-object-storage-test", stackName, program },
+      await workspaceOptions(),
     );
   });
 
   afterAll(async () => {
     await stack?.destroy().catch(() => undefined);
-    await stack?.workspace.removeStack("local").catch(() => undefined);
-    rmSync(backend, { recursive: true, force: true });
+    await stack?.workspace.removeStack(stackName, { force: true }).catch(() => undefined);
   });
 
   it("creates the bucket with a working key and the quota", async () => {

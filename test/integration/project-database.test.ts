@@ -4,20 +4,18 @@
  * `npm run zone:up`.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
 import * as k8s from "@pulumi/kubernetes";
 import * as postgresql from "@pulumi/postgresql";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
-import { loadZoneFile } from "../../spec/zone.js";
 import { resolveZonePath } from "../../localzone/paths.js";
-import { pulumiHome, toolchainPaths } from "../../localzone/toolchain.js";
+import { localKubeconfig, localZone } from "../../localzone/zone.js";
+import { workspaceOptions } from "./helpers/local-zone.js";
 import { ProjectDatabase } from "../../components/project-database/index.js";
 
-const zone = loadZoneFile(new URL("../../zones/local.yaml", import.meta.url).pathname);
+const zone = localZone();
 const adminPassword = readFileSync(resolveZonePath(zone.postgres.passwordFile), "utf8").trim();
 const suffix = randomBytes(3).toString("hex");
 const projects = [`it-alpha-${suffix}`, `it-beta-${suffix}`] as const;
@@ -44,14 +42,12 @@ function withDatabase(url: string, database: string): string {
 }
 
 describe("ProjectDatabase on the local zone", () => {
-  const backend = mkdtempSync(join(tmpdir(), "pluskube-project-database-"));
+  const stackName = `project-database-${process.pid}`;
   let stack: Stack;
   let urls: Record<string, string>;
   let names: Record<string, string>;
 
   beforeAll(async () => {
-    const tools = toolchainPaths();
-    process.env.PATH = `${tools.pulumiBinDir}:${process.env.PATH ?? ""}`;
     const program = async () => {
       const database = new postgresql.Provider("zone-postgres", {
         host: zone.postgres.host,
@@ -62,7 +58,7 @@ describe("ProjectDatabase on the local zone", () => {
         superuser: false,
       });
       const cluster = new k8s.Provider("zone-cluster", {
-        kubeconfig: readFileSync(resolveZonePath(zone.kubeconfig ?? "~/.kube/config"), "utf8"),
+        kubeconfig: readFileSync(localKubeconfig(zone), "utf8"),
         ...(zone.context ? { context: zone.context } : {}),
       });
       const outputs: Record<string, unknown> = {};
@@ -91,15 +87,8 @@ describe("ProjectDatabase on the local zone", () => {
       return outputs;
     };
     stack = await LocalWorkspace.createOrSelectStack(
-      { projectName: "pluskube-project-database-test", stackName: "local", program },
-      {
-        envVars: {
-          PULUMI_BACKEND_URL: `file://${backend}`,
-          PULUMI_CONFIG_PASSPHRASE: "integration-test",
-          PULUMI_SKIP_UPDATE_CHECK: "true",
-          PULUMI_HOME: pulumiHome(),
-        },
-      },
+      { projectName: "pluskube-project-database-test", stackName, program },
+      await workspaceOptions(),
     );
     const result = await stack.up();
     urls = Object.fromEntries(projects.map((p) => [p, result.outputs[`${p}-url`]?.value as string]));
@@ -108,8 +97,7 @@ describe("ProjectDatabase on the local zone", () => {
 
   afterAll(async () => {
     await stack?.destroy().catch(() => undefined);
-    await stack?.workspace.removeStack("local").catch(() => undefined);
-    rmSync(backend, { recursive: true, force: true });
+    await stack?.workspace.removeStack(stackName, { force: true }).catch(() => undefined);
   });
 
   it("lets a project's credentials create tables in its own database", async () => {
