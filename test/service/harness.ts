@@ -10,6 +10,7 @@ import { EventBus } from "../../automation-api/jobs/event-bus.js";
 import { StackJobs, type StackJobsOptions } from "../../automation-api/jobs/stack-jobs.js";
 import { Store } from "../../automation-api/store/store.js";
 import { parseZoneSpec, type ZoneSpec } from "../../spec/zone.js";
+import type { Runner } from "../../automation-api/runner/runner.js";
 import { FakeRunner } from "./fake-runner.js";
 
 /**
@@ -72,31 +73,33 @@ export interface RequestOptions {
   readonly headers?: Record<string, string>;
 }
 
-export interface ServiceOptions {
+export interface ServiceOptions<R extends Runner = FakeRunner> {
   readonly databaseUrl?: string;
   readonly zones?: readonly ZoneSpec[];
-  readonly runner?: FakeRunner;
+  readonly runner?: R;
   readonly app?: Partial<Omit<AppDeps, "store" | "zones" | "jobs" | "bus">>;
   readonly jobs?: Partial<Omit<StackJobsOptions, "connectionString" | "store" | "runner" | "zones" | "bus">>;
   /** Start without job workers (requests still enqueue). */
   readonly workers?: boolean;
 }
 
-/** The service in-process on an ephemeral port, on a real PostgreSQL, with a fake runner. */
-export class TestService {
+/** The service in-process on an ephemeral port, on a real PostgreSQL, with a fake runner by default. */
+export class TestService<R extends Runner = FakeRunner> {
   private constructor(
     readonly url: string,
     readonly databaseUrl: string,
     readonly store: Store,
     readonly jobs: StackJobs,
     readonly bus: EventBus,
-    readonly runner: FakeRunner,
+    readonly runner: R,
     readonly adminToken: string,
     private readonly server: Server,
     private readonly workersStarted: boolean,
   ) {}
 
-  static async start(options: ServiceOptions = {}): Promise<TestService> {
+  static async start(options?: ServiceOptions): Promise<TestService>;
+  static async start<R extends Runner>(options: ServiceOptions<R> & { runner: R }): Promise<TestService<R>>;
+  static async start(options: ServiceOptions<Runner> = {}): Promise<TestService<Runner>> {
     const databaseUrl = options.databaseUrl ?? (await freshDatabase());
     const store = Store.connect(databaseUrl);
     await store.migrate();

@@ -1,0 +1,86 @@
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import pg from "pg";
+import { ensurePolicyPack } from "../../automation-api/local-zone.js";
+import { AutomationRunner } from "../../automation-api/runner/automation-runner.js";
+import { projectProgram } from "../../automation-api/runner/project-program.js";
+import type {
+  Runner,
+  RunRequest,
+  RunResult,
+  RunEvent,
+  StackRef,
+} from "../../automation-api/runner/runner.js";
+import { dataDir, resolveZonePath } from "../../localzone/paths.js";
+import { engineEnv, pulumiCommand } from "../../localzone/engine-env.js";
+import { localZone } from "../../localzone/zone.js";
+import { kubeGet } from "./helpers/local-zone.js";
+
+/** A new database for one test file's service, on the local zone's PostgreSQL. */
+export async function localServiceDatabase(): Promise<string> {
+  const zone = localZone();
+  const password = readFileSync(resolveZonePath(zone.postgres.passwordFile), "utf8").trim();
+  const url = (database: string) =>
+    `postgres://${encodeURIComponent(zone.postgres.adminUser)}:${encodeURIComponent(password)}@${zone.postgres.host}:${zone.postgres.port}/${database}?sslmode=disable`;
+  const name = `service_it_${randomBytes(5).toString("hex")}`;
+  const client = new pg.Client({ connectionString: url("postgres") });
+  await client.connect();
+  try {
+    await client.query(`create database ${name}`);
+  } finally {
+    await client.end();
+  }
+  return url(name);
+}
+
+/** The runner `npm start` uses: the Automation API, composeProject, the compiled policy pack. */
+export async function realRunner(): Promise<AutomationRunner> {
+  return new AutomationRunner({
+    dataDir: dataDir(),
+    engineEnv: () => engineEnv(),
+    pulumiCommand,
+    policyPackDir: await ensurePolicyPack(),
+    program: projectProgram,
+  });
+}
+
+/** Passes through to a real runner and records which stacks it ran `up` for. */
+export class CountingRunner implements Runner {
+  readonly ups: string[] = [];
+
+  constructor(private readonly inner: Runner) {}
+
+  up(request: RunRequest): Promise<RunResult> {
+    this.ups.push(`${request.project}.${request.zone.name}`);
+    return this.inner.up(request);
+  }
+
+  destroy(request: RunRequest): Promise<RunResult> {
+    return this.inner.destroy(request);
+  }
+
+  recover(stack: StackRef, onEvent: (event: RunEvent) => void): Promise<void> {
+    return this.inner.recover(stack, onEvent);
+  }
+}
+
+export interface DeploymentStatus {
+  spec?: { template?: { spec?: { containers?: { image?: string }[] } } };
+  status?: {
+    availableReplicas?: number;
+    updatedReplicas?: number;
+    conditions?: { type: string; status: string }[];
+  };
+}
+
+export async function deployment(namespace: string, name: string): Promise<DeploymentStatus> {
+  return kubeGet<DeploymentStatus>(`/apis/apps/v1/namespaces/${namespace}/deployments/${name}`);
+}
+
+export function isAvailable(status: DeploymentStatus): boolean {
+  return status.status?.conditions?.some((c) => c.type === "Available" && c.status === "True") ?? false;
+}
+
+export function imageOf(status: DeploymentStatus): string | undefined {
+  return status.spec?.template?.spec?.containers?.[0]?.image;
+}
