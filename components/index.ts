@@ -13,6 +13,22 @@ export type {
 } from "./tenant-namespace/index.js";
 export { AppClaim, APP_CLAIM_TYPE, AppVolumeKind, validateAppClaimArgs } from "./app-claim/index.js";
 export type { AppClaimArgs, AppVolume, AppVolumeMount, AppProbe } from "./app-claim/index.js";
-export { ProjectDatabase } from "./project-database/index.js";
-export { ObjectBucket } from "./object-bucket/index.js";
-export { LabelKey, MANAGED_BY, appLabels, appSelector, platformLabels, projectLabels } from "./labels.js";
+export {
+  ProjectDatabase,
+  PROJECT_DATABASE_TYPE,
+  validateProjectDatabaseArgs,
+} from "./project-database/index.js";
+export type { ProjectDatabaseArgs } from "./project-database/index.js";
+export { ObjectBucket, OBJECT_BUCKET_TYPE, validateObjectBucketArgs } from "./object-bucket/index.js";
+export type { ObjectBucketArgs } from "./object-bucket/index.js";
+export {
+  LabelKey,
+  MANAGED_BY,
+  CLAIM_LABEL,
+  SIZE_GB_ANNOTATION,
+  ClaimKind,
+  appLabels,
+  appSelector,
+  platformLabels,
+  projectLabels,
+} from "./labels.js";

@@ -11,6 +11,15 @@ export const LabelKey = {
 } as const;
 export type LabelKey = (typeof LabelKey)[keyof typeof LabelKey];
 
+/**
+ * How a database or bucket claim marks its Kubernetes Secret, so that the policy pack can count
+ * claims that live outside the cluster: the label says which kind, the annotation the size in GB.
+ */
+export const CLAIM_LABEL = "pluskube.dev/claim";
+export const SIZE_GB_ANNOTATION = "pluskube.dev/size-gb";
+export const ClaimKind = { database: "database", bucket: "bucket" } as const;
+export type ClaimKind = (typeof ClaimKind)[keyof typeof ClaimKind];
+
 /** Value of `app.kubernetes.io/managed-by` on everything pluskube creates. */
 export const MANAGED_BY = "pluskube";
 

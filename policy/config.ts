@@ -113,7 +113,4 @@ export function policyConfigFor(input: ProjectPolicyInput): PluskubePolicyConfig
  * `tenant-quota` can count claims that live outside the cluster: the label says which kind of
  * claim, the annotation its size in GB.
  */
-export const CLAIM_LABEL = "pluskube.dev/claim";
-export const CLAIM_SIZE_ANNOTATION = "pluskube.dev/size-gb";
-export const ClaimKind = { database: "database", bucket: "bucket" } as const;
-export type ClaimKind = (typeof ClaimKind)[keyof typeof ClaimKind];
+export { CLAIM_LABEL, SIZE_GB_ANNOTATION as CLAIM_SIZE_ANNOTATION, ClaimKind } from "../components/labels.js";

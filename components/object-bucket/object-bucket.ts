@@ -1,7 +1,6 @@
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { projectLabels } from "../labels.js";
-import { CLAIM_LABEL, SIZE_GB_ANNOTATION } from "../project-database/project-database.js";
+import { CLAIM_LABEL, ClaimKind, SIZE_GB_ANNOTATION, projectLabels } from "../labels.js";
 import type { ObjectBucketArgs } from "./args.js";
 import { bucketName, bucketSecretName } from "./names.js";
 import { SeaweedBucket } from "./provider.js";
@@ -62,7 +61,7 @@ export class ObjectBucket extends pulumi.ComponentResource {
         metadata: {
           name: bucketSecretName(args.name),
           namespace: args.namespace,
-          labels: { ...projectLabels(args.project), [CLAIM_LABEL]: "bucket" },
+          labels: { ...projectLabels(args.project), [CLAIM_LABEL]: ClaimKind.bucket },
           annotations: { [SIZE_GB_ANNOTATION]: String(args.sizeGB) },
         },
         type: "Opaque",

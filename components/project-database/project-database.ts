@@ -2,17 +2,12 @@ import * as k8s from "@pulumi/kubernetes";
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { projectLabels } from "../labels.js";
+import { CLAIM_LABEL, ClaimKind, SIZE_GB_ANNOTATION, projectLabels } from "../labels.js";
 import type { ProjectDatabaseArgs, SslMode } from "./args.js";
 import { databaseIdentifier, databaseSecretName } from "./names.js";
 import { validateProjectDatabaseArgs } from "./validate.js";
 
 export const PROJECT_DATABASE_TYPE = "pluskube:index:ProjectDatabase";
-
-/** Label that tells the policy pack and the service which claim a Secret stands for. */
-export const CLAIM_LABEL = "pluskube.dev/claim";
-/** Annotation with the claim's size in GB, which the policy pack adds up against the share. */
-export const SIZE_GB_ANNOTATION = "pluskube.dev/size-gb";
 
 /** Privileges the owner holds on its database, stated explicitly once PUBLIC has none. */
 export const OWNER_DATABASE_PRIVILEGES = ["CONNECT", "CREATE", "TEMPORARY"] as const;
@@ -144,7 +139,7 @@ export class ProjectDatabase extends pulumi.ComponentResource {
         metadata: {
           name: databaseSecretName(args.name),
           namespace: args.namespace,
-          labels: { ...projectLabels(args.project), [CLAIM_LABEL]: "database" },
+          labels: { ...projectLabels(args.project), [CLAIM_LABEL]: ClaimKind.database },
           annotations: { [SIZE_GB_ANNOTATION]: String(args.sizeGB) },
         },
         type: "Opaque",

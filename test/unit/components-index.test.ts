@@ -14,8 +14,9 @@ describe("components/index.ts", () => {
     ["AppClaim", "pluskube:index:AppClaim"],
     ["ProjectDatabase", "pluskube:index:ProjectDatabase"],
     ["ObjectBucket", "pluskube:index:ObjectBucket"],
-  ] as const)("exports %s by name", (name) => {
+  ] as const)("exports %s by name", (name, type) => {
     expect(typeof components[name]).toBe("function");
+    expect(type.endsWith(name)).toBe(true);
   });
 
   it("exports the label helpers every component uses", () => {
