@@ -75,9 +75,9 @@ export async function ensurePolicyPack(): Promise<string> {
   if (!existsSync(compiled)) {
     say("compiling the policy pack (npm run build) ...");
     const result = spawnSync("npm", ["run", "--silent", "build"], { cwd: repoRoot, stdio: "inherit" });
-    if (result.status !== 0 || !existsSync(compiled)) {
-      throw new Error("npm run build failed, so the policy pack is not compiled");
-    }
+    // tsc emits despite type errors elsewhere in the tree; what matters here is the pack's file.
+    if (!existsSync(compiled)) throw new Error("npm run build did not compile the policy pack");
+    if (result.status !== 0) say("npm run build reported errors; the policy pack was compiled nonetheless");
   }
   return join(repoRoot, "policy");
 }

@@ -73,7 +73,11 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log("pluskube stopping ...");
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    // Event streams stay open until their operation ends; do not wait for them.
+    setTimeout(() => server.closeAllConnections(), 2000).unref();
+    await closed;
     await jobs.stop();
     await bus.close();
     await store.close();
