@@ -31,7 +31,7 @@ export async function ensureLocalZone(): Promise<void> {
 }
 
 /** The service's database on the local zone's PostgreSQL, created on first use. */
-export async function localDatabaseUrl(zone: ZoneSpec): Promise<string> {
+export async function localDatabaseUrl(zone: ZoneSpec, database = SERVICE_DATABASE): Promise<string> {
   const { resolveZonePath } = await import("../localzone/paths.js");
   const passwordFile = resolveZonePath(zone.postgres.passwordFile);
   if (!existsSync(passwordFile)) {
@@ -46,12 +46,12 @@ export async function localDatabaseUrl(zone: ZoneSpec): Promise<string> {
   const client = new pg.Client({ connectionString: url("postgres") });
   await client.connect();
   try {
-    const { rows } = await client.query("select 1 from pg_database where datname = $1", [SERVICE_DATABASE]);
-    if (rows.length === 0) await client.query(`create database ${SERVICE_DATABASE}`);
+    const { rows } = await client.query("select 1 from pg_database where datname = $1", [database]);
+    if (rows.length === 0) await client.query(`create database ${pg.escapeIdentifier(database)}`);
   } finally {
     await client.end();
   }
-  return url(SERVICE_DATABASE);
+  return url(database);
 }
 
 export interface LocalEngine {

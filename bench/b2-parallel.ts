@@ -1,0 +1,75 @@
+/**
+ * B2: 1, 4 and 16 apps in as many projects at once through the service on the local zone:
+ * total time until every operation ended, p50/p95 of each request's own latency, and errors.
+ * Projects are created first (not timed); then one app per project is requested at once.
+ *
+ *   npx tsx bench/b2-parallel.ts            # PLUSKUBE_WORKERS (default 2) stacks run side by side
+ */
+import { localZone } from "../localzone/zone.js";
+import { ensureZone, percentile, seconds, startService } from "./service-bench.js";
+
+const SIZES = (process.env["B2_SIZES"] ?? "1,4,16").split(",").map(Number);
+const WORKERS = Number(process.env["PLUSKUBE_WORKERS"] ?? 2);
+const zone = localZone();
+const tag = Date.now().toString(36).slice(-5);
+
+async function main(): Promise<void> {
+  await ensureZone();
+  const service = await startService({ workers: WORKERS });
+  const rows: string[] = [];
+  try {
+    for (const size of SIZES) {
+      const projects = Array.from({ length: size }, (_, i) => `b2-${tag}-${size}-${i}`);
+      const created = await Promise.all(
+        projects.map((name) =>
+          service.call<{ id: string }>("PUT", `/v1/projects/${name}`, { zone: zone.name }),
+        ),
+      );
+      await Promise.all(created.map((response) => service.settle(response.body.id)));
+
+      const started = Date.now();
+      const latencies: number[] = [];
+      let errors = 0;
+      await Promise.all(
+        projects.map(async (name) => {
+          const sent = Date.now();
+          const accepted = await service.call<{ id: string }>("PUT", `/v1/projects/${name}/apps/web`, {
+            image: "nginx:1.27",
+          });
+          if (accepted.status !== 202) {
+            errors++;
+            return;
+          }
+          const done = await service.settle(accepted.body.id);
+          if (done.status !== "succeeded") {
+            errors++;
+            console.error(`${name}: ${done.message}`);
+          }
+          latencies.push(Date.now() - sent);
+        }),
+      );
+      const total = Date.now() - started;
+      rows.push(
+        `${String(size).padStart(5)}  ${seconds(total).padStart(8)}  ${seconds(percentile(latencies, 50)).padStart(7)}  ${seconds(percentile(latencies, 95)).padStart(7)}  ${String(errors).padStart(6)}`,
+      );
+      console.error(`${size} apps: ${seconds(total)}`);
+
+      const deleted = await Promise.all(
+        projects.map((name) => service.call<{ id: string }>("DELETE", `/v1/projects/${name}`)),
+      );
+      await Promise.all(deleted.map((response) => service.settle(response.body.id)));
+    }
+  } finally {
+    await service.close();
+  }
+  console.log(
+    `B2: apps in as many projects at once, ${WORKERS} workers (local zone, ${new Date().toISOString()})`,
+  );
+  console.log(" apps     total      p50      p95  errors");
+  for (const row of rows) console.log(row);
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  process.exit(1);
+});

@@ -1,0 +1,125 @@
+import type { AddressInfo } from "node:net";
+import type { Server } from "node:http";
+import { createApp } from "../automation-api/app.js";
+import { ensureAdmin } from "../automation-api/domain/bootstrap.js";
+import { staticZones } from "../automation-api/domain/zones.js";
+import { EventBus } from "../automation-api/jobs/event-bus.js";
+import { StackJobs } from "../automation-api/jobs/stack-jobs.js";
+import { ensurePolicyPack, localDatabaseUrl } from "../automation-api/local-zone.js";
+import { AutomationRunner } from "../automation-api/runner/automation-runner.js";
+import { projectProgram } from "../automation-api/runner/project-program.js";
+import { Store } from "../automation-api/store/store.js";
+import { ensureToolchain } from "../localzone/toolchain.js";
+import { engineEnv, pulumiCommand } from "../localzone/engine-env.js";
+import { dataDir } from "../localzone/paths.js";
+import { localZone, zoneUp } from "../localzone/zone.js";
+import { createUserToken } from "./user-token.js";
+
+/** Shared parts of the benchmarks: the local zone, the service in-process with the real runner, figures. */
+
+export async function ensureZone(): Promise<void> {
+  const say = (line: string) => console.error(`[zone] ${line}`);
+  const toolchain = await ensureToolchain({ say });
+  if (toolchain.failed.length > 0) throw new Error(`toolchain failed: ${toolchain.failed.join(", ")}`);
+  await zoneUp({ say });
+}
+
+export async function realRunner(): Promise<AutomationRunner> {
+  return new AutomationRunner({
+    dataDir: dataDir(),
+    engineEnv: () => engineEnv(),
+    pulumiCommand,
+    policyPackDir: await ensurePolicyPack(),
+    program: projectProgram,
+  });
+}
+
+export interface BenchService {
+  readonly url: string;
+  readonly token: string;
+  call<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }>;
+  /** Waits for an operation to end; returns it. */
+  settle(id: string, timeoutMs?: number): Promise<{ status: string; message: string | null }>;
+  close(): Promise<void>;
+}
+
+/**
+ * The service as `npm start` runs it (real runner, policy pack, pg-boss on the local zone's
+ * PostgreSQL, in a database of its own), listening on an ephemeral port.
+ */
+export async function startService(options: { workers?: number } = {}): Promise<BenchService> {
+  const zone = localZone();
+  // Its own database, so benchmark users never count in the fair share of `npm start`'s users.
+  const databaseUrl = await localDatabaseUrl(zone, "pluskube_bench");
+  const store = Store.connect(databaseUrl);
+  await store.migrate();
+  const bus = await EventBus.start(databaseUrl);
+  const zones = staticZones([zone]);
+  const jobs = new StackJobs({
+    connectionString: databaseUrl,
+    store,
+    runner: await realRunner(),
+    zones,
+    bus,
+    workers: options.workers ?? 2,
+    log: (line) => console.error(line),
+  });
+  await jobs.start();
+  await ensureAdmin(store);
+  // A user of its own per run, so the figures do not depend on earlier runs' leftovers.
+  const name = `bench-${Date.now().toString(36)}`;
+  const app = createApp({ store, zones, jobs, bus, rateLimit: { limit: 100_000 } });
+  const server: Server = await new Promise((resolve) => {
+    const listening = app.listen(0, "127.0.0.1", () => resolve(listening));
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const token = await createUserToken(store, name);
+
+  const call = async <T>(method: string, path: string, body?: unknown) => {
+    const response = await fetch(url + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json().catch(() => ({}))) as T };
+  };
+  return {
+    url,
+    token,
+    call,
+    settle: async (id, timeoutMs = 900_000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const { body } = await call<{ status: string; message: string | null }>(
+          "GET",
+          `/v1/operations/${id}`,
+        );
+        if (body.status === "succeeded" || body.status === "failed") return body;
+        if (Date.now() > deadline) throw new Error(`operation ${id} still ${body.status}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await jobs.stop();
+      await bus.close();
+      await store.close();
+    },
+  };
+}
+
+export function percentile(values: readonly number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] as number;
+}
+
+export function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)}s`;
+}
