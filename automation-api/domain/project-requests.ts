@@ -14,6 +14,7 @@ import {
   mergePatch,
   putItem,
   removeItem,
+  reservedProjectName,
   validateProjectSpec,
   type Collection,
   type Item,
@@ -76,6 +77,14 @@ export class ProjectRequests {
       if (principal.projectId !== null) throw new NotFoundError(`project '${name}'`);
       requireUserToken(principal, "create projects");
       if (!zone) throw new ValidationError([{ path: "zone", message: unknownZone(body.zone, this.zones) }]);
+      if (reservedProjectName(name, zone)) {
+        throw new ValidationError([
+          {
+            path: "project",
+            message: `'${name}' is reserved for the cluster or the platform; choose another name`,
+          },
+        ]);
+      }
       const spec = emptyProjectSpec(name, zone.name, settingsOf(body));
       await queries.lockUserZone(principal.user.id, zone.name);
       const project = await queries.insertProject({

@@ -111,3 +111,14 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   }
   return Object.fromEntries(result);
 }
+
+/** Namespaces a project may never be: the cluster's own, the platform's and the ingress controller's. */
+export function reservedProjectName(name: string, zone: { readonly ingressNamespace: string }): boolean {
+  return (
+    name === "default" ||
+    name.startsWith("kube-") ||
+    name.startsWith("pluskube") ||
+    name === zone.ingressNamespace ||
+    ["knative-serving", "kourier-system", "cert-manager"].includes(name)
+  );
+}

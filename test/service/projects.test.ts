@@ -146,6 +146,25 @@ describe("PUT /v1/projects/{project}", () => {
     },
   );
 
+  it.each([["kube-system"], ["default"], ["pluskube-system"], ["ingress-nginx"], ["knative-serving"]])(
+    "refuses the reserved namespace %s as a project name with 400",
+    async (name) => {
+      const response = await service.put<{ errors: { path: string; message: string }[] }>(
+        `/v1/projects/${name}`,
+        ana,
+        {
+          zone: "testzone",
+        },
+      );
+
+      expect(response.status).toBe(400);
+      expect(response.body.errors[0]).toEqual({
+        path: "project",
+        message: `'${name}' is reserved for the cluster or the platform; choose another name`,
+      });
+    },
+  );
+
   it("refuses a body that is not JSON with 400", async () => {
     const response = await service.request("PUT", "/v1/projects/garbled", {
       token: ana,
