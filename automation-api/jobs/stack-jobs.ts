@@ -183,7 +183,8 @@ export class StackJobs implements JobQueue {
       attempt: job.retryCount + 1,
       worker: this.worker,
     });
-    const operations = (await store.claimOperations(project.id, project.revision, run.id)).map((op) => op.id);
+    const claimed = await store.claimOperations(project.id, project.revision, run.id);
+    const operations = claimed.map((operation) => operation.id);
     const events = new EventRecorder(store, this.options.bus, run.id, operations);
     events.push({
       type: "run",
@@ -215,9 +216,16 @@ export class StackJobs implements JobQueue {
       await events.flush();
       await store.transaction(async (queries) => {
         await queries.finishRun(run.id, "succeeded", null);
-        await queries.finishOperations(operations, "succeeded", null);
-        if (kind === "update") await queries.recordApplied(project.id, project.revision, result.outputs);
-        else await queries.deleteProject(project.id);
+        if (kind === "update") {
+          await queries.finishOperations(operations, "succeeded", null);
+          await queries.recordApplied(project.id, project.revision, result.outputs);
+        } else {
+          // Changes still waiting when the project was deleted never reached the cluster.
+          const [destroys, updates] = partition(claimed, (operation) => operation.kind === "destroy");
+          await queries.finishOperations(ids(destroys), "succeeded", null);
+          await queries.finishOperations(ids(updates), "failed", "superseded: the project was deleted");
+          await queries.deleteProject(project.id);
+        }
         await this.options.bus.notify(queries, operations);
       });
     } catch (error) {
@@ -344,6 +352,14 @@ class EventRecorder {
       .catch(() => {});
     return this.chain;
   }
+}
+
+function partition<T>(items: readonly T[], test: (item: T) => boolean): [T[], T[]] {
+  return [items.filter(test), items.filter((item) => !test(item))];
+}
+
+function ids(items: readonly { id: string }[]): string[] {
+  return items.map((item) => item.id);
 }
 
 function runEventRow(event: RunEvent): { type: string; data: Record<string, unknown> } {

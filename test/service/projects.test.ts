@@ -263,6 +263,33 @@ describe("DELETE /v1/projects/{project}", () => {
     }
   });
 
+  it("fails changes still waiting when the project is deleted, as superseded", async () => {
+    await service.project(ana, "abandoned");
+    service.runner.delayMs = 400;
+    try {
+      const busy = await service.put<{ id: string }>("/v1/projects/abandoned/apps/one", ana, {
+        image: "nginx:1",
+      });
+      while ((await service.get(`/v1/operations/${busy.body.id}`, ana)).body["status"] === "queued") {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const waiting = await service.put<{ id: string }>("/v1/projects/abandoned/apps/two", ana, {
+        image: "nginx:1",
+      });
+      const deleted = await service.delete<{ id: string }>("/v1/projects/abandoned", ana);
+
+      const [first, second, destroy] = await Promise.all(
+        [busy, waiting, deleted].map((response) => service.settle(ana, response.body.id)),
+      );
+
+      expect(first?.["status"]).toBe("succeeded");
+      expect(second).toMatchObject({ status: "failed", message: "superseded: the project was deleted" });
+      expect(destroy?.["status"]).toBe("succeeded");
+    } finally {
+      service.runner.delayMs = 0;
+    }
+  });
+
   it("treats deleting a project that does not exist as done (204)", async () => {
     expect((await service.delete("/v1/projects/neverwas", ana)).status).toBe(204);
   });
