@@ -5,6 +5,7 @@ import {
   binaryPath,
   buildGo,
   installApt,
+  installKwokStages,
   installPlugin,
   installPulumiHelpers,
   type Outcome,
@@ -36,6 +37,8 @@ export interface ToolchainPaths {
   readonly kubeControllerManager: string;
   readonly kubeScheduler: string;
   readonly kwok: string;
+  /** kwok's Stage definitions, gathered from its module when it is built. */
+  readonly kwokStages: string;
   readonly weed: string;
   /** Debian's PostgreSQL bin folder, when installed. */
   readonly postgresBinDir: string | undefined;
@@ -57,6 +60,7 @@ export function toolchainPaths(): ToolchainPaths {
     kubeControllerManager: binaryPath(goComponent("kube-controller-manager")),
     kubeScheduler: binaryPath(goComponent("kube-scheduler")),
     kwok: binaryPath(goComponent("kwok")),
+    kwokStages: join(dirname(binaryPath(goComponent("kwok"))), "stages.yaml"),
     weed: binaryPath(goComponent("seaweedfs")),
     postgresBinDir: postgresBinDir(),
   };
@@ -106,6 +110,13 @@ export async function ensureToolchain(opts: EnsureToolchainOptions = {}): Promis
     if (c.kind === "go" && c.besidePulumi && (outcome.status === "built" || outcome.status === "cached")) {
       const pulumiBin = binaryPath(pulumi);
       if (existsSync(pulumiBin)) copyFileSync(outcome.path, join(dirname(pulumiBin), c.binary));
+    }
+    if (c.kind === "go" && c.name === "kwok" && (outcome.status === "built" || outcome.status === "cached")) {
+      try {
+        installKwokStages(c);
+      } catch (err) {
+        outcome = { status: "failed", reason: `gathering kwok's stages: ${String(err)}` };
+      }
     }
     if (c.kind === "go" && c.plugin && outcome.status !== "failed") {
       const pulumiBin = binaryPath(pulumi);

@@ -167,7 +167,11 @@ export async function zoneUp(opts: ZoneOptions = {}): Promise<void> {
   const cm = requireBinary(bins.kubeControllerManager, "kube-controller-manager");
   ensureProcess(dir, controllerManagerSpec(cm, pki, kubeconfig), say);
   ensureProcess(dir, schedulerSpec(requireBinary(bins.kubeScheduler, "kube-scheduler"), kubeconfig), say);
-  ensureProcess(dir, kwokSpec(requireBinary(bins.kwok, "kwok"), kubeconfig), say);
+  ensureProcess(
+    dir,
+    kwokSpec(requireBinary(bins.kwok, "kwok"), requireBinary(bins.kwokStages, "kwok"), kubeconfig),
+    say,
+  );
   ensureProcess(dir, volumeProvisionerSpec(kubeconfig, zone), say);
 
   say(`  cluster objects: ${zone.nodes ?? 1} fake node(s), StorageClass ${zone.storageClass}`);

@@ -84,7 +84,7 @@ function moduleDir(c: GoComponent, logFile: string): string {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const dir = (JSON.parse(out) as { Dir?: string }).Dir;
-  if (!dir) throw new Error(`go list found no source for ${c.module}; see ${logFile}`);
+  if (!dir) throw new Error(`go list found no source for ${c.module}${logFile ? `; see ${logFile}` : ""}`);
   return dir;
 }
 
@@ -236,6 +236,27 @@ const EXTRACT_MEMBER = [
   "with zipfile.ZipFile(sys.argv[1]) as z, z.open(sys.argv[2]) as src, open(sys.argv[3], 'wb') as dst:",
   "    shutil.copyfileobj(src, dst)",
 ].join("\n");
+
+/**
+ * kwok runs nothing without Stage definitions. It ships the ones `kwokctl` uses (nodes become
+ * Ready and keep a lease; pods become Ready, complete, and go away when deleted) in its module;
+ * they are gathered next to the binary as `stages.yaml`, for `kwok --config`.
+ */
+export function installKwokStages(c: GoComponent): string {
+  const target = join(binDir(c.name, c.version), "stages.yaml");
+  if (existsSync(target)) return target;
+  const stageDir = join(moduleDir(c, ""), "kustomize", "stage");
+  const files = [
+    "node/fast/node-initialize.yaml",
+    "node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",
+    "pod/fast/pod-ready.yaml",
+    "pod/fast/pod-complete.yaml",
+    "pod/fast/pod-delete.yaml",
+  ];
+  const docs = files.map((f) => readFileSync(join(stageDir, f), "utf8").trim());
+  writeFileSync(target, docs.map((d) => (d.startsWith("---") ? d : `---\n${d}`)).join("\n") + "\n");
+  return target;
+}
 
 export async function installApt(c: AptComponent, index: string, say: Say): Promise<Outcome> {
   const label = `${index} ${c.name}`;

@@ -120,15 +120,15 @@ export function schedulerSpec(bin: string, kubeconfig: string): ProcessSpec {
   };
 }
 
-export function kwokSpec(bin: string, kubeconfig: string): ProcessSpec {
+export function kwokSpec(bin: string, stages: string, kubeconfig: string): ProcessSpec {
   return {
     name: "kwok",
     command: bin,
     args: [
+      `--config=${stages}`,
       `--kubeconfig=${kubeconfig}`,
       "--manage-all-nodes=false",
       `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=fake`,
-      "--disregard-status-with-annotation-selector=kwok.x-k8s.io/status=custom",
       "--cidr=10.244.0.0/16",
       "--node-ip=10.0.0.1",
       `--server-address=127.0.0.1:${PORTS.kwok}`,

@@ -75,6 +75,8 @@ export function ensurePostgresCluster(zone: ZoneSpec, layout: PostgresLayout, zo
   const password = ensureSecretFile(resolveZonePath(zone.postgres.passwordFile), () =>
     randomBytes(24).toString("base64url"),
   );
+  // The folders above the cluster's must be traversable by the server's user.
+  mkdirSync(dirname(layout.dir), { recursive: true, mode: 0o755 });
   mkdirSync(layout.dir, { recursive: true, mode: 0o700 });
   mkdirSync(layout.socketDir, { recursive: true, mode: 0o700 });
   if (layout.runAs) {
