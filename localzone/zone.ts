@@ -3,7 +3,8 @@ import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { loadZone } from "../zones/index.js";
 import type { ZoneSpec } from "../spec/zone.js";
-import { repoRoot, resolveZonePath, zoneDir } from "./paths.js";
+import { dataDir, repoRoot, resolveZonePath, zoneDir } from "./paths.js";
+import { withLock } from "./zone/lock.js";
 import { toolchainPaths } from "./toolchain.js";
 import {
   APISERVER_URL,
@@ -58,6 +59,11 @@ export function localZone(): ZoneSpec {
 
 export function localKubeconfig(zone: ZoneSpec = localZone()): string {
   return resolveZonePath(zone.kubeconfig ?? "~/.local/share/pluskube/localzone/kubeconfig");
+}
+
+/** Held while the zone is being started or stopped (beside the zone folder, which purge removes). */
+function zoneLockDir(): string {
+  return join(dataDir(), "localzone.lock");
 }
 
 /** The parts started as plain processes, in start order (Postgres is run by pg_ctl). */
@@ -131,6 +137,10 @@ function volumeProvisionerSpec(kubeconfig: string, zone: ZoneSpec): ProcessSpec 
  * provisioner, PostgreSQL and SeaweedFS. Safe to run again while the zone is up.
  */
 export async function zoneUp(opts: ZoneOptions = {}): Promise<void> {
+  await withLock(zoneLockDir(), () => startZone(opts));
+}
+
+async function startZone(opts: ZoneOptions): Promise<void> {
   const say = opts.say ?? ((line: string) => console.log(line));
   const started = Date.now();
   const zone = localZone();
@@ -251,24 +261,34 @@ export async function zoneStatus(): Promise<PartStatus[]> {
 
 /** Stops every part (reverse start order). With `purge`, also deletes the zone's data. */
 export async function zoneDown(opts: ZoneOptions & { readonly purge?: boolean } = {}): Promise<void> {
+  await withLock(zoneLockDir(), () => stopZone(opts));
+}
+
+async function stopZone(opts: ZoneOptions & { readonly purge?: boolean }): Promise<void> {
   const say = opts.say ?? ((line: string) => console.log(line));
   const zone = localZone();
   const dir = zoneDir();
   const bins = toolchainPaths();
-  const stop = async (name: string, command: string): Promise<void> => {
-    const stopped = await stopProcess(dir, name, command);
+  const stop = async (name: string, command: string, graceMs?: number): Promise<void> => {
+    const stopped = await stopProcess(dir, name, command, graceMs);
     say(`  ${name}: ${stopped ? "stopped" : "not running"}`);
   };
-  await stop("seaweedfs", bins.weed);
-  if (bins.postgresBinDir) {
+  const stopPostgresPart = async (): Promise<void> => {
+    if (!bins.postgresBinDir) return;
     const pg = postgresLayout(bins.postgresBinDir, dir);
     say(`  postgres: ${stopPostgres(pg) ? "stopped" : "not running"}`);
     if (opts.purge && pg.runAs) rmSync(join(pg.dir, ".."), { recursive: true, force: true });
-  }
-  await stop("volume-provisioner", process.execPath);
-  await stop("kwok", bins.kwok);
-  await stop("kube-scheduler", bins.kubeScheduler);
-  await stop("kube-controller-manager", bins.kubeControllerManager);
+  };
+  // Everything that only talks to the apiserver stops together; then the apiserver, then etcd.
+  await Promise.all([
+    // SeaweedFS drains for a long time on SIGTERM; its data is flushed well before that.
+    stop("seaweedfs", bins.weed, 5_000),
+    stopPostgresPart(),
+    stop("volume-provisioner", process.execPath),
+    stop("kwok", bins.kwok),
+    stop("kube-scheduler", bins.kubeScheduler),
+    stop("kube-controller-manager", bins.kubeControllerManager),
+  ]);
   await stop("kube-apiserver", bins.kubeApiserver);
   await stop("etcd", bins.etcd);
   if (opts.purge) {

@@ -1,5 +1,6 @@
 import { ensureToolchain } from "../../localzone/toolchain.js";
 import { zoneDown, zoneUp } from "../../localzone/zone.js";
+import { dropZoneLease, takeZoneLease } from "./helpers/zone-lease.js";
 
 /** What the integration tests cannot run without; the other components are reported, not fatal. */
 const REQUIRED = [
@@ -15,12 +16,13 @@ const REQUIRED = [
   "postgresql",
 ];
 
-const say = (line: string): void => console.log(`[local zone] ${line}`);
+const say = (line: string): void => console.log(`[local zone ${process.pid}] ${line}`);
 
 /**
  * vitest globalSetup of the integration project: builds whatever of the toolchain is missing
  * (cached after the first run), starts the local zone, and stops it after the run, whether the
- * tests passed or not. Set PLUSKUBE_KEEP_ZONE=1 to leave the zone running afterwards.
+ * tests passed or not (unless another test run on this machine still uses it). Set
+ * PLUSKUBE_KEEP_ZONE=1 to leave the zone running afterwards.
  */
 export default async function setup(): Promise<() => Promise<void>> {
   const toolchain = await ensureToolchain({ say });
@@ -28,17 +30,22 @@ export default async function setup(): Promise<() => Promise<void>> {
   const others = toolchain.failed.filter((name) => !REQUIRED.includes(name));
   if (others.length > 0) say(`not available, tests that need them will fail: ${others.join(", ")}`);
   if (missing.length > 0) throw new Error(`the local zone's toolchain failed: ${missing.join(", ")}`);
+  takeZoneLease();
+  const teardown = async (): Promise<void> => {
+    const last = dropZoneLease();
+    if (process.env["PLUSKUBE_KEEP_ZONE"] === "1") {
+      say("PLUSKUBE_KEEP_ZONE=1: leaving the zone running (npm run zone:down stops it)");
+    } else if (!last) {
+      say("another test run still uses the zone: leaving it running");
+    } else {
+      await zoneDown({ say });
+    }
+  };
   try {
     await zoneUp({ say });
   } catch (err) {
-    await zoneDown({ say });
+    await teardown();
     throw err;
   }
-  return async () => {
-    if (process.env["PLUSKUBE_KEEP_ZONE"] === "1") {
-      say("PLUSKUBE_KEEP_ZONE=1: leaving the zone running (npm run zone:down stops it)");
-      return;
-    }
-    await zoneDown({ say });
-  };
+  return teardown;
 }
