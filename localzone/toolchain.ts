@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import {
@@ -6,6 +6,7 @@ import {
   buildGo,
   installApt,
   installKwokStages,
+  installFile,
   installPlugin,
   installPulumiHelpers,
   type Outcome,
@@ -109,7 +110,7 @@ export async function ensureToolchain(opts: EnsureToolchainOptions = {}): Promis
     }
     if (c.kind === "go" && c.besidePulumi && (outcome.status === "built" || outcome.status === "cached")) {
       const pulumiBin = binaryPath(pulumi);
-      if (existsSync(pulumiBin)) copyFileSync(outcome.path, join(dirname(pulumiBin), c.binary));
+      if (existsSync(pulumiBin)) installFile(readFileSync(outcome.path), join(dirname(pulumiBin), c.binary));
     }
     if (c.kind === "go" && c.name === "kwok" && (outcome.status === "built" || outcome.status === "cached")) {
       try {

@@ -1,7 +1,6 @@
 import { execFileSync } from "node:child_process";
 import {
   chmodSync,
-  copyFileSync,
   existsSync,
   mkdirSync,
   readFileSync,
@@ -325,13 +324,21 @@ export async function installPlugin(c: GoComponent, pulumi: string, say: Say): P
 export function installPulumiHelpers(pulumiBinDir: string): void {
   const script = "pulumi-resource-pulumi-nodejs";
   const source = join(repoRoot, "node_modules", "@pulumi", "pulumi", script);
-  if (existsSync(source)) {
-    copyFileSync(source, join(pulumiBinDir, script));
-    chmodSync(join(pulumiBinDir, script), 0o755);
-  }
-  const analyzer = join(pulumiBinDir, "pulumi-analyzer-policy-nodejs");
-  writeFileSync(analyzer, POLICY_ANALYZER_SCRIPT);
-  chmodSync(analyzer, 0o755);
+  if (existsSync(source)) installFile(readFileSync(source), join(pulumiBinDir, script));
+  installFile(Buffer.from(POLICY_ANALYZER_SCRIPT), join(pulumiBinDir, "pulumi-analyzer-policy-nodejs"));
+}
+
+/**
+ * Puts an executable in place unless it already holds these bytes. A changed one is written
+ * beside it and renamed over it: overwriting a binary that an engine of another test run is
+ * executing fails with ETXTBSY, and a shell reading a script would see it change mid-read.
+ */
+export function installFile(contents: Buffer, dest: string): void {
+  if (existsSync(dest) && readFileSync(dest).equals(contents)) return;
+  const temporary = `${dest}.${process.pid}.tmp`;
+  writeFileSync(temporary, contents);
+  chmodSync(temporary, 0o755);
+  renameSync(temporary, dest);
 }
 
 /**

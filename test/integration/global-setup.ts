@@ -1,5 +1,6 @@
 import { ensureToolchain } from "../../localzone/toolchain.js";
 import { zoneDown, zoneUp } from "../../localzone/zone.js";
+import { ensureBuilt } from "./helpers/build.js";
 import { dropZoneLease, takeZoneLease } from "./helpers/zone-lease.js";
 
 /** What the integration tests cannot run without; the other components are reported, not fatal. */
@@ -19,12 +20,14 @@ const REQUIRED = [
 const say = (line: string): void => console.log(`[local zone ${process.pid}] ${line}`);
 
 /**
- * vitest globalSetup of the integration project: builds whatever of the toolchain is missing
+ * vitest globalSetup of the integration project: compiles the policy pack and stack programs when
+ * their sources changed, builds whatever of the toolchain is missing
  * (cached after the first run), starts the local zone, and stops it after the run, whether the
  * tests passed or not (unless another test run on this machine still uses it). Set
  * PLUSKUBE_KEEP_ZONE=1 to leave the zone running afterwards.
  */
 export default async function setup(): Promise<() => Promise<void>> {
+  ensureBuilt(say);
   const toolchain = await ensureToolchain({ say });
   const missing = toolchain.failed.filter((name) => REQUIRED.includes(name));
   const others = toolchain.failed.filter((name) => !REQUIRED.includes(name));
