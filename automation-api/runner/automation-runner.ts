@@ -52,12 +52,23 @@ export class AutomationRunner implements Runner {
     const stack = await this.stack(request, request.spec);
     const configFile = this.writePolicyConfig(request);
     const errors = new EngineErrors();
+    const policy = this.options.policyPackDir
+      ? { policyPacks: [this.options.policyPackDir], policyPackConfigs: [configFile] }
+      : {};
     try {
+      // `up` skips its preview, and stack policies such as tenant-quota only judge a stack after
+      // an update made it; a preview with the pack refuses the stack before anything changes.
+      if (this.options.policyPackDir) {
+        await stack.preview({
+          onEvent: (event) => forward(event, request.onEvent, errors),
+          ...policy,
+          color: "never",
+          suppressProgress: true,
+        });
+      }
       const result = await stack.up({
         onEvent: (event) => forward(event, request.onEvent, errors),
-        ...(this.options.policyPackDir
-          ? { policyPacks: [this.options.policyPackDir], policyPackConfigs: [configFile] }
-          : {}),
+        ...policy,
         color: "never",
         suppressProgress: true,
       });

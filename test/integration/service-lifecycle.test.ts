@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localZone } from "../../localzone/zone.js";
+import { kubeGet } from "./helpers/local-zone.js";
 import { TestService } from "../service/harness.js";
 import {
   CountingRunner,
@@ -52,6 +53,32 @@ async function createProject(name: string): Promise<void> {
 }
 
 describe("the service on the local zone", () => {
+  it("creates a project as a namespace with the tenant's quota, and a volume as its claim", async () => {
+    await createProject("it-tenant");
+
+    const response = await service.put<Operation>("/v1/projects/it-tenant/volumes/data", token, {
+      size: "2Gi",
+    });
+    const operation = await service.settle(token, response.body.id, SETTLE_MS);
+    const volume = await service.get<{ outputs?: { claim?: string } }>(
+      "/v1/projects/it-tenant/volumes/data",
+      token,
+    );
+
+    expect(operation["message"]).toBeNull();
+    expect(operation["status"]).toBe("succeeded");
+    const namespace = await kubeGet<{ metadata: { labels?: Record<string, string> } }>(
+      "/api/v1/namespaces/it-tenant",
+    );
+    expect(namespace.metadata.labels?.["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+    const quotas = await kubeGet<{ items: unknown[] }>("/api/v1/namespaces/it-tenant/resourcequotas");
+    expect(quotas.items.length).toBeGreaterThan(0);
+    const claim = await kubeGet<{ status?: { phase?: string } }>(
+      `/api/v1/namespaces/it-tenant/persistentvolumeclaims/${volume.body.outputs?.claim ?? "missing"}`,
+    );
+    expect(claim.status?.phase).toBe("Bound");
+  });
+
   it("creates an app whose operation succeeds, which then shows its URL and runs Available", async () => {
     await createProject("it-web");
 
@@ -107,25 +134,26 @@ describe("the service on the local zone", () => {
     expect(imageOf(await deployment("it-web", "web"))).toBe("nginx:1.30");
   });
 
-  it("refuses, through the policy pack, a stack the service did not admit", async () => {
-    // A zone file edited behind the service's back is what the second line of quota defence is for:
-    // here the runner is handed a share of nothing, as a service with a stale view would.
+  it("refuses, through the policy pack, a stack beyond the share it is handed", async () => {
+    // The second line of quota defence: a runner handed a share of no storage (as a service with a
+    // stale view would hand it) must see the engine refuse the stack before anything is created.
     await createProject("it-policy");
     const runner = service.runner;
     const up = runner.up.bind(runner);
     runner.up = (request) =>
-      up({
-        ...request,
-        policy: { ...request.policy, share: { ...request.policy.share, cpuMillis: 0, memoryBytes: 0 } },
-      });
+      up({ ...request, policy: { ...request.policy, share: { ...request.policy.share, storageBytes: 0 } } });
     try {
-      const response = await service.put<Operation>("/v1/projects/it-policy/apps/web", token, {
-        image: "nginx:1.27",
+      const response = await service.put<Operation>("/v1/projects/it-policy/volumes/data", token, {
+        size: "1Gi",
       });
       const operation = await service.settle(token, response.body.id, SETTLE_MS);
 
       expect(operation["status"]).toBe("failed");
       expect(String(operation["message"])).toMatch(/tenant-quota/);
+      const claims = await kubeGet<{ items: unknown[] }>(
+        "/api/v1/namespaces/it-policy/persistentvolumeclaims",
+      );
+      expect(claims.items).toHaveLength(0);
     } finally {
       runner.up = up;
     }

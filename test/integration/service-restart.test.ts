@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureAdmin } from "../../automation-api/domain/bootstrap.js";
 import { Store } from "../../automation-api/store/store.js";
@@ -45,8 +45,40 @@ async function startService(): Promise<{ child: ChildProcess; url: string }> {
   return { child, url };
 }
 
+/** Every process started under `pid`, found through their parents before anything is killed. */
+function descendants(pid: number): number[] {
+  const table = execFileSync("ps", ["-eo", "pid=,ppid="], { encoding: "utf8" })
+    .trim()
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/).map(Number));
+  const found: number[] = [];
+  const visit = (parent: number) => {
+    for (const [child, ppid] of table) {
+      if (ppid === parent && child !== undefined) {
+        found.push(child);
+        visit(child);
+      }
+    }
+  };
+  visit(pid);
+  return found;
+}
+
+/**
+ * Kills the service as a crash would, with everything it started: the engine puts its plugins
+ * (the policy pack's language host, providers) in process groups of their own, so the service's
+ * group alone would leave them running.
+ */
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid !== undefined) process.kill(-child.pid, signal);
+  if (child.pid === undefined) return;
+  const started = descendants(child.pid);
+  for (const pid of [child.pid, ...started]) {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // Already gone.
+    }
+  }
 }
 
 async function call<T>(
