@@ -16,21 +16,33 @@ import { engineEnv, pulumiCommand } from "../../localzone/engine-env.js";
 import { localZone } from "../../localzone/zone.js";
 import { kubeGet } from "./helpers/local-zone.js";
 
-/** A new database for one test file's service, on the local zone's PostgreSQL. */
-export async function localServiceDatabase(): Promise<string> {
+function zoneDatabaseUrl(database: string): string {
   const zone = localZone();
   const password = readFileSync(resolveZonePath(zone.postgres.passwordFile), "utf8").trim();
-  const url = (database: string) =>
-    `postgres://${encodeURIComponent(zone.postgres.adminUser)}:${encodeURIComponent(password)}@${zone.postgres.host}:${zone.postgres.port}/${database}?sslmode=disable`;
-  const name = `service_it_${randomBytes(5).toString("hex")}`;
-  const client = new pg.Client({ connectionString: url("postgres") });
+  return `postgres://${encodeURIComponent(zone.postgres.adminUser)}:${encodeURIComponent(password)}@${zone.postgres.host}:${zone.postgres.port}/${database}?sslmode=disable`;
+}
+
+async function onServer(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: zoneDatabaseUrl("postgres") });
   await client.connect();
   try {
-    await client.query(`create database ${name}`);
+    await client.query(statement);
   } finally {
     await client.end();
   }
-  return url(name);
+}
+
+/** A new database for one test file's service, on the local zone's PostgreSQL. */
+export async function localServiceDatabase(): Promise<string> {
+  const name = `service_it_${randomBytes(5).toString("hex")}`;
+  await onServer(`create database ${name}`);
+  return zoneDatabaseUrl(name);
+}
+
+/** Drops a database made by `localServiceDatabase`, once nothing uses it. */
+export async function dropLocalServiceDatabase(url: string): Promise<void> {
+  const name = new URL(url).pathname.slice(1);
+  if (/^service_it_[0-9a-f]+$/.test(name)) await onServer(`drop database if exists ${name} with (force)`);
 }
 
 /** The runner `npm start` uses: the Automation API, composeProject, the compiled policy pack. */

@@ -4,6 +4,7 @@ import { kubeGet } from "./helpers/local-zone.js";
 import { TestService } from "../service/harness.js";
 import {
   CountingRunner,
+  dropLocalServiceDatabase,
   deployment,
   imageOf,
   isAvailable,
@@ -41,6 +42,7 @@ afterAll(async () => {
       .map((response) => service.settle(token, response.body.id, SETTLE_MS)),
   );
   await service.close();
+  await dropLocalServiceDatabase(service.databaseUrl);
 });
 
 async function createProject(name: string): Promise<void> {

@@ -3,7 +3,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureAdmin } from "../../automation-api/domain/bootstrap.js";
 import { Store } from "../../automation-api/store/store.js";
 import { repoRoot } from "../../localzone/paths.js";
-import { deployment, isAvailable, localServiceDatabase } from "./service-helpers.js";
+import {
+  deployment,
+  dropLocalServiceDatabase,
+  isAvailable,
+  localServiceDatabase,
+} from "./service-helpers.js";
 
 /** `npm start`'s program as its own process, killed in the middle of a job and started again. */
 
@@ -114,8 +119,9 @@ beforeAll(async () => {
   await store.close();
 });
 
-afterAll(() => {
+afterAll(async () => {
   for (const child of running) killGroup(child, "SIGKILL");
+  if (databaseUrl) await dropLocalServiceDatabase(databaseUrl);
 });
 
 describe("a service killed in the middle of a job", () => {
