@@ -7,6 +7,7 @@ import {
   readdirSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -294,12 +295,17 @@ export async function installPlugin(c: GoComponent, pulumi: string, say: Say): P
     `resource-${plugin.name}-v${plugin.version}`,
     `pulumi-resource-${plugin.name}`,
   );
-  if (existsSync(installed)) return { status: "cached", path: installed };
+  // A plugin of the same name and version built from other sources (pluskube's own providers
+  // keep the SDK's version across changes) is replaced.
+  const stale = existsSync(installed) && !sameContents(installed, binaryPath(c));
+  if (existsSync(installed) && !stale) return { status: "cached", path: installed };
   const logFile = join(logsDir(), `${c.name}-plugin-install.log`);
-  say(`  ${c.name}: pulumi plugin install resource ${plugin.name} ${plugin.version} --file ${binaryPath(c)}`);
+  const args = ["plugin", "install", "resource", plugin.name, plugin.version, "--file", binaryPath(c)];
+  if (stale) args.push("--reinstall");
+  say(`  ${c.name}: pulumi ${args.join(" ")}`);
   const result = await runLogged(
     pulumi,
-    ["plugin", "install", "resource", plugin.name, plugin.version, "--file", binaryPath(c)],
+    args,
     {
       env: {
         ...process.env,
@@ -315,6 +321,10 @@ export async function installPlugin(c: GoComponent, pulumi: string, say: Say): P
     return { status: "failed", reason: "pulumi plugin install failed", logFile };
   }
   return { status: "built", path: installed };
+}
+
+function sameContents(a: string, b: string): boolean {
+  return statSync(a).size === statSync(b).size && readFileSync(a).equals(readFileSync(b));
 }
 
 /**

@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { bare, goPin, npmPin } from "./versions.js";
+import { bare, goPin, npmPin, wrapperSourceHash } from "./versions.js";
 
 /** One binary built with `go build` inside a wrapper module under `localzone/go/<wrapper>`. */
 export interface GoComponent {
@@ -116,6 +116,27 @@ export function components(): Component[] {
       plugin: { name, version },
     };
   };
+  /**
+   * pluskube's own providers (`go/<name>-provider/*.go` on pulumi-go-provider), installed under
+   * the plugin name and version the npm SDK asks for. The cache key carries a hash of their
+   * sources, so editing them rebuilds and reinstalls the plugin.
+   */
+  const ownProvider = (name: string): GoComponent => {
+    const version = npmPin(`@pulumi/${name}`);
+    const wrapper = `${name}-provider`;
+    return {
+      kind: "go",
+      name: wrapper,
+      version: `${version}-${wrapperSourceHash(wrapper)}`,
+      wrapper,
+      module: "github.com/pulumi/pulumi-go-provider",
+      pkg: ".",
+      binary: `pulumi-resource-${name}`,
+      versionVars: [`main.version=${version}`],
+      dependsOn: ["pulumi"],
+      plugin: { name, version },
+    };
+  };
   return [
     {
       kind: "go",
@@ -145,11 +166,7 @@ export function components(): Component[] {
       "github.com/pulumi/pulumi-kubernetes/provider/v4",
       "github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version",
     ),
-    provider(
-      "random",
-      "github.com/pulumi/pulumi-random/provider/v4",
-      "github.com/pulumi/pulumi-random/provider/v4/version.Version",
-    ),
+    ownProvider("random"),
     {
       kind: "go",
       name: "etcd",
@@ -173,11 +190,7 @@ export function components(): Component[] {
       binary: "kwok",
       versionVars: [`sigs.k8s.io/kwok/pkg/consts.Version=${bare(kwokVersion)}`],
     },
-    provider(
-      "postgresql",
-      "github.com/pulumi/pulumi-postgresql/provider/v3",
-      "github.com/pulumi/pulumi-postgresql/provider/v3/pkg/version.Version",
-    ),
+    ownProvider("postgresql"),
     {
       kind: "go",
       name: "seaweedfs",

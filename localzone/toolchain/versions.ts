@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { goModulesDir, repoRoot } from "../paths.js";
 
@@ -28,4 +29,22 @@ export function goPin(wrapper: string, module: string): string | undefined {
 /** `v1.36.3` → `1.36.3`; pseudo-versions are kept whole. */
 export function bare(version: string): string {
   return version.replace(/^v/, "");
+}
+
+/**
+ * A short hash of a wrapper module's own sources (`go.mod`, `go.sum`, `*.go`), for components
+ * whose code lives in the wrapper: a change to that code must key a new build.
+ */
+export function wrapperSourceHash(wrapper: string): string {
+  const dir = join(goModulesDir, wrapper);
+  const hash = createHash("sha256");
+  const files = readdirSync(dir)
+    .filter((f) => f === "go.mod" || f === "go.sum" || (f.endsWith(".go") && !f.endsWith("_test.go")))
+    .sort();
+  for (const file of files) {
+    hash.update(`${file}\0`);
+    hash.update(readFileSync(join(dir, file)));
+    hash.update("\0");
+  }
+  return hash.digest("hex").slice(0, 12);
 }
