@@ -74,6 +74,10 @@ export function apiserverSpec(bin: string, pki: Pki): ProcessSpec {
       "--service-cluster-ip-range=10.96.0.0/16",
       "--authorization-mode=RBAC",
       `--enable-admission-plugins=${ADMISSION_PLUGINS}`,
+      // As kubeadm and k3s set it: whether a privileged container may run is decided per
+      // namespace by Pod Security admission. Without it validation refuses every privileged
+      // container cluster-wide and a tenant namespace's `restricted` label is never what stops one.
+      "--allow-privileged=true",
       // The apiserver listens on loopback only, which an Endpoints object may not hold.
       "--endpoint-reconciler-type=none",
       "--profiling=false",
