@@ -51,6 +51,8 @@ async function main(): Promise<void> {
   await jobs.start();
 
   const adminToken = await ensureAdmin(store);
+  // Kept before listening: a start that fails later must not lose the only copy of the token.
+  const adminTokenFile = adminToken ? writeAdminToken(config.dataDir, adminToken) : undefined;
   const app = createApp({ store, zones, jobs, bus });
   const server: Server = await new Promise((resolve, reject) => {
     const listening = app.listen(config.port, config.host, (error?: Error) =>
@@ -60,13 +62,7 @@ async function main(): Promise<void> {
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   console.log(`pluskube listening on http://${config.host}:${port}`);
-  if (adminToken) {
-    mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-    const file = join(config.dataDir, "admin-token");
-    writeFileSync(file, `${adminToken}\n`, { mode: 0o600 });
-    chmodSync(file, 0o600);
-    console.log(`admin token (shown once, also in ${file}): ${adminToken}`);
-  }
+  if (adminToken) console.log(`admin token (shown once, also in ${adminTokenFile}): ${adminToken}`);
 
   let stopping = false;
   const stop = async () => {
@@ -85,6 +81,15 @@ async function main(): Promise<void> {
   };
   process.on("SIGINT", () => void stop());
   process.on("SIGTERM", () => void stop());
+}
+
+/** The first admin token for the operator, readable only by the service's user. */
+function writeAdminToken(dataDir: string, token: string): string {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const file = join(dataDir, "admin-token");
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return file;
 }
 
 main().catch((error: unknown) => {
