@@ -11,6 +11,7 @@ import { EngineFailure } from "../runner/runner.js";
 import type { ProjectRow } from "../store/schema.js";
 import type { Queries, Store } from "../store/store.js";
 import type { EventBus } from "./event-bus.js";
+import { EventRecorder, runEventRow } from "./event-recorder.js";
 import { StackLocks } from "./stack-lock.js";
 
 export const STACK_QUEUE = "stack-up";
@@ -320,51 +321,12 @@ export class StackJobs implements JobQueue {
   }
 }
 
-/** Buffers a run's events and writes them in batches, announcing each batch to stream listeners. */
-class EventRecorder {
-  private buffer: { type: string; data: Record<string, unknown> }[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private chain: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly store: Store,
-    private readonly bus: EventBus,
-    private readonly runId: string,
-    private readonly operations: readonly string[],
-  ) {}
-
-  push(event: { type: string; data: Record<string, unknown> }): void {
-    this.buffer.push(event);
-    this.timer ??= setTimeout(() => void this.flush(), 200);
-  }
-
-  flush(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    const batch = this.buffer;
-    this.buffer = [];
-    this.chain = this.chain
-      .then(async () => {
-        if (batch.length === 0) return;
-        await this.store.insertEvents(this.runId, batch);
-        await this.bus.notify(this.store, this.operations);
-      })
-      .catch(() => {});
-    return this.chain;
-  }
-}
-
 function partition<T>(items: readonly T[], test: (item: T) => boolean): [T[], T[]] {
   return [items.filter(test), items.filter((item) => !test(item))];
 }
 
 function ids(items: readonly { id: string }[]): string[] {
   return items.map((item) => item.id);
-}
-
-function runEventRow(event: RunEvent): { type: string; data: Record<string, unknown> } {
-  const { type, ...data } = event;
-  return { type, data };
 }
 
 function errorMessage(error: unknown): string {
