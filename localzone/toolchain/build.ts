@@ -303,19 +303,15 @@ export async function installPlugin(c: GoComponent, pulumi: string, say: Say): P
   const args = ["plugin", "install", "resource", plugin.name, plugin.version, "--file", binaryPath(c)];
   if (stale) args.push("--reinstall");
   say(`  ${c.name}: pulumi ${args.join(" ")}`);
-  const result = await runLogged(
-    pulumi,
-    args,
-    {
-      env: {
-        ...process.env,
-        PULUMI_HOME: pulumiHome(),
-        PULUMI_SKIP_UPDATE_CHECK: "true",
-        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-      },
-      logFile,
+  const result = await runLogged(pulumi, args, {
+    env: {
+      ...process.env,
+      PULUMI_HOME: pulumiHome(),
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     },
-  );
+    logFile,
+  });
   if (result.code !== 0 || !existsSync(installed)) {
     say(tail(logFile));
     return { status: "failed", reason: "pulumi plugin install failed", logFile };
