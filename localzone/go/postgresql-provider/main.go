@@ -26,6 +26,17 @@ import (
 var version = "0.0.0-dev"
 
 func main() {
+	provider, err := newProvider()
+	if err == nil {
+		err = provider.Run(context.Background(), "postgresql", version)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+func newProvider() (p.Provider, error) {
 	provider, err := infer.NewProviderBuilder().
 		WithDisplayName("postgresql").
 		WithDescription("PostgreSQL roles, databases and grants.").
@@ -36,13 +47,7 @@ func main() {
 			infer.Resource(&Grant{}),
 		).
 		Build()
-	if err == nil {
-		err = withModuleFormat(provider).Run(context.Background(), "postgresql", version)
-	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
+	return withModuleFormat(provider), err
 }
 
 // withModuleFormat adds the schema's `meta.moduleFormat`, which tells schema readers that the
