@@ -4,6 +4,8 @@
  *   automation  the same program through the same runner (Automation API, policy pack), no service
  *   kubectl     `kubectl apply` of equivalent manifests plus `kubectl rollout status`
  * Each path runs B1_RUNS times (default 5), interleaved; prints p50, min and max.
+ * B1_CLAIM=namespace measures a new project's namespace (TenantNamespace) instead of an app, for
+ * zones that cannot run apps yet; the kubectl path is left out then.
  *
  *   npx tsx bench/b1-latency.ts
  */
@@ -18,6 +20,7 @@ import { localKubeconfig, localZone } from "../localzone/zone.js";
 import { ensureZone, percentile, realRunner, seconds, startService } from "./service-bench.js";
 
 const RUNS = Number(process.env["B1_RUNS"] ?? 5);
+const CLAIM = process.env["B1_CLAIM"] === "namespace" ? "namespace" : "app";
 const IMAGE = "nginx:1.27";
 const zone = localZone();
 const tag = Date.now().toString(36).slice(-5);
@@ -133,7 +136,7 @@ async function main(): Promise<void> {
   });
 
   try {
-    for (let i = 0; i < RUNS; i++) {
+    const runApp = async (i: number) => {
       // service
       const project = `b1s-${tag}-${i}`;
       const created = await service.call<{ id: string }>("PUT", `/v1/projects/${project}`, {
@@ -177,9 +180,35 @@ async function main(): Promise<void> {
       kubectl(["apply", "-f", file]);
       kubectl(["rollout", "status", "deployment/web", "-n", namespace, "--timeout=300s"]);
       figures.kubectl.push(Date.now() - started);
+    };
+    for (let i = 0; i < RUNS; i++) {
+      if (CLAIM === "namespace") {
+        const project = `b1s-${tag}-${i}`;
+        let started = Date.now();
+        const created = await service.call<{ id: string }>("PUT", `/v1/projects/${project}`, {
+          zone: zone.name,
+        });
+        const done = await service.settle(created.body.id);
+        if (done.status !== "succeeded") throw new Error(`service run ${i}: ${done.message}`);
+        figures.service.push(Date.now() - started);
+        cleanup.push(async () =>
+          service.settle((await service.call<{ id: string }>("DELETE", `/v1/projects/${project}`)).body.id),
+        );
 
+        const stack = `b1a-${tag}-${i}`;
+        const empty = parseProjectSpec({ project: stack, zone: zone.name });
+        started = Date.now();
+        await runner.up({ project: stack, zone, spec: empty, policy: policyFor(empty), onEvent: noEvents });
+        figures.automation.push(Date.now() - started);
+        cleanup.push(() =>
+          runner.destroy({ project: stack, zone, spec: empty, policy: policyFor(empty), onEvent: noEvents }),
+        );
+      } else {
+        await runApp(i);
+      }
       console.error(
-        `run ${i + 1}/${RUNS}: service ${seconds(figures.service[i] ?? 0)}, automation ${seconds(figures.automation[i] ?? 0)}, kubectl ${seconds(figures.kubectl[i] ?? 0)}`,
+        `run ${i + 1}/${RUNS}: service ${seconds(figures.service[i] ?? 0)}, automation ${seconds(figures.automation[i] ?? 0)}` +
+          (CLAIM === "app" ? `, kubectl ${seconds(figures.kubectl[i] ?? 0)}` : ""),
       );
     }
   } finally {
@@ -188,11 +217,11 @@ async function main(): Promise<void> {
     await service.close();
   }
 
-  console.log(
-    `B1: request → Available of one app, ${RUNS} runs each (local zone, ${new Date().toISOString()})`,
-  );
+  const what = CLAIM === "app" ? "one app to Available" : "a new project's namespace";
+  console.log(`B1: request → ${what}, ${RUNS} runs each (local zone, ${new Date().toISOString()})`);
   console.log("path        p50      min      max");
   for (const [path, values] of Object.entries(figures)) {
+    if (values.length === 0) continue;
     console.log(
       `${path.padEnd(11)} ${seconds(percentile(values, 50)).padStart(7)}  ${seconds(Math.min(...values)).padStart(7)}  ${seconds(Math.max(...values)).padStart(7)}`,
     );

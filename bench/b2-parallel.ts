@@ -3,6 +3,9 @@
  * total time until every operation ended, p50/p95 of each request's own latency, and errors.
  * Projects are created first (not timed); then one app per project is requested at once.
  *
+ * B2_CLAIM=namespace times the projects' creation (their namespaces) instead, for zones that
+ * cannot run apps yet.
+ *
  *   npx tsx bench/b2-parallel.ts            # PLUSKUBE_WORKERS (default 2) stacks run side by side
  */
 import { localZone } from "../localzone/zone.js";
@@ -10,6 +13,7 @@ import { ensureZone, percentile, seconds, startService } from "./service-bench.j
 
 const SIZES = (process.env["B2_SIZES"] ?? "1,4,16").split(",").map(Number);
 const WORKERS = Number(process.env["PLUSKUBE_WORKERS"] ?? 2);
+const CLAIM = process.env["B2_CLAIM"] === "namespace" ? "namespace" : "app";
 const zone = localZone();
 const tag = Date.now().toString(36).slice(-5);
 
@@ -20,12 +24,18 @@ async function main(): Promise<void> {
   try {
     for (const size of SIZES) {
       const projects = Array.from({ length: size }, (_, i) => `b2-${tag}-${size}-${i}`);
-      const created = await Promise.all(
-        projects.map((name) =>
-          service.call<{ id: string }>("PUT", `/v1/projects/${name}`, { zone: zone.name }),
-        ),
-      );
-      await Promise.all(created.map((response) => service.settle(response.body.id)));
+      const request = (name: string) =>
+        CLAIM === "app"
+          ? service.call<{ id: string }>("PUT", `/v1/projects/${name}/apps/web`, { image: "nginx:1.27" })
+          : service.call<{ id: string }>("PUT", `/v1/projects/${name}`, { zone: zone.name });
+      if (CLAIM === "app") {
+        const created = await Promise.all(
+          projects.map((name) =>
+            service.call<{ id: string }>("PUT", `/v1/projects/${name}`, { zone: zone.name }),
+          ),
+        );
+        await Promise.all(created.map((response) => service.settle(response.body.id)));
+      }
 
       const started = Date.now();
       const latencies: number[] = [];
@@ -33,9 +43,7 @@ async function main(): Promise<void> {
       await Promise.all(
         projects.map(async (name) => {
           const sent = Date.now();
-          const accepted = await service.call<{ id: string }>("PUT", `/v1/projects/${name}/apps/web`, {
-            image: "nginx:1.27",
-          });
+          const accepted = await request(name);
           if (accepted.status !== 202) {
             errors++;
             return;
@@ -62,10 +70,13 @@ async function main(): Promise<void> {
   } finally {
     await service.close();
   }
+  const what = CLAIM === "app" ? "apps in as many projects" : "new projects (namespaces)";
+  console.log(`B2: ${what} at once, ${WORKERS} workers (local zone, ${new Date().toISOString()})`);
   console.log(
-    `B2: apps in as many projects at once, ${WORKERS} workers (local zone, ${new Date().toISOString()})`,
+    CLAIM === "app"
+      ? " apps     total      p50      p95  errors"
+      : "projects  total      p50      p95  errors",
   );
-  console.log(" apps     total      p50      p95  errors");
   for (const row of rows) console.log(row);
 }
 

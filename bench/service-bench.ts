@@ -13,14 +13,21 @@ import { ensureToolchain } from "../localzone/toolchain.js";
 import { engineEnv, pulumiCommand } from "../localzone/engine-env.js";
 import { dataDir } from "../localzone/paths.js";
 import { localZone, zoneUp } from "../localzone/zone.js";
+import { dropZoneLease, takeZoneLease } from "../test/integration/helpers/zone-lease.js";
 import { createUserToken } from "./user-token.js";
 
 /** Shared parts of the benchmarks: the local zone, the service in-process with the real runner, figures. */
 
+/**
+ * Starts the local zone if needed and holds a lease on it (as test runs do), so that a test run
+ * ending meanwhile leaves it running. Components that failed to build are reported, not fatal.
+ */
 export async function ensureZone(): Promise<void> {
   const say = (line: string) => console.error(`[zone] ${line}`);
   const toolchain = await ensureToolchain({ say });
-  if (toolchain.failed.length > 0) throw new Error(`toolchain failed: ${toolchain.failed.join(", ")}`);
+  if (toolchain.failed.length > 0) say(`not built: ${toolchain.failed.join(", ")}`);
+  takeZoneLease();
+  process.once("exit", () => dropZoneLease());
   await zoneUp({ say });
 }
 
