@@ -10,7 +10,7 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { binDir, cacheDir, goCacheDirs, goModulesDir, repoRoot } from "../paths.js";
 import type { AptComponent, GoComponent, PypiBinary } from "./components.js";
 import { goPin } from "./versions.js";
@@ -114,6 +114,7 @@ export async function buildGo(c: GoComponent, index: string, say: Say): Promise<
   const target = binaryPath(c);
   const label = `${index} ${c.name} ${c.version}`;
   if (existsSync(target) && existsSync(recordPath(c))) {
+    if (c.pruneOtherBuilds) pruneOtherBuilds(c);
     say(`${label}: cached (${target})`);
     const record = readRecord(c);
     return record ? { status: "cached", path: target, record } : { status: "cached", path: target };
@@ -162,6 +163,7 @@ export async function buildGo(c: GoComponent, index: string, say: Say): Promise<
   }
   renameSync(staged, target);
   rmSync(stagingDir, { recursive: true, force: true });
+  if (c.pruneOtherBuilds) pruneOtherBuilds(c);
   const record: BuildRecord = {
     component: c.name,
     version: c.version,
@@ -174,6 +176,16 @@ export async function buildGo(c: GoComponent, index: string, say: Say): Promise<
   const rss = result.maxRssMb === undefined ? "" : `, peak memory ${result.maxRssMb} MiB`;
   say(`${label}: built in ${formatDuration(result.seconds)}${rss}`);
   return { status: "built", path: target, record };
+}
+
+/** Deletes the cached builds of a component other than the current one (`bin/<name>-*`). */
+function pruneOtherBuilds(c: GoComponent): void {
+  const current = binDir(c.name, c.version);
+  const root = dirname(current);
+  for (const entry of readdirSync(root)) {
+    const dir = join(root, entry);
+    if (entry.startsWith(`${c.name}-`) && dir !== current) rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function goPinMissing(c: GoComponent): boolean {

@@ -29,6 +29,8 @@ export interface GoComponent {
   readonly fallback?: PypiBinary;
   /** Installed as a Pulumi resource plugin `NAME VERSION` after building. */
   readonly plugin?: { readonly name: string; readonly version: string };
+  /** Other cached builds of this component are deleted once it is built (source-keyed caches). */
+  readonly pruneOtherBuilds?: boolean;
 }
 
 /** A binary shipped inside a PyPI wheel (under `<name>.data/scripts/`). */
@@ -135,6 +137,7 @@ export function components(): Component[] {
       versionVars: [`main.version=${version}`],
       dependsOn: ["pulumi"],
       plugin: { name, version },
+      pruneOtherBuilds: true,
     };
   };
   return [
