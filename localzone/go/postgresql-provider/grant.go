@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
 )
 
 // Grant is `postgresql:index/grant:Grant`: the privileges a role (or `public`) holds on a
@@ -69,8 +70,12 @@ func (*Grant) Check(ctx context.Context, req infer.CheckRequest) (infer.CheckRes
 	if err != nil || len(more) > 0 {
 		return infer.CheckResponse[GrantArgs]{Inputs: a, Failures: failures}, err
 	}
-	fail := func(property, reason string) {
-		failures = append(failures, p.CheckFailure{Property: property, Reason: reason})
+	// Values still unknown (during a preview) decode as empty: judge them once they are known.
+	unknown := property.New(req.NewInputs).HasComputed()
+	fail := func(key, reason string) {
+		if !unknown {
+			failures = append(failures, p.CheckFailure{Property: key, Reason: reason})
+		}
 	}
 	a.ObjectType = strings.ToLower(a.ObjectType)
 	if strings.EqualFold(a.Role, "public") {

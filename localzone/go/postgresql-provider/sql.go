@@ -37,8 +37,8 @@ func ident(name string) string {
 }
 
 // literal quotes a string constant. Utility statements (CREATE ROLE, CREATE DATABASE, ...) take
-// no bind parameters. E'' with doubled backslashes reads the same whatever
-// standard_conforming_strings says.
+// no bind parameters. Quotes are doubled; a string with backslashes becomes an E-string with
+// them doubled, which reads the same whatever standard_conforming_strings says.
 func literal(s string) string {
 	s = strings.ReplaceAll(s, "'", "''")
 	if strings.Contains(s, `\`) {
