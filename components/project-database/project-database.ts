@@ -86,7 +86,10 @@ export class ProjectDatabase extends pulumi.ComponentResource {
         createRole: false,
         replication: false,
         bypassRowLevelSecurity: false,
-        inherit: false,
+        // From PostgreSQL 15 the `public` schema belongs to pg_database_owner, whose rights a
+        // NOINHERIT owner would not get: it could not create tables in its own database. The role
+        // is a member of nothing else, so inheriting grants it nothing more.
+        inherit: true,
         connectionLimit,
       },
       child,

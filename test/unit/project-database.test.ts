@@ -57,6 +57,7 @@ describe("ProjectDatabase", () => {
       createRole: false,
       replication: false,
       bypassRowLevelSecurity: false,
+      inherit: true,
       connectionLimit: 7,
     });
   });
