@@ -136,6 +136,10 @@ export function kwokSpec(bin: string, stages: string, kubeconfig: string): Proce
       "--cidr=10.244.0.0/16",
       "--node-ip=10.0.0.1",
       `--server-address=127.0.0.1:${PORTS.kwok}`,
+      // The heartbeat stage updates a node's status only every ~10 minutes and counts on a
+      // renewed Lease in between (as kwokctl runs it); without one the node controller marks
+      // the nodes NotReady after its grace period and takes their pods' readiness with them.
+      "--node-lease-duration-seconds=40",
     ],
   };
 }
