@@ -1,7 +1,7 @@
 /**
  * ProjectDatabase on the local zone's real PostgreSQL and cluster, through the Pulumi engine:
- * the generated credentials reach their own database and no other project's. Needs
- * `npm run zone:up`.
+ * the credentials it generates, as apps read them from its Kubernetes Secret, reach their own
+ * database and no other project's.
  */
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -12,8 +12,9 @@ import * as postgresql from "@pulumi/postgresql";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { resolveZonePath } from "../../localzone/paths.js";
 import { localKubeconfig, localZone } from "../../localzone/zone.js";
-import { workspaceOptions } from "./helpers/local-zone.js";
+import { kubeGet, workspaceOptions } from "./helpers/local-zone.js";
 import { ProjectDatabase } from "../../components/project-database/index.js";
+import { databaseIdentifier, databaseSecretName } from "../../components/project-database/names.js";
 
 const zone = localZone();
 const adminPassword = readFileSync(resolveZonePath(zone.postgres.passwordFile), "utf8").trim();
@@ -34,6 +35,16 @@ async function attempt(url: string, sql = "select 1"): Promise<string> {
   }
 }
 
+/** The connection settings a project's pods get: the data of the database's Secret, decoded. */
+async function secretOf(project: string): Promise<Record<string, string>> {
+  const secret = await kubeGet<{ data: Record<string, string> }>(
+    `/api/v1/namespaces/${project}/secrets/${databaseSecretName("main")}`,
+  );
+  return Object.fromEntries(
+    Object.entries(secret.data).map(([key, value]) => [key, Buffer.from(value, "base64").toString("utf8")]),
+  );
+}
+
 /** A connection URL with another database name, keeping the credentials. */
 function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);
@@ -44,7 +55,7 @@ function withDatabase(url: string, database: string): string {
 describe("ProjectDatabase on the local zone", () => {
   const stackName = `project-database-${process.pid}`;
   let stack: Stack;
-  let urls: Record<string, string>;
+  let secrets: Record<string, Record<string, string>>;
   let names: Record<string, string>;
 
   beforeAll(async () => {
@@ -81,7 +92,6 @@ describe("ProjectDatabase on the local zone", () => {
           },
           { providers: { postgresql: database, kubernetes: cluster } },
         );
-        outputs[`${project}-url`] = db.connectionUrl;
         outputs[`${project}-database`] = db.databaseName;
       }
       return outputs;
@@ -91,8 +101,10 @@ describe("ProjectDatabase on the local zone", () => {
       await workspaceOptions(),
     );
     const result = await stack.up();
-    urls = Object.fromEntries(projects.map((p) => [p, result.outputs[`${p}-url`]?.value as string]));
     names = Object.fromEntries(projects.map((p) => [p, result.outputs[`${p}-database`]?.value as string]));
+    secrets = Object.fromEntries(
+      await Promise.all(projects.map(async (p) => [p, await secretOf(p)] as const)),
+    );
   });
 
   afterAll(async () => {
@@ -100,24 +112,52 @@ describe("ProjectDatabase on the local zone", () => {
     await stack?.workspace.removeStack(stackName, { force: true }).catch(() => undefined);
   });
 
-  it("lets a project's credentials create tables in its own database", async () => {
+  it("lets the DATABASE_URL of a project's Secret create tables in its own database", async () => {
     const [alpha] = projects;
 
     expect(
-      await attempt(urls[alpha] as string, "create table notes (body text); insert into notes values ('hi')"),
+      await attempt(
+        secrets[alpha]?.["DATABASE_URL"] as string,
+        "create table notes (body text); insert into notes values ('hi')",
+      ),
     ).toBe("ok");
+  });
+
+  it("puts the same credentials in the Secret's PG variables", async () => {
+    const [alpha] = projects;
+    const env = secrets[alpha] as Record<string, string>;
+    const client = new pg.Client({
+      host: env["PGHOST"],
+      port: Number(env["PGPORT"]),
+      user: env["PGUSER"],
+      password: env["PGPASSWORD"],
+      database: env["PGDATABASE"],
+    });
+
+    await client.connect();
+    const { rows } = await client.query<{ database: string; role: string }>(
+      "select current_database() as database, current_user as role",
+    );
+    await client.end();
+    expect(rows).toEqual([
+      { database: databaseIdentifier(alpha, "main"), role: databaseIdentifier(alpha, "main") },
+    ]);
   });
 
   it("refuses a project's credentials on another project's database", async () => {
     const [alpha, beta] = projects;
 
     // 42501: insufficient_privilege, "permission denied for database".
-    expect(await attempt(withDatabase(urls[alpha] as string, names[beta] as string))).toBe("42501");
+    expect(
+      await attempt(withDatabase(secrets[alpha]?.["DATABASE_URL"] as string, names[beta] as string)),
+    ).toBe("42501");
   });
 
   it("refuses a project's role to create databases", async () => {
     const [alpha] = projects;
 
-    expect(await attempt(urls[alpha] as string, `create database sneaky_${suffix}`)).toBe("42501");
+    expect(
+      await attempt(secrets[alpha]?.["DATABASE_URL"] as string, `create database sneaky_${suffix}`),
+    ).toBe("42501");
   });
 });
