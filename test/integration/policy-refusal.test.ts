@@ -1,9 +1,10 @@
 /**
  * The policy pack on the real engine: a project stack that breaks a rule is refused before
  * anything of it exists, in the cluster or in the stack's state. Resource rules run on each
- * resource before it is created, so `up` alone refuses a breach in the stack's first object;
- * stack rules (tenant-quota) run at the end of a preview or an update, so the service runs
- * `preview` with the pack first and `up` only when it passes.
+ * resource before it is created, so `up` alone refuses a breach in the stack's first object
+ * (a later object's breach would stop `up` only after the earlier ones exist); stack rules
+ * (tenant-quota) run at the end of a preview or an update. So the service runs `preview` with
+ * the pack first and `up` only when it passes.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localZone } from "../../localzone/zone.js";
@@ -20,6 +21,11 @@ const GiB = 1024 ** 3;
 /** A project with nothing but a 2Gi persistent volume: its namespace, quota, policies and claim. */
 function volumeProject(project: string): ProjectSpecInput {
   return { project, zone: zone.name, volumes: [{ name: "data", size: "2Gi" }] };
+}
+
+/** A project with one app of the given image and a 2Gi persistent volume. */
+function appProject(project: string, image: string): ProjectSpecInput {
+  return { ...volumeProject(project), apps: [{ name: "web", image }] };
 }
 
 /** The policy input the service writes for a project of the local zone, with the given share. */
@@ -111,9 +117,37 @@ describe("the policy pack on the real engine", () => {
     });
   });
 
+  describe("a stack with an app from a registry the zone does not allow", () => {
+    const project = uniqueProject("it-policy-registry");
+    const spec = appProject(project, "registry.k8s.io/pause:3.10");
+    let stack: ProjectStack;
+    let message: string;
+
+    beforeAll(async () => {
+      stack = await stackFor(spec);
+      const pack = stack.pack({ ...policyFor(project, {}), allowedRegistries: ["ghcr.io"] });
+      message = await refusal(stack.preview(spec, pack));
+    });
+
+    it("is refused by preview under image-registries, naming the container's image", () => {
+      expect(message).toContain("image-registries");
+      expect(message).toContain(
+        "spec.template.spec.containers[0].image 'registry.k8s.io/pause:3.10' comes from registry.k8s.io/pause, which is not allowed; allowed: ghcr.io",
+      );
+    });
+
+    it("leaves no namespace in the cluster", async () => {
+      expect(await namespaceExists(project)).toBe(false);
+    });
+
+    it("leaves nothing created in the stack's state", async () => {
+      expect(await stack.createdResources()).toEqual([]);
+    });
+  });
+
   describe("a stack within the rules and the project's share", () => {
     const project = uniqueProject("it-policy-fits");
-    const spec = volumeProject(project);
+    const spec = appProject(project, "registry.k8s.io/pause:3.10");
     let stack: ProjectStack;
 
     beforeAll(async () => {
