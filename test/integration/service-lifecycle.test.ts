@@ -27,6 +27,8 @@ beforeAll(async () => {
     zones: [localZone()],
     runner: new CountingRunner(await realRunner()),
     jobs: { retryDelaySeconds: 2 },
+    // Operations are polled; a token's ordinary rate limit is for clients, not this test.
+    app: { rateLimit: { limit: 1_000_000 } },
   });
   token = await service.user("it-user");
 });
