@@ -26,6 +26,8 @@ import type { ZoneCatalog } from "./zones.js";
 export interface StackJob {
   readonly projectId: string;
   readonly stack: string;
+  /** How many times the job found its stack busy and put itself back; spaces out its next look. */
+  readonly waits?: number;
 }
 
 /** How requests hand work to the job queue: inside the request's transaction, then a wake-up after commit. */

@@ -142,9 +142,12 @@ export class StackJobs implements JobQueue {
     const lock = await this.locks.tryLock(job.data.stack);
     if (!lock) {
       // The stack runs elsewhere: become (or fold into) its one waiting job, then finish this one.
-      await this.boss.send(STACK_QUEUE, job.data, {
+      // Looks again soon, then less often while a long run goes on (at most every 30 s).
+      const waits = (job.data.waits ?? 0) + 1;
+      const delay = Math.min(30, (this.options.busyDelaySeconds ?? 2) * 2 ** Math.min(waits - 1, 5));
+      await this.boss.send(STACK_QUEUE, { ...job.data, waits } satisfies StackJob, {
         singletonKey: job.data.stack,
-        startAfter: this.options.busyDelaySeconds ?? 2,
+        startAfter: delay,
       });
       return;
     }
@@ -152,7 +155,21 @@ export class StackJobs implements JobQueue {
       await this.runLocked(job);
     } finally {
       await lock.release();
+      await this.hurryWaiting(job.data.stack).catch(() => undefined);
     }
+  }
+
+  /**
+   * Lets the stack's waiting job (if any) start now rather than after the delay it set itself
+   * while the stack was busy. pg-boss has no call for this; its job table is public SQL.
+   */
+  private async hurryWaiting(stack: string): Promise<void> {
+    const { rows } = await this.options.store.executor.executeSql(
+      `update pgboss.job set start_after = now()
+       where name = $1 and singleton_key = $2 and state = 'created' and start_after > now() returning id`,
+      [STACK_QUEUE, stack],
+    );
+    if (rows.length > 0) this.wake();
   }
 
   /** One attempt at a stack, holding its lock. Throws when the attempt died, so the queue retries it. */

@@ -154,6 +154,38 @@ describe("jobs", () => {
     expect((await service.get("/v1/projects/busy/apps/web", ana)).body["image"]).toBe("nginx:1.26");
   });
 
+  it("start a stack's waiting job as soon as its running job ends, not after the wait it set itself", async () => {
+    const runner = new FakeRunner();
+    runner.delayMs = 500;
+    const patient = await TestService.start({
+      runner,
+      jobs: { busyDelaySeconds: 20 },
+      zones: [testZone("testzone", roomy)],
+    });
+    try {
+      const token = await patient.user("gil");
+      await patient.project(token, "queue");
+      const first = await patient.put<Operation>("/v1/projects/queue/apps/web", token, {
+        image: "nginx:1.1",
+      });
+      while (
+        (await patient.get<Operation>(`/v1/operations/${first.body.id}`, token)).body.status === "queued"
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const second = await patient.put<Operation>("/v1/projects/queue/apps/web", token, {
+        image: "nginx:1.2",
+      });
+
+      const done = await patient.settle(token, second.body.id, 8_000);
+
+      expect(done["status"]).toBe("succeeded");
+      expect(runner.ups("queue.testzone").at(-1)?.spec?.apps[0]?.image).toBe("nginx:1.2");
+    } finally {
+      await patient.close();
+    }
+  });
+
   it("run stacks of different projects side by side, up to the worker limit", async () => {
     for (const name of ["par-a", "par-b", "par-c", "par-d"]) await service.project(ana, name);
     service.runner.delayMs = 500;
