@@ -124,6 +124,7 @@ async function main(): Promise<void> {
     namespace: spec.project,
     baseDomain: zone.baseDomain,
     verifiedDomains: [],
+    requireTls: zone.certIssuer !== "",
     allowedRegistries: [],
     share: {
       cpuMillis: 8000,

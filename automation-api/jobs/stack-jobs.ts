@@ -295,6 +295,7 @@ export class StackJobs implements JobQueue {
       namespace: project.name,
       baseDomain: zone.baseDomain,
       verifiedDomains: spec.verifiedDomains,
+      requireTls: zone.certIssuer !== "",
       allowedRegistries: this.options.allowedRegistries ?? [],
     };
   }

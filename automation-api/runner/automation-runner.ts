@@ -176,6 +176,7 @@ export class AutomationRunner implements Runner {
       share: request.policy.share,
       baseDomain: request.policy.baseDomain,
       verifiedDomains: request.policy.verifiedDomains,
+      requireTls: request.policy.requireTls,
       allowedRegistries: request.policy.allowedRegistries,
     });
     writeFileSync(file, JSON.stringify(config, null, 2), { mode: 0o600 });

@@ -30,6 +30,8 @@ export interface PolicyContext {
   readonly namespace: string;
   readonly baseDomain: string;
   readonly verifiedDomains: readonly string[];
+  /** Whether Ingresses must carry TLS: only zones with a certificate issuer can give it. */
+  readonly requireTls: boolean;
   /** Registries images may come from; empty means any. */
   readonly allowedRegistries: readonly string[];
 }

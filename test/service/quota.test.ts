@@ -10,7 +10,9 @@ let service: TestService;
 const ZONES = ["alone", "joined", "shrink", "weighted", "report", "policy", "rounding", "spread", "claims"];
 
 beforeAll(async () => {
-  service = await TestService.start({ zones: ZONES.map((zone) => testZone(zone)) });
+  service = await TestService.start({
+    zones: [...ZONES.map((zone) => testZone(zone)), testZone("issuer", { certIssuer: "letsencrypt" })],
+  });
 });
 afterAll(async () => {
   await service.close();
@@ -177,6 +179,14 @@ describe("GET /v1/quota", () => {
 });
 
 describe("what the policy pack is told", () => {
+  it("requires TLS on Ingresses only in zones with a certificate issuer", async () => {
+    const ned = await service.user("ned");
+
+    await service.project(ned, "secure", "issuer");
+
+    expect(service.runner.ups("secure.issuer").at(-1)?.policy?.requireTls).toBe(true);
+  });
+
   it("hands the runner the share left for the stack after the user's other projects, in raw units", async () => {
     const max = await service.user("max");
     await service.project(max, "left", "policy");
@@ -189,6 +199,7 @@ describe("what the policy pack is told", () => {
 
     const GiB = 2 ** 30;
     expect(policy?.namespace).toBe("right");
+    expect(policy?.requireTls).toBe(false);
     expect(policy?.share).toEqual({
       cpuMillis: 8 * 250,
       memoryBytes: 8 * 512 * 2 ** 20,
