@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import type { PulumiCommand } from "@pulumi/pulumi/automation/index.js";
@@ -88,7 +88,7 @@ export async function localEngine(): Promise<LocalEngine> {
 export async function ensurePolicyPack(): Promise<string> {
   const { repoRoot } = await import("../localzone/paths.js");
   const compiled = join(repoRoot, "dist", "policy", "index.js");
-  if (!existsSync(compiled)) {
+  if (!existsSync(compiled) || newerSources(repoRoot, statSync(compiled).mtimeMs)) {
     say("compiling the policy pack (npm run build) ...");
     const result = spawnSync("npm", ["run", "--silent", "build"], { cwd: repoRoot, stdio: "inherit" });
     // tsc emits despite type errors elsewhere in the tree; what matters here is the pack's file.
@@ -96,4 +96,15 @@ export async function ensurePolicyPack(): Promise<string> {
     if (result.status !== 0) say("npm run build reported errors; the policy pack was compiled nonetheless");
   }
   return join(repoRoot, "policy");
+}
+
+/** Whether a source of the pack (policy/, or spec/ which it imports) changed after it was compiled. */
+function newerSources(repoRoot: string, compiledAt: number): boolean {
+  const newer = (dir: string): boolean =>
+    readdirSync(dir, { withFileTypes: true }).some((entry) => {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) return entry.name !== "node_modules" && newer(path);
+      return entry.name.endsWith(".ts") && statSync(path).mtimeMs > compiledAt;
+    });
+  return newer(join(repoRoot, "policy")) || newer(join(repoRoot, "spec"));
 }
