@@ -120,9 +120,11 @@ export async function iamClient(admin: SeaweedAdmin): Promise<IAM.IAMClient> {
 }
 
 /**
- * The inline policy of a bucket's identity: read, write (which includes deleting objects), list
- * and tag objects of that bucket and nothing else; no ACL or bucket deletion. Written with the
- * coarse actions (`s3:Get*`, ...) that every SeaweedFS version with embedded IAM understands.
+ * The inline policy of a bucket's identity: read, write, delete, list and tag objects of that
+ * bucket and nothing else; no ACL or bucket deletion. Written with the coarse actions
+ * (`s3:Get*`, ...) that every SeaweedFS version with embedded IAM understands; deleting objects
+ * is not part of `s3:Put*` there, so `s3:DeleteObject` is named (not `s3:Delete*`, which would
+ * include the bucket itself).
  */
 export function bucketPolicyDocument(bucket: string): string {
   return JSON.stringify({
@@ -130,7 +132,7 @@ export function bucketPolicyDocument(bucket: string): string {
     Statement: [
       {
         Effect: "Allow",
-        Action: ["s3:Get*", "s3:Put*", "s3:List*", "s3:Tagging*"],
+        Action: ["s3:Get*", "s3:Put*", "s3:List*", "s3:Tagging*", "s3:DeleteObject"],
         Resource: [`arn:aws:s3:::${bucket}`, `arn:aws:s3:::${bucket}/*`],
       },
     ],

@@ -308,13 +308,13 @@ describe("weed shell", () => {
 });
 
 describe("a bucket identity's policy", () => {
-  it("allows reading, writing, listing and tagging in that bucket only", () => {
+  it("allows reading, writing, deleting, listing and tagging objects in that bucket only", () => {
     expect(JSON.parse(bucketPolicyDocument("shop-media"))).toEqual({
       Version: "2012-10-17",
       Statement: [
         {
           Effect: "Allow",
-          Action: ["s3:Get*", "s3:Put*", "s3:List*", "s3:Tagging*"],
+          Action: ["s3:Get*", "s3:Put*", "s3:List*", "s3:Tagging*", "s3:DeleteObject"],
           Resource: ["arn:aws:s3:::shop-media", "arn:aws:s3:::shop-media/*"],
         },
       ],
