@@ -2,6 +2,7 @@
  * B1: request → Available latency of one app on the local zone, side by side:
  *   service     PUT /v1/projects/{p}/apps/web until its operation succeeds (the engine waits for Available)
  *   automation  the same program through the same runner (Automation API, policy pack), no service
+ *   no-pack     the same without the policy pack (so without the preview the pack needs)
  *   kubectl     `kubectl apply` of equivalent manifests plus `kubectl rollout status`
  * Each path runs B1_RUNS times (default 5), interleaved; prints p50, min and max.
  * B1_CLAIM=namespace measures a new project's namespace (TenantNamespace) instead of an app, for
@@ -35,7 +36,7 @@ function kubectl(args: readonly string[]): string {
   );
 }
 
-/** Deployment, Service and Ingress as AppClaim makes them for one replica of one chunk. */
+/** Deployment (minReadySeconds and probes included), Service and Ingress as AppClaim makes them for one replica of one chunk. */
 function manifests(namespace: string): string {
   const resources = replicaResources({}, zone);
   const labels = { "app.kubernetes.io/name": "web" };
@@ -47,6 +48,7 @@ function manifests(namespace: string): string {
       metadata: { name: "web", namespace, labels },
       spec: {
         replicas: 1,
+        minReadySeconds: 5,
         selector: { matchLabels: labels },
         strategy: { type: "RollingUpdate", rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
         template: {
@@ -63,6 +65,19 @@ function manifests(namespace: string): string {
                 name: "web",
                 image: IMAGE,
                 ports: [{ name: "http", containerPort: 8080 }],
+                readinessProbe: {
+                  tcpSocket: { port: "http" },
+                  periodSeconds: 5,
+                  timeoutSeconds: 2,
+                  failureThreshold: 3,
+                },
+                livenessProbe: {
+                  tcpSocket: { port: "http" },
+                  initialDelaySeconds: 10,
+                  periodSeconds: 15,
+                  timeoutSeconds: 2,
+                  failureThreshold: 4,
+                },
                 resources: { requests: limits, limits },
                 securityContext: {
                   allowPrivilegeEscalation: false,
@@ -113,9 +128,11 @@ async function main(): Promise<void> {
   const service = await startService();
   const runner = await realRunner();
   const dir = mkdtempSync(join(tmpdir(), "pluskube-b1-"));
-  const figures: Record<"service" | "automation" | "kubectl", number[]> = {
+  const bare = await realRunner({ policyPack: false });
+  const figures: Record<"service" | "automation" | "no-pack" | "kubectl", number[]> = {
     service: [],
     automation: [],
+    "no-pack": [],
     kubectl: [],
   };
   const cleanup: (() => Promise<unknown>)[] = [];
@@ -171,6 +188,34 @@ async function main(): Promise<void> {
       await runner.up({ project: stack, zone, spec: withApp, policy: policyFor(withApp), onEvent: noEvents });
       figures.automation.push(Date.now() - started);
 
+      // the same without the policy pack
+      const plain = `b1n-${tag}-${i}`;
+      const plainEmpty = parseProjectSpec({ project: plain, zone: zone.name });
+      const plainApp = parseProjectSpec({
+        project: plain,
+        zone: zone.name,
+        apps: [{ name: "web", image: IMAGE }],
+      });
+      await bare.up({
+        project: plain,
+        zone,
+        spec: plainEmpty,
+        policy: policyFor(plainEmpty),
+        onEvent: noEvents,
+      });
+      cleanup.push(() =>
+        bare.destroy({
+          project: plain,
+          zone,
+          spec: plainEmpty,
+          policy: policyFor(plainEmpty),
+          onEvent: noEvents,
+        }),
+      );
+      started = Date.now();
+      await bare.up({ project: plain, zone, spec: plainApp, policy: policyFor(plainApp), onEvent: noEvents });
+      figures["no-pack"].push(Date.now() - started);
+
       // kubectl
       const namespace = `b1k-${tag}-${i}`;
       kubectl(["create", "namespace", namespace]);
@@ -208,8 +253,11 @@ async function main(): Promise<void> {
         await runApp(i);
       }
       console.error(
-        `run ${i + 1}/${RUNS}: service ${seconds(figures.service[i] ?? 0)}, automation ${seconds(figures.automation[i] ?? 0)}` +
-          (CLAIM === "app" ? `, kubectl ${seconds(figures.kubectl[i] ?? 0)}` : ""),
+        `run ${i + 1}/${RUNS}: ` +
+          Object.entries(figures)
+            .filter(([, values]) => values[i] !== undefined)
+            .map(([path, values]) => `${path} ${seconds(values[i] ?? 0)}`)
+            .join(", "),
       );
     }
   } finally {

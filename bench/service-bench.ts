@@ -31,12 +31,13 @@ export async function ensureZone(): Promise<void> {
   await zoneUp({ say });
 }
 
-export async function realRunner(): Promise<AutomationRunner> {
+/** The runner `npm start` uses; `{ policyPack: false }` leaves the pack (and its preview) out. */
+export async function realRunner(options: { policyPack?: boolean } = {}): Promise<AutomationRunner> {
   return new AutomationRunner({
     dataDir: dataDir(),
     engineEnv: () => engineEnv(),
     pulumiCommand,
-    policyPackDir: await ensurePolicyPack(),
+    policyPackDir: options.policyPack === false ? undefined : await ensurePolicyPack(),
     program: projectProgram,
   });
 }
