@@ -63,11 +63,14 @@ export class StackJobs implements JobQueue {
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
   private readonly running = new Set<Promise<unknown>>();
+  /** Jobs this process's workers took, which the sweeper must leave alone. */
+  private readonly handling = new Set<string>();
 
   constructor(private readonly options: StackJobsOptions) {
     this.boss = new PgBoss({
       connectionString: options.connectionString,
-      max: 4,
+      // One connection per worker for fetching and completing, plus maintenance.
+      max: (options.workers ?? 2) + 2,
     });
     this.boss.on("error", (error: Error) => this.log(`job queue: ${error.message}`));
     this.locks = new StackLocks(options.connectionString, this.workerCount + 2);
@@ -102,7 +105,14 @@ export class StackJobs implements JobQueue {
           pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 1,
         },
         async ([job]) => {
-          if (job) await this.track(this.handle(job));
+          if (!job) return;
+          this.handling.add(job.id);
+          try {
+            await this.track(this.handle(job));
+          } finally {
+            // Kept a while: the queue marks the job done only after this handler returns.
+            setTimeout(() => this.handling.delete(job.id), 60_000).unref();
+          }
         },
       );
       this.workerIds.push(id);
@@ -321,9 +331,12 @@ export class StackJobs implements JobQueue {
       [STACK_QUEUE, grace],
     );
     for (const row of rows as { id: string; data: StackJob; retry_count: number; retry_limit: number }[]) {
-      if (await this.locks.isHeld(row.data.stack)) continue;
+      if (this.handling.has(row.id) || (await this.locks.isHeld(row.data.stack))) continue;
+      // A worker that has just finished releases the lock before the queue marks the job done.
+      const latest = (await this.options.store.runsOfJob(row.id)).at(-1);
+      if (latest?.finishedAt && Date.now() - latest.finishedAt.getTime() < 60_000) continue;
       this.log(`stack ${row.data.stack}: job ${row.id} lost its worker; retrying it`);
-      await this.options.store.setNeedsRecovery(row.data.projectId, true);
+      // The retry finds the run the dead worker left marked running and recovers the stack.
       await this.boss.fail(STACK_QUEUE, row.id, { message: "the worker running this job stopped" });
       if (row.retry_count >= row.retry_limit) {
         const runs = await this.options.store.runsOfJob(row.id);

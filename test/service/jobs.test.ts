@@ -312,6 +312,44 @@ describe("crash recovery", () => {
     }
   });
 
+  it("leaves alone a job whose worker has just finished its run but not yet told the queue", async () => {
+    const idle = await TestService.start({ workers: false, zones: [testZone("testzone", roomy)] });
+    const token = await idle.user("hana");
+    await idle.put<Operation>("/v1/projects/finishing", token, { zone: "testzone" });
+    const [job] = await idle.jobs.boss.fetch<{ projectId: string; stack: string }>("stack-up");
+    if (!job) throw new Error("the queue held no job for the new project");
+    const run = await idle.store.insertRun({
+      jobId: job.id,
+      projectId: job.data.projectId,
+      stack: job.data.stack,
+      kind: "update",
+      revision: 1,
+      attempt: 1,
+      worker: "busy:1",
+    });
+    await idle.store.finishRun(run.id, "succeeded", null);
+    const sweeper = new StackJobs({
+      connectionString: idle.databaseUrl,
+      store: idle.store,
+      runner: new FakeRunner(),
+      zones: staticZones([testZone("testzone", roomy)]),
+      bus: idle.bus,
+      sweepIntervalSeconds: 1,
+      deadWorkerGraceSeconds: 0,
+    });
+    await sweeper.start();
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 2500));
+
+      const state = await idle.jobs.boss.getJobById("stack-up", job.id);
+
+      expect(state?.state).toBe("active");
+    } finally {
+      await sweeper.stop();
+      await idle.close();
+    }
+  });
+
   it("fails the operations with the last error once the retries are used up", async () => {
     const runner = new FakeRunner();
     runner.onRun = () => {
