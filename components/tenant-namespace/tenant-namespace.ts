@@ -88,7 +88,7 @@ export class TenantNamespace extends pulumi.ComponentResource {
     const ns = namespace.metadata.name;
     const meta = (objectName: string) => ({ name: objectName, namespace: ns, labels });
 
-    new k8s.core.v1.ResourceQuota(
+    const quota = new k8s.core.v1.ResourceQuota(
       `${name}-quota`,
       { metadata: meta("pluskube-quota"), spec: { hard: quotaHard(args.quota) } },
       child,
@@ -100,7 +100,7 @@ export class TenantNamespace extends pulumi.ComponentResource {
       memory: containerDefaults.memory,
       "ephemeral-storage": containerDefaults.disk,
     };
-    new k8s.core.v1.LimitRange(
+    const limitRange = new k8s.core.v1.LimitRange(
       `${name}-limits`,
       {
         metadata: meta("pluskube-defaults"),
@@ -178,12 +178,16 @@ export class TenantNamespace extends pulumi.ComponentResource {
             resources: { requests: { storage: volume.size } },
           },
         },
-        child,
+        // A claim added in the same update that raises the quota would otherwise be refused
+        // against the old quota.
+        { ...child, dependsOn: [quota] },
       );
       this.claimNames[volume.name] = claim.metadata.name;
     }
 
-    this.namespaceName = ns;
+    // Whatever is placed in the namespace through this output waits for the quota and the
+    // limit defaults, so it is admitted against the current ones, not those of the last update.
+    this.namespaceName = pulumi.all([ns, quota.id, limitRange.id]).apply(([namespaceName]) => namespaceName);
     this.serviceAccountName = serviceAccount.metadata.name;
     this.registerOutputs({
       namespaceName: this.namespaceName,
