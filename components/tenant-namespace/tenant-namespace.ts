@@ -100,7 +100,7 @@ export class TenantNamespace extends pulumi.ComponentResource {
       memory: containerDefaults.memory,
       "ephemeral-storage": containerDefaults.disk,
     };
-    const limitRange = new k8s.core.v1.LimitRange(
+    new k8s.core.v1.LimitRange(
       `${name}-limits`,
       {
         metadata: meta("pluskube-defaults"),
@@ -185,9 +185,7 @@ export class TenantNamespace extends pulumi.ComponentResource {
       this.claimNames[volume.name] = claim.metadata.name;
     }
 
-    // Whatever is placed in the namespace through this output waits for the quota and the
-    // limit defaults, so it is admitted against the current ones, not those of the last update.
-    this.namespaceName = pulumi.all([ns, quota.id, limitRange.id]).apply(([namespaceName]) => namespaceName);
+    this.namespaceName = ns;
     this.serviceAccountName = serviceAccount.metadata.name;
     this.registerOutputs({
       namespaceName: this.namespaceName,
