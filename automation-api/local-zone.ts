@@ -4,6 +4,7 @@ import { join } from "node:path";
 import pg from "pg";
 import type { PulumiCommand } from "@pulumi/pulumi/automation/index.js";
 import type { ZoneSpec } from "../spec/zone.js";
+import { ZONE_COMPONENTS } from "../localzone/toolchain/components.js";
 
 /**
  * What `npm start` needs from the local zone, imported lazily (`await import`) so that neither
@@ -13,19 +14,7 @@ import type { ZoneSpec } from "../spec/zone.js";
 export const SERVICE_DATABASE = "pluskube_service";
 
 /** What the zone and an app need; a failed database or bucket provider only disables those claims. */
-const REQUIRED = [
-  "pulumi",
-  "language-nodejs",
-  "kubernetes-provider",
-  "random-provider",
-  "etcd",
-  "kube-apiserver",
-  "kube-controller-manager",
-  "kube-scheduler",
-  "kwok",
-  "seaweedfs",
-  "postgresql",
-];
+const REQUIRED = ["pulumi", "language-nodejs", "kubernetes-provider", "random-provider", ...ZONE_COMPONENTS];
 
 function say(line: string): void {
   console.log(line);

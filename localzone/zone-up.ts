@@ -1,17 +1,9 @@
 import { ensureToolchain } from "./toolchain.js";
+import { ZONE_COMPONENTS } from "./toolchain/components.js";
 import { zoneUp } from "./zone.js";
 
 // Builds what the zone needs but is missing (cached after the first time), then starts it.
-const needed = [
-  "etcd",
-  "kube-apiserver",
-  "kube-controller-manager",
-  "kube-scheduler",
-  "kwok",
-  "seaweedfs",
-  "postgresql",
-];
-const toolchain = await ensureToolchain({ only: needed });
+const toolchain = await ensureToolchain({ only: ZONE_COMPONENTS });
 if (toolchain.failed.length > 0) {
   console.error(`zone:up: cannot start the zone, the toolchain failed: ${toolchain.failed.join(", ")}`);
   process.exit(1);

@@ -73,6 +73,17 @@ function pinned(wrapper: string, module: string): string {
 }
 
 /** Postgres major versions Debian ships; the newest present one is used. */
+/** The components a running local zone needs (its control plane, object store and database server). */
+export const ZONE_COMPONENTS = [
+  "etcd",
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kwok",
+  "seaweedfs",
+  "postgresql",
+];
+
 export const POSTGRES_MAJORS = ["17", "16", "15"] as const;
 
 export function postgresBinDir(): string | undefined {
