@@ -1,6 +1,8 @@
-import { execFileSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import {
+  appendFileSync,
   chmodSync,
+  cpSync,
   existsSync,
   mkdirSync,
   readFileSync,
@@ -75,35 +77,63 @@ export function goBuildArgs(c: GoComponent, output: string): string[] {
   return ["build", "-trimpath", ...tags, "-ldflags", ldflags, "-o", output, c.pkg];
 }
 
-/** Directory of an upstream module in the module cache, downloading it if needed. */
-function moduleDir(c: GoComponent, logFile: string): string {
-  const out = execFileSync("go", ["list", "-m", "-json", c.module], {
-    cwd: join(goModulesDir, c.wrapper),
-    env: goEnv(),
+/**
+ * Directory of a module's source in the module cache, downloading it when it is not there yet
+ * (`go list -m` would only report a module that is already cached). `module` is a path the
+ * wrapper requires, or `path@version`. Go's output goes to `logFile` when the download fails.
+ */
+export function moduleSource(wrapperDir: string, module: string, env: NodeJS.ProcessEnv, logFile: string): string {
+  const result = spawnSync("go", ["mod", "download", "-json", module], {
+    cwd: wrapperDir,
+    env,
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
   });
-  const dir = (JSON.parse(out) as { Dir?: string }).Dir;
-  if (!dir) throw new Error(`go list found no source for ${c.module}${logFile ? `; see ${logFile}` : ""}`);
-  return dir;
+  let info: { Dir?: string; Error?: string } = {};
+  try {
+    info = JSON.parse(result.stdout) as { Dir?: string; Error?: string };
+  } catch {
+    // Go printed no JSON (it failed before resolving the module); its stderr says why.
+  }
+  if (result.status === 0 && info.Dir && existsSync(info.Dir)) return info.Dir;
+  mkdirSync(dirname(logFile), { recursive: true });
+  appendFileSync(
+    logFile,
+    `$ go mod download -json ${module}   (in ${wrapperDir})\n${result.stdout}${result.stderr}${result.error ? String(result.error) : ""}\n`,
+  );
+  const why = info.Error ?? (result.stderr.trim().split("\n").pop() || `go exited with ${String(result.status)}`);
+  throw new Error(`downloading the source of ${module} failed: ${why}; see ${logFile}`);
+}
+
+/**
+ * The wrapper module copied into the cache, where builds run: files generated before a build
+ * (a provider's embedded schema) land there, never in the repository's sources.
+ */
+function stageWrapper(c: GoComponent): string {
+  const staged = join(cacheDir(), "build", c.name);
+  rmSync(staged, { recursive: true, force: true });
+  cpSync(join(goModulesDir, c.wrapper), staged, {
+    recursive: true,
+    filter: (source) => !source.endsWith("_test.go"),
+  });
+  return staged;
 }
 
 /**
  * Providers embed `schema-embed.json`, generated upstream from the committed `schema.json` with
  * its version set; the module zip does not carry it, so the wrapper's own main embeds ours.
  */
-function generateProviderSchema(c: GoComponent, logFile: string): void {
+function generateProviderSchema(c: GoComponent, wrapperDir: string, logFile: string): void {
   const plugin = c.plugin;
   if (!plugin) return;
-  const upstream = join(moduleDir(c, logFile), "cmd", `pulumi-resource-${plugin.name}`);
-  const wrapper = join(goModulesDir, c.wrapper);
+  const upstream = join(moduleSource(wrapperDir, c.module, goEnv(), logFile), "cmd", `pulumi-resource-${plugin.name}`);
   const schema = JSON.parse(readFileSync(join(upstream, "schema.json"), "utf8")) as Record<string, unknown>;
   schema["version"] = plugin.version;
-  writeFileSync(join(wrapper, "schema-embed.json"), JSON.stringify(schema));
+  writeFileSync(join(wrapperDir, "schema-embed.json"), JSON.stringify(schema));
   const mapping = join(upstream, "terraform-mapping.json");
   if (existsSync(mapping)) {
     writeFileSync(
-      join(wrapper, "terraform-mapping-embed.json"),
+      join(wrapperDir, "terraform-mapping-embed.json"),
       JSON.stringify(JSON.parse(readFileSync(mapping, "utf8"))),
     );
   }
@@ -119,12 +149,20 @@ export async function buildGo(c: GoComponent, index: string, say: Say): Promise<
     const record = readRecord(c);
     return record ? { status: "cached", path: target, record } : { status: "cached", path: target };
   }
-  const wrapperDir = join(goModulesDir, c.wrapper);
-  if (!existsSync(join(wrapperDir, "go.mod"))) {
+  if (!existsSync(join(goModulesDir, c.wrapper, "go.mod"))) {
     return { status: "failed", reason: `no wrapper module at localzone/go/${c.wrapper}` };
   }
   if (c.fallback && goPinMissing(c)) {
     return installFromPypi(c, c.fallback, index, say);
+  }
+  if (c.version.startsWith("mismatch-")) {
+    return {
+      status: "failed",
+      reason:
+        `package.json pins @pulumi/${c.plugin?.name ?? c.name} to ${c.plugin?.version ?? "?"}, but ` +
+        `localzone/go/${c.wrapper}/go.mod pins ${c.module} at a commit that is not that release ` +
+        `(${c.version}); pin the SDK to the provider's release, see UPSTREAM_RELEASES in components.ts`,
+    };
   }
   if (c.version.includes("unpinned")) {
     return {
@@ -138,10 +176,11 @@ export async function buildGo(c: GoComponent, index: string, say: Say): Promise<
   const stagingDir = join(dir, ".build");
   mkdirSync(stagingDir, { recursive: true });
   const staged = join(stagingDir, c.binary);
+  const wrapperDir = stageWrapper(c);
   try {
     if (c.generate === "provider-schema") {
       say(`${label}: generating schema-embed.json`);
-      generateProviderSchema(c, logFile);
+      generateProviderSchema(c, wrapperDir, logFile);
     }
   } catch (err) {
     return { status: "failed", reason: `generating the provider schema: ${String(err)}`, logFile };
@@ -163,6 +202,7 @@ export async function buildGo(c: GoComponent, index: string, say: Say): Promise<
   }
   renameSync(staged, target);
   rmSync(stagingDir, { recursive: true, force: true });
+  rmSync(wrapperDir, { recursive: true, force: true });
   if (c.pruneOtherBuilds) pruneOtherBuilds(c);
   const record: BuildRecord = {
     component: c.name,
@@ -257,7 +297,8 @@ const EXTRACT_MEMBER = [
 export function installKwokStages(c: GoComponent): string {
   const target = join(binDir(c.name, c.version), "stages.yaml");
   if (existsSync(target)) return target;
-  const stageDir = join(moduleDir(c, ""), "kustomize", "stage");
+  const logFile = join(logsDir(), `${c.name}-${c.version}-stages.log`);
+  const stageDir = join(moduleSource(join(goModulesDir, c.wrapper), c.module, goEnv(), logFile), "kustomize", "stage");
   const files = [
     "node/fast/node-initialize.yaml",
     "node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",

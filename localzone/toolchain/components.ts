@@ -72,7 +72,23 @@ function pinned(wrapper: string, module: string): string {
   return goPin(wrapper, module) ?? "unpinned";
 }
 
-/** Postgres major versions Debian ships; the newest present one is used. */
+/**
+ * The release each served commit of an untagged upstream module is (`git describe` of the
+ * commit). A pin missing here, or an npm SDK of another release, fails the build by name.
+ */
+export const UPSTREAM_RELEASES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  "github.com/pulumi/pulumi-kubernetes/provider/v4": { f47bc2d6f199: "4.25.0" },
+};
+
+function releaseOf(module: string, pin: string): string | undefined {
+  return UPSTREAM_RELEASES[module]?.[pseudoCommit(pin)];
+}
+
+/** The commit a pseudo-version names (`v4.0.0-20260115033456-f47bc2d6f199` → `f47bc2d6f199`). */
+function pseudoCommit(version: string): string {
+  return /-\d{14}-([0-9a-f]{12})$/.exec(version)?.[1] ?? version;
+}
+
 /** The components a running local zone needs (its control plane, object store and database server). */
 export const ZONE_COMPONENTS = [
   "etcd",
@@ -84,6 +100,7 @@ export const ZONE_COMPONENTS = [
   "postgresql",
 ];
 
+/** Postgres major versions Debian ships; the newest present one is used. */
 export const POSTGRES_MAJORS = ["17", "16", "15"] as const;
 
 export function postgresBinDir(): string | undefined {
@@ -113,20 +130,31 @@ export function components(): Component[] {
   });
   const etcdVersion = pinned("etcd", "go.etcd.io/etcd/server/v3");
   const kwokVersion = pinned("kwok", "sigs.k8s.io/kwok");
+  /**
+   * An upstream provider built from the one commit the module proxy serves. The plugin is
+   * installed under the release that commit is (`releaseOf`), and the npm SDK must pin that
+   * same release: an SDK of another release sends options the provider does not know.
+   */
   const provider = (name: string, module: string, versionVar: string): GoComponent => {
-    const version = npmPin(`@pulumi/${name}`);
+    const sdk = npmPin(`@pulumi/${name}`);
+    const pin = pinned(`${name}-provider`, module);
+    const release = releaseOf(module, pin);
+    const version =
+      release === sdk
+        ? `${release}-${pseudoCommit(pin)}`
+        : `mismatch-npm-${sdk}-module-${release ?? "unknown release"}`;
     return {
       kind: "go",
       name: `${name}-provider`,
-      version: `${version}-${bare(pinned(`${name}-provider`, module))}`,
+      version,
       wrapper: `${name}-provider`,
       module,
       pkg: ".",
       binary: `pulumi-resource-${name}`,
-      versionVars: [`${versionVar}=${version}`],
+      versionVars: [`${versionVar}=${sdk}`],
       dependsOn: ["pulumi"],
       generate: "provider-schema",
-      plugin: { name, version },
+      plugin: { name, version: sdk },
     };
   };
   /**

@@ -2,9 +2,10 @@ module pluskube.dev/localzone/go/kubernetes-provider
 
 go 1.26
 
-// The provider module is not tagged; the release commit of 4.32.0 (a03ff6ba58d2) is not served
-// by the module proxy this project builds from, so this pins the newest provider commit it does
-// serve. Its `sdk/v4 => ../sdk` replace becomes a require of the published sdk/v4.
+// The provider module is not tagged. Its one commit the module proxy serves, f47bc2d6f199, is
+// the v4.25.0 release (`git describe`), so the plugin is installed as 4.25.0 and package.json
+// pins @pulumi/kubernetes 4.25.0 to match (localzone/toolchain/components.ts checks the pair).
+// Upstream's `sdk/v4 => ../sdk` replace becomes a require of the published sdk/v4 v4.25.0.
 require github.com/pulumi/pulumi-kubernetes/provider/v4 v4.0.0-20260115033456-f47bc2d6f199
 
 require (
@@ -141,7 +142,7 @@ require (
 	github.com/pulumi/appdash v0.0.0-20231130102222-75f619a67231 // indirect
 	github.com/pulumi/cloud-ready-checks v1.3.0 // indirect
 	github.com/pulumi/esc v0.21.0 // indirect
-	github.com/pulumi/pulumi-kubernetes/sdk/v4 v4.24.0 // indirect
+	github.com/pulumi/pulumi-kubernetes/sdk/v4 v4.25.0 // indirect
 	github.com/pulumi/pulumi/pkg/v3 v3.215.0 // indirect
 	github.com/pulumi/pulumi/sdk/v3 v3.215.0 // indirect
 	github.com/rivo/uniseg v0.4.4 // indirect
