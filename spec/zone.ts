@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
+import { join } from "node:path";
 import { z } from "zod";
 import { parse as parseYaml } from "yaml";
 import { parseWith } from "./errors.js";
@@ -74,8 +75,23 @@ export function parseZoneSpec(input: unknown): ZoneSpec {
   return parseWith(ZoneSpecSchema, "zone spec", input);
 }
 
-/** Expands a leading `~` so zone files stay portable between machines. */
-export function expandHome(path: string): string {
+/** Where pluskube keeps its data on this machine: `~/.local/share/pluskube`, or `$PLUSKUBE_DATA_DIR`. */
+export function dataDir(): string {
+  return process.env["PLUSKUBE_DATA_DIR"] ?? join(homedir(), ".local", "share", "pluskube");
+}
+
+const DEFAULT_DATA_DIR = "~/.local/share/pluskube";
+
+/**
+ * A path as a zone file or a stack's config writes it, on this machine: a leading `~` is the
+ * home folder, and paths in the default data folder follow `$PLUSKUBE_DATA_DIR` when that is set
+ * (the local zone's zone file names its kubeconfig and credential files there). Every reader of
+ * a zone's files goes through this one function.
+ */
+export function resolveZonePath(path: string): string {
+  if (path === DEFAULT_DATA_DIR || path.startsWith(DEFAULT_DATA_DIR + "/")) {
+    return dataDir() + path.slice(DEFAULT_DATA_DIR.length);
+  }
   return path === "~" || path.startsWith("~/") ? homedir() + path.slice(1) : path;
 }
 

@@ -2,11 +2,11 @@ import { readFileSync } from "node:fs";
 import * as k8s from "@pulumi/kubernetes";
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
-import { expandHome, type ZoneSpec } from "../spec/zone.js";
+import { resolveZonePath, type ZoneSpec } from "../spec/zone.js";
 
-/** Contents of a credential file named by a zone (`~` expanded), without its trailing newline. */
+/** Contents of a credential file named by a zone (see `resolveZonePath`), without its trailing newline. */
 export function readZoneFile(path: string): string {
-  return readFileSync(expandHome(path), "utf8").replace(/\r?\n$/, "");
+  return readFileSync(resolveZonePath(path), "utf8").replace(/\r?\n$/, "");
 }
 
 /**

@@ -82,7 +82,12 @@ export function goBuildArgs(c: GoComponent, output: string): string[] {
  * (`go list -m` would only report a module that is already cached). `module` is a path the
  * wrapper requires, or `path@version`. Go's output goes to `logFile` when the download fails.
  */
-export function moduleSource(wrapperDir: string, module: string, env: NodeJS.ProcessEnv, logFile: string): string {
+export function moduleSource(
+  wrapperDir: string,
+  module: string,
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+): string {
   const result = spawnSync("go", ["mod", "download", "-json", module], {
     cwd: wrapperDir,
     env,
@@ -101,7 +106,8 @@ export function moduleSource(wrapperDir: string, module: string, env: NodeJS.Pro
     logFile,
     `$ go mod download -json ${module}   (in ${wrapperDir})\n${result.stdout}${result.stderr}${result.error ? String(result.error) : ""}\n`,
   );
-  const why = info.Error ?? (result.stderr.trim().split("\n").pop() || `go exited with ${String(result.status)}`);
+  const why =
+    info.Error ?? (result.stderr.trim().split("\n").pop() || `go exited with ${String(result.status)}`);
   throw new Error(`downloading the source of ${module} failed: ${why}; see ${logFile}`);
 }
 
@@ -126,7 +132,11 @@ function stageWrapper(c: GoComponent): string {
 function generateProviderSchema(c: GoComponent, wrapperDir: string, logFile: string): void {
   const plugin = c.plugin;
   if (!plugin) return;
-  const upstream = join(moduleSource(wrapperDir, c.module, goEnv(), logFile), "cmd", `pulumi-resource-${plugin.name}`);
+  const upstream = join(
+    moduleSource(wrapperDir, c.module, goEnv(), logFile),
+    "cmd",
+    `pulumi-resource-${plugin.name}`,
+  );
   const schema = JSON.parse(readFileSync(join(upstream, "schema.json"), "utf8")) as Record<string, unknown>;
   schema["version"] = plugin.version;
   writeFileSync(join(wrapperDir, "schema-embed.json"), JSON.stringify(schema));
@@ -137,6 +147,57 @@ function generateProviderSchema(c: GoComponent, wrapperDir: string, logFile: str
       JSON.stringify(JSON.parse(readFileSync(mapping, "utf8"))),
     );
   }
+}
+
+/**
+ * A provider bridged from Terraform has no committed schema to embed: its wrapper's
+ * `./cmd/tfgen` (the same mapping, without the embedded files) writes `schema.json` and
+ * `bridge-metadata.json`, which the provider's main then embeds. Examples are not converted to
+ * other languages (that would need every language's plugin) and missing docs are not an error.
+ */
+async function generateTfgenSchema(
+  c: GoComponent,
+  wrapperDir: string,
+  logFile: string,
+  label: string,
+  say: Say,
+): Promise<void> {
+  const plugin = c.plugin;
+  if (!plugin) throw new Error(`${c.name} is not a provider`);
+  const work = join(wrapperDir, ".tfgen");
+  const tfgen = join(work, "tfgen");
+  const args = goBuildArgs({ ...c, pkg: "./cmd/tfgen" }, tfgen);
+  say(`${label}: building its schema generator: go ${args.join(" ")}`);
+  const built = await runLogged("go", args, {
+    cwd: wrapperDir,
+    env: goEnv(),
+    logFile,
+    tickSeconds: 30,
+    onTick: (s) => say(`${label}: still building the schema generator, ${formatDuration(s)} elapsed`),
+  });
+  if (built.code !== 0) throw new Error(`go build ./cmd/tfgen exited with ${built.code}; see ${logFile}`);
+  say(`${label}: schema generator built in ${formatDuration(built.seconds)}; writing the schema`);
+  const out = join(work, "out");
+  const generated = await runLogged(tfgen, ["schema", "--out", out], {
+    cwd: work,
+    env: {
+      ...goEnv(),
+      PULUMI_HOME: join(work, "pulumi-home"),
+      PULUMI_CONVERT: "0",
+      PULUMI_MISSING_DOCS_ERROR: "false",
+      PULUMI_SKIP_UPDATE_CHECK: "true",
+      PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    },
+    logFile,
+  });
+  const schemaFile = join(out, "schema.json");
+  if (generated.code !== 0 || !existsSync(schemaFile)) {
+    throw new Error(`tfgen schema exited with ${generated.code}; see ${logFile}`);
+  }
+  const schema = JSON.parse(readFileSync(schemaFile, "utf8")) as Record<string, unknown>;
+  schema["version"] = plugin.version;
+  writeFileSync(join(wrapperDir, "schema-embed.json"), JSON.stringify(schema));
+  cpSync(join(out, "bridge-metadata.json"), join(wrapperDir, "bridge-metadata.json"));
 }
 
 export async function buildGo(c: GoComponent, index: string, say: Say): Promise<Outcome> {
@@ -181,8 +242,11 @@ export async function buildGo(c: GoComponent, index: string, say: Say): Promise<
     if (c.generate === "provider-schema") {
       say(`${label}: generating schema-embed.json`);
       generateProviderSchema(c, wrapperDir, logFile);
+    } else if (c.generate === "tfgen-schema") {
+      await generateTfgenSchema(c, wrapperDir, logFile, label, say);
     }
   } catch (err) {
+    say(tail(logFile));
     return { status: "failed", reason: `generating the provider schema: ${String(err)}`, logFile };
   }
   const args = goBuildArgs(c, staged);
@@ -298,7 +362,11 @@ export function installKwokStages(c: GoComponent): string {
   const target = join(binDir(c.name, c.version), "stages.yaml");
   if (existsSync(target)) return target;
   const logFile = join(logsDir(), `${c.name}-${c.version}-stages.log`);
-  const stageDir = join(moduleSource(join(goModulesDir, c.wrapper), c.module, goEnv(), logFile), "kustomize", "stage");
+  const stageDir = join(
+    moduleSource(join(goModulesDir, c.wrapper), c.module, goEnv(), logFile),
+    "kustomize",
+    "stage",
+  );
   const files = [
     "node/fast/node-initialize.yaml",
     "node/heartbeat-with-lease/node-heartbeat-with-lease.yaml",

@@ -21,8 +21,12 @@ export interface GoComponent {
   readonly tags?: readonly string[];
   /** Other components whose build must have succeeded first. */
   readonly dependsOn?: readonly string[];
-  /** Files generated into the wrapper before building (e.g. a provider's `schema-embed.json`). */
-  readonly generate?: "provider-schema";
+  /**
+   * Files generated into the wrapper before building: `provider-schema` copies a provider's
+   * committed `schema.json` from its module; `tfgen-schema` builds the wrapper's `./cmd/tfgen`
+   * and has it write the schema of a provider bridged from Terraform.
+   */
+  readonly generate?: "provider-schema" | "tfgen-schema";
   /** Copied beside the `pulumi` binary, where the engine looks for bundled language hosts. */
   readonly besidePulumi?: boolean;
   /** Where the binary comes from when the wrapper cannot pin the module yet. */
@@ -78,6 +82,7 @@ function pinned(wrapper: string, module: string): string {
  */
 export const UPSTREAM_RELEASES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   "github.com/pulumi/pulumi-kubernetes/provider/v4": { f47bc2d6f199: "4.25.0" },
+  "github.com/terraform-providers/terraform-provider-random": { f8d869dc98d9: "3.9.0" },
 };
 
 function releaseOf(module: string, pin: string): string | undefined {
@@ -158,11 +163,12 @@ export function components(): Component[] {
     };
   };
   /**
-   * pluskube's own providers (`go/<name>-provider/*.go` on pulumi-go-provider), installed under
-   * the plugin name and version the npm SDK asks for. The cache key carries a hash of their
+   * A provider whose glue lives in its wrapper (`go/<name>-provider/`), installed under the
+   * plugin name and version the npm SDK asks for: pluskube's own provider, or one bridged from
+   * Terraform (`generate: "tfgen-schema"`). The cache key carries a hash of the wrapper's
    * sources, so editing them rebuilds and reinstalls the plugin.
    */
-  const ownProvider = (name: string): GoComponent => {
+  const wrappedProvider = (name: string, module: string, generate?: "tfgen-schema"): GoComponent => {
     const version = npmPin(`@pulumi/${name}`);
     const wrapper = `${name}-provider`;
     return {
@@ -170,13 +176,14 @@ export function components(): Component[] {
       name: wrapper,
       version: `${version}-${wrapperSourceHash(wrapper)}`,
       wrapper,
-      module: "github.com/pulumi/pulumi-go-provider",
+      module,
       pkg: ".",
       binary: `pulumi-resource-${name}`,
       versionVars: [`main.version=${version}`],
       dependsOn: ["pulumi"],
       plugin: { name, version },
       pruneOtherBuilds: true,
+      ...(generate ? { generate } : {}),
     };
   };
   return [
@@ -194,7 +201,8 @@ export function components(): Component[] {
     {
       kind: "go",
       name: "language-nodejs",
-      version: pulumiVersion,
+      // The host is pluskube's own code: a change to it keys a new build.
+      version: `${pulumiVersion}-${wrapperSourceHash("language-nodejs")}`,
       wrapper: "language-nodejs",
       module: "github.com/pulumi/pulumi/sdk/v3",
       pkg: ".",
@@ -202,13 +210,14 @@ export function components(): Component[] {
       versionVars: [`${PULUMI_SDK_VERSION_VAR}=v${pulumiVersion}`],
       tags: ["osusergo", "grpcnotrace"],
       besidePulumi: true,
+      pruneOtherBuilds: true,
     },
     provider(
       "kubernetes",
       "github.com/pulumi/pulumi-kubernetes/provider/v4",
       "github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version",
     ),
-    ownProvider("random"),
+    wrappedProvider("random", "github.com/terraform-providers/terraform-provider-random", "tfgen-schema"),
     {
       kind: "go",
       name: "etcd",
@@ -232,7 +241,7 @@ export function components(): Component[] {
       binary: "kwok",
       versionVars: [`sigs.k8s.io/kwok/pkg/consts.Version=${bare(kwokVersion)}`],
     },
-    ownProvider("postgresql"),
+    wrappedProvider("postgresql", "github.com/pulumi/pulumi-go-provider"),
     {
       kind: "go",
       name: "seaweedfs",

@@ -32,18 +32,21 @@ export function bare(version: string): string {
 }
 
 /**
- * A short hash of a wrapper module's own sources (`go.mod`, `go.sum`, `*.go`), for components
- * whose code lives in the wrapper: a change to that code must key a new build.
+ * A short hash of a wrapper module's own sources (`go.mod`, `go.sum`, `*.go`, in every folder of
+ * it), for components whose code lives in the wrapper: a change to that code must key a new build.
  */
 export function wrapperSourceHash(wrapper: string): string {
-  const dir = join(goModulesDir, wrapper);
+  const root = join(goModulesDir, wrapper);
   const hash = createHash("sha256");
-  const files = readdirSync(dir)
-    .filter((f) => f === "go.mod" || f === "go.sum" || (f.endsWith(".go") && !f.endsWith("_test.go")))
+  const files = (readdirSync(root, { recursive: true }) as string[])
+    .filter((f) => {
+      const base = f.split("/").pop() ?? f;
+      return base === "go.mod" || base === "go.sum" || (base.endsWith(".go") && !base.endsWith("_test.go"));
+    })
     .sort();
   for (const file of files) {
     hash.update(`${file}\0`);
-    hash.update(readFileSync(join(dir, file)));
+    hash.update(readFileSync(join(root, file)));
     hash.update("\0");
   }
   return hash.digest("hex").slice(0, 12);

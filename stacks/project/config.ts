@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import type * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import { parseProjectSpec, type ProjectSpec } from "../../spec/project.js";
-import { expandHome, loadZoneFile, type ZoneSpec } from "../../spec/zone.js";
+import { resolveZonePath, loadZoneFile, type ZoneSpec } from "../../spec/zone.js";
 import { loadZone } from "../../zones/index.js";
 
 /** What the project program needs from its stack configuration. */
@@ -30,12 +30,12 @@ export function projectStackInputs(config: pulumi.Config, cwd = process.cwd()): 
       "no project spec: set 'spec' (pulumi config set --path ...) or 'specFile' (a ProjectSpec YAML file)",
     );
   }
-  const raw = inline ?? parseYaml(readFileSync(resolve(cwd, expandHome(specFile as string)), "utf8"));
+  const raw = inline ?? parseYaml(readFileSync(resolve(cwd, resolveZonePath(specFile as string)), "utf8"));
   const spec = parseProjectSpec(raw);
   const zoneFile = config.get("zoneFile");
   const zone =
     zoneFile !== undefined
-      ? loadZoneFile(resolve(cwd, expandHome(zoneFile)))
+      ? loadZoneFile(resolve(cwd, resolveZonePath(zoneFile)))
       : loadZone(config.get("zone") ?? spec.zone);
   return { spec, zone };
 }

@@ -4,7 +4,7 @@
  */
 import { resolve } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { expandHome, loadZoneFile } from "../../spec/zone.js";
+import { resolveZonePath, loadZoneFile } from "../../spec/zone.js";
 import { loadZone } from "../../zones/index.js";
 import { composeZone } from "./compose.js";
 
@@ -12,7 +12,7 @@ const config = new pulumi.Config();
 const zoneFile = config.get("zoneFile");
 const zone =
   zoneFile !== undefined
-    ? loadZoneFile(resolve(expandHome(zoneFile)))
+    ? loadZoneFile(resolve(resolveZonePath(zoneFile)))
     : loadZone(config.get("zone") ?? pulumi.getStack());
 const outputs = composeZone(zone);
 

@@ -1,5 +1,6 @@
 /**
- * pluskube's own random and postgresql providers (localzone/go/*-provider) through the real
+ * The random provider (bridged from Terraform's) and pluskube's own postgresql provider
+ * (localzone/go/*-provider) through the real
  * engine, driven by the unchanged @pulumi/random and @pulumi/postgresql SDKs, on the local zone's
  * PostgreSQL: create, log in with the generated password, update in place, refresh, drift made
  * behind the engine's back, replace, destroy. Needs `npm run zone:up`.
@@ -151,7 +152,7 @@ const databaseRow = async (): Promise<DatabaseRow[]> =>
     [name],
   );
 
-describe("pluskube's random and postgresql providers on the local zone", () => {
+describe("the random and postgresql providers on the local zone", () => {
   let stack: Stack;
   let outputs: Record<string, { value: unknown; secret: boolean }>;
   let destroyed = false;

@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc"
 	pbempty "google.golang.org/protobuf/types/known/emptypb"
@@ -197,6 +198,7 @@ func (h *languageHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pul
 	}
 
 	cmd := exec.CommandContext(ctx, "node", args...)
+	stopGracefully(cmd)
 	cmd.Dir = programDir
 	cmd.Env = env
 	cmd.Stdout = os.Stdout
@@ -239,6 +241,7 @@ func (h *languageHost) RunPlugin(
 	args = append(args, programDir)
 
 	cmd := exec.CommandContext(server.Context(), "node", args...)
+	stopGracefully(cmd)
 	cmd.Dir = programDir
 	cmd.Env = append(os.Environ(), req.GetEnv()...)
 	cmd.Env = append(cmd.Env, "PULUMI_NODEJS_TYPESCRIPT="+strconv.FormatBool(opts.typescript))
@@ -292,4 +295,15 @@ func (h *languageHost) RunPlugin(
 		code = exit.ExitCode()
 	}
 	return server.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(code)}})
+}
+
+// cancelGrace is how long a program or plugin has to finish after an interrupt before it is killed.
+const cancelGrace = 10 * time.Second
+
+// stopGracefully makes a cancelled command first receive SIGINT, as the upstream host does, so
+// that the Node.js runtime can flush what it has to the engine; only a process still running
+// after cancelGrace is killed.
+func stopGracefully(cmd *exec.Cmd) {
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = cancelGrace
 }
