@@ -4,7 +4,8 @@ import PgBoss from "pg-boss";
 import type { ZoneSpec } from "../../spec/zone.js";
 import { storedSpec, userQuota } from "../domain/fair-share.js";
 import type { JobQueue, StackJob } from "../domain/project-requests.js";
-import { policyShare, specAmounts, stackAllowance, mapAmounts } from "../domain/quota.js";
+import { projectPolicyContext } from "../domain/policy-context.js";
+import { mapAmounts } from "../domain/quota.js";
 import type { ZoneCatalog } from "../domain/zones.js";
 import type { PolicyContext, Runner, RunEvent, RunResult } from "../runner/runner.js";
 import { EngineFailure } from "../runner/runner.js";
@@ -298,16 +299,14 @@ export class StackJobs implements JobQueue {
     if (!user) throw new EngineFailure("the project's owner no longer exists");
     const spec = storedSpec(project.spec);
     const quota = await userQuota(store, user, zone);
-    const mine = specAmounts(spec, zone);
     const others = mapAmounts((kind) => quota.used[kind] - (quota.projects.get(project.id)?.[kind] ?? 0));
-    return {
-      share: policyShare(stackAllowance(quota.share, others, mine), zone),
-      namespace: project.name,
-      baseDomain: zone.baseDomain,
-      verifiedDomains: spec.verifiedDomains,
-      requireTls: zone.certIssuer !== "",
+    return projectPolicyContext({
+      spec,
+      zone,
+      share: quota.share,
+      others,
       allowedRegistries: this.options.allowedRegistries ?? [],
-    };
+    });
   }
 
   /**

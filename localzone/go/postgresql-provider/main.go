@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -18,6 +19,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 )
 
@@ -47,7 +49,38 @@ func newProvider() (p.Provider, error) {
 			infer.Resource(&Grant{}),
 		).
 		Build()
-	return withModuleFormat(provider), err
+	return refuseUnimplementedResources(withModuleFormat(provider)), err
+}
+
+// implementedResources are the resources of @pulumi/postgresql this provider serves; the SDK's
+// other thirteen (Schema, Extension, GrantRole, DefaultPrivileges, Function, Publication, ...)
+// are refused by name rather than with the framework's generic unknown-token error.
+var implementedResources = []string{"Role", "Database", "Grant"}
+
+func refuseUnimplementedResources(provider p.Provider) p.Provider {
+	refusal := func(urn resource.URN) error {
+		token := string(urn.Type())
+		name := token[strings.LastIndex(token, ":")+1:]
+		if !strings.HasPrefix(token, "postgresql:") || slices.Contains(implementedResources, name) {
+			return nil
+		}
+		return fmt.Errorf("%s is not implemented by pluskube's postgresql provider; it implements %s",
+			token, strings.Join(implementedResources, ", "))
+	}
+	check, read := provider.Check, provider.Read
+	provider.Check = func(ctx context.Context, req p.CheckRequest) (p.CheckResponse, error) {
+		if err := refusal(req.Urn); err != nil {
+			return p.CheckResponse{}, err
+		}
+		return check(ctx, req)
+	}
+	provider.Read = func(ctx context.Context, req p.ReadRequest) (p.ReadResponse, error) {
+		if err := refusal(req.Urn); err != nil {
+			return p.ReadResponse{}, err
+		}
+		return read(ctx, req)
+	}
+	return provider
 }
 
 // withModuleFormat adds the schema's `meta.moduleFormat`, which tells schema readers that the

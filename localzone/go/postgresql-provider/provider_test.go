@@ -81,6 +81,17 @@ func TestUnimplementedInputsAreRefusedByName(t *testing.T) {
 	}
 }
 
+func TestUnimplementedResourcesAreRefusedByName(t *testing.T) {
+	_, err := testServer(t).Check(p.CheckRequest{
+		Urn:    resource.URN("urn:pulumi:s::p::postgresql:index/schema:Schema::s"),
+		Inputs: property.NewMap(map[string]property.Value{"name": property.New("s")}),
+	})
+	want := "postgresql:index/schema:Schema is not implemented by pluskube's postgresql provider; it implements Role, Database, Grant"
+	if err == nil || err.Error() != want {
+		t.Errorf("schema: %v", err)
+	}
+}
+
 func TestGrantPrivilegesAreNormalized(t *testing.T) {
 	resp, err := testServer(t).Check(p.CheckRequest{
 		Urn: resource.URN("urn:pulumi:s::p::postgresql:index/grant:Grant::g"),
