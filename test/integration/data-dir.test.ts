@@ -42,10 +42,8 @@ describe("a project run with PLUSKUBE_DATA_DIR set", () => {
 
   afterAll(async () => {
     await stack?.dispose();
-    for (const key of ENV_KEYS) {
-      if (saved[key] === undefined) delete process.env[key];
-      else process.env[key] = saved[key];
-    }
+    for (const key of ENV_KEYS) Reflect.deleteProperty(process.env, key);
+    for (const [key, value] of Object.entries(saved)) if (value !== undefined) process.env[key] = value;
     rmSync(moved, { recursive: true, force: true });
     rmSync(emptyHome, { recursive: true, force: true });
   });
