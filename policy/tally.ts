@@ -137,7 +137,13 @@ export function podUsage(pod: PodTemplate): Usage {
   return usage;
 }
 
-/** Largest `maxReplicas` of the HorizontalPodAutoscalers per `<Kind>/<namespace>/<name>` target. */
+/**
+ * Largest `maxReplicas` of the HorizontalPodAutoscalers per `<Kind>/<name>` target. The namespace
+ * is left out of the key: a stack's objects share one namespace (namespace-confinement), and
+ * during a first preview that namespace is the TenantNamespace's output, still unknown, which
+ * would leave every workload uncounted. Were two same-named workloads in two namespaces, both
+ * would get the larger bound: more counted, never less.
+ */
 function autoscalerBounds(resources: readonly PolicyResource[], uncounted: Uncounted[]): Map<string, number> {
   const bounds = new Map<string, number>();
   for (const resource of resources) {
@@ -153,7 +159,7 @@ function autoscalerBounds(resources: readonly PolicyResource[], uncounted: Uncou
         spec?: { scaleTargetRef?: { kind?: string; name?: string }; maxReplicas?: number };
       };
       const target = props.spec?.scaleTargetRef;
-      const key = `${target?.kind}/${props.metadata?.namespace ?? ""}/${target?.name}`;
+      const key = `${target?.kind}/${target?.name}`;
       bounds.set(key, Math.max(bounds.get(key) ?? 0, props.spec?.maxReplicas ?? 0));
     });
   }
@@ -178,7 +184,7 @@ function podCount(resource: PolicyResource, pod: PodTemplate, bounds: Map<string
     spec?: { replicas?: number; parallelism?: number; jobTemplate?: { spec?: { parallelism?: number } } };
   };
   const scaled = (kind: string, replicas: number): number =>
-    Math.max(replicas, bounds.get(`${kind}/${props.metadata?.namespace ?? ""}/${props.metadata?.name}`) ?? 0);
+    Math.max(replicas, bounds.get(`${kind}/${props.metadata?.name}`) ?? 0);
   switch (pod.kind) {
     case WorkloadKind.deployment:
     case WorkloadKind.statefulSet:

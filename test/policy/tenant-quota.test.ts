@@ -370,6 +370,18 @@ describe("tenant-quota", () => {
       ]);
     });
 
+    it("counts a workload whose namespace is unknown: every object of the stack is in its one namespace", async () => {
+      const web = deployment({ name: "web" });
+      (web.props as { metadata: { namespace: unknown } }).metadata.namespace = UNKNOWN.string;
+
+      const outcome = await check([web], { cpuMillis: 1 });
+
+      expect(outcome.advisories).toEqual([]);
+      expect(messages(outcome)).toEqual([
+        expect.stringMatching(/^the stack exceeds the project's share in cpu/),
+      ]);
+    });
+
     it("notes a claim whose size is unknown", async () => {
       const secret = claimSecret("database", "5");
       (secret.props as { metadata: { annotations: Record<string, string> } }).metadata.annotations[
