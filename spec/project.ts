@@ -10,9 +10,6 @@ import {
   positiveInt,
 } from "./fields.js";
 
-export const VolumeKind = { persistent: "persistent", ephemeral: "ephemeral" } as const;
-export type VolumeKind = (typeof VolumeKind)[keyof typeof VolumeKind];
-
 /** A volume of the project: a PVC when persistent, an emptyDir with a size limit when ephemeral. */
 export const VolumeSpecSchema = z.strictObject({
   name: dnsLabel(40),

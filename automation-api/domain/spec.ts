@@ -1,4 +1,3 @@
-import type { z } from "zod";
 import {
   AppSpecSchema,
   BucketSpecSchema,
@@ -46,13 +45,6 @@ export function validateProjectSpec(input: unknown, focus?: readonly PropertyKey
     return issue;
   });
   throw new ValidationError(issues);
-}
-
-/** Parses with a schema and throws a ValidationError naming each field. */
-export function parseBody<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
-  const result = schema.safeParse(input);
-  if (!result.success) throw new ValidationError(toSpecIssues(result.error));
-  return result.data;
 }
 
 export function findItem<C extends Collection>(

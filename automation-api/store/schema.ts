@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
+import type { ColumnType, Generated, Insertable, Selectable } from "kysely";
 
 /** Row types of the service's tables; column names are camelCase here and snake_case in PostgreSQL. */
 
@@ -143,4 +143,3 @@ export type OperationRow = Selectable<OperationsTable>;
 export type RunRow = Selectable<RunsTable>;
 export type EventRow = Selectable<EventsTable>;
 export type NewOperation = Insertable<OperationsTable>;
-export type ProjectUpdate = Updateable<ProjectsTable>;

@@ -165,16 +165,6 @@ export class Queries {
     return query.executeTakeFirst();
   }
 
-  async projectNameTaken(name: string, zone: string): Promise<boolean> {
-    const row = await this.db
-      .selectFrom("projects")
-      .select("id")
-      .where("name", "=", name)
-      .where("zone", "=", zone)
-      .executeTakeFirst();
-    return row !== undefined;
-  }
-
   async listProjects(userId: string): Promise<ProjectRow[]> {
     return this.db.selectFrom("projects").selectAll().where("userId", "=", userId).orderBy("name").execute();
   }

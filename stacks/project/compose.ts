@@ -10,7 +10,7 @@ import { parseProjectSpec, type ProjectSpec, type ProjectSpecInput } from "../..
 import { replicaResources } from "../../spec/usage.js";
 import type { ZoneSpec } from "../../spec/zone.js";
 import { readZoneFile, zoneKubernetesProvider, zonePostgresProvider } from "../providers.js";
-import { tenantQuota } from "./quota.js";
+import { namespaceQuota } from "./namespace-quota.js";
 
 /**
  * Namespaces Knative's data path comes from: its activator and the Kourier gateway (Knative's
@@ -78,7 +78,7 @@ export function composeProject(input: ProjectSpec | ProjectSpecInput, zone: Zone
     project,
     {
       project,
-      quota: tenantQuota(spec, zone),
+      quota: namespaceQuota(spec, zone),
       containerDefaults: zone.chunk,
       ingressNamespaces: [zone.ingressNamespace, ...(zone.knative ? KNATIVE_NAMESPACES : [])],
       internetEgress: spec.internetEgress,
@@ -113,8 +113,9 @@ export function composeProject(input: ProjectSpec | ProjectSpecInput, zone: Zone
         image: app.image,
         command: app.command,
         args: app.args,
-        zoneEnv: zone.appEnv,
+        baseEnv: zone.appEnv,
         env: app.env,
+        // The spec's `zoneEnv` is the app's env per zone; this zone's entry overrides `env`.
         envOverrides: app.zoneEnv[zone.name],
         workingDir: app.workingDir,
         user: app.user,

@@ -39,7 +39,7 @@ function amount(value: number | undefined, what: string): number {
  * ephemeral-storage limits, not to the quota. The service and the policy pack check the spec
  * against the user's share before this quota exists; it only stops what was not admitted.
  */
-export function tenantQuota(spec: ProjectSpec, zone: ZoneSpec): TenantQuota {
+export function namespaceQuota(spec: ProjectSpec, zone: ZoneSpec): TenantQuota {
   const chunk = {
     cpu: amount(cpuMillis(zone.chunk.cpu), "chunk.cpu"),
     memory: amount(bytes(zone.chunk.memory), "chunk.memory"),
