@@ -1,7 +1,8 @@
 import { ProjectSpecSchema, type ProjectSpec } from "../../spec/project.js";
 import type { ZoneSpec } from "../../spec/zone.js";
 import type { Queries } from "../store/store.js";
-import { admit, fairShare, specAmounts, sumAmounts, ZERO, type Admission, type Amounts } from "./quota.js";
+import { SHARE_KINDS, sumUsage } from "../../spec/usage.js";
+import { admit, fairShare, specAmounts, ZERO, type Admission, type Amounts } from "./quota.js";
 
 export interface UserQuota {
   readonly zone: string;
@@ -40,7 +41,7 @@ export async function userQuota(
     activeUsers: weights.size,
     totalWeight,
     share: fairShare(zone, user.weight, totalWeight),
-    used: sumAmounts([...projects.values()]),
+    used: sumUsage(SHARE_KINDS, [...projects.values()]),
     projects,
   };
 }

@@ -6,9 +6,10 @@ import type { Queries, Store } from "../store/store.js";
 import { projectOf, requireUserToken, requireWrite, type Principal } from "./authz.js";
 import { ConflictError, NotFoundError, QuotaExceededError, ValidationError } from "./errors.js";
 import { admitChange, storedSpec } from "./fair-share.js";
-import { roundAmounts } from "./quota.js";
+import { roundUsage } from "../../spec/usage.js";
+import { CLAIM_KINDS, type ClaimKindName } from "../../spec/claim-kinds.js";
+import type { ClaimItem } from "../../spec/project.js";
 import {
-  COLLECTIONS,
   emptyProjectSpec,
   findItem,
   mergePatch,
@@ -16,8 +17,6 @@ import {
   removeItem,
   reservedProjectName,
   validateProjectSpec,
-  type Collection,
-  type Item,
   type ProjectSettings,
 } from "./spec.js";
 import type { ZoneCatalog } from "./zones.js";
@@ -137,11 +136,11 @@ export class ProjectRequests {
   }
 
   /** Replaces (or adds) one app, database, bucket or volume. */
-  async putItem<C extends Collection>(
+  async putItem<C extends ClaimKindName>(
     principal: Principal,
     projectName: string,
     collection: C,
-    item: Item<C>,
+    item: ClaimItem<C>,
   ): Promise<Accepted> {
     return definite(
       await this.changeByName(principal, projectName, `PUT ${collection}/${item.name}`, (spec) =>
@@ -154,15 +153,15 @@ export class ProjectRequests {
   async patchItem(
     principal: Principal,
     projectName: string,
-    collection: Collection,
+    collection: ClaimKindName,
     name: string,
     patch: Record<string, unknown>,
   ): Promise<Accepted> {
     return definite(
       await this.changeByName(principal, projectName, `PATCH ${collection}/${name}`, (spec) => {
         const current = findItem(spec, collection, name);
-        if (!current) throw new NotFoundError(`${COLLECTIONS[collection].singular} '${name}'`);
-        const merged = mergePatch(current, patch) as Item<typeof collection>;
+        if (!current) throw new NotFoundError(`${CLAIM_KINDS[collection].singular} '${name}'`);
+        const merged = mergePatch(current, patch) as ClaimItem<typeof collection>;
         if (merged.name !== name) {
           throw new ValidationError([
             { path: "name", message: `cannot be changed (it is '${name}' in the URL)` },
@@ -178,7 +177,7 @@ export class ProjectRequests {
   async deleteItem(
     principal: Principal,
     projectName: string,
-    collection: Collection,
+    collection: ClaimKindName,
     name: string,
   ): Promise<Accepted | undefined> {
     return this.changeByName(principal, projectName, `DELETE ${collection}/${name}`, (spec) =>
@@ -220,9 +219,9 @@ export class ProjectRequests {
     const admission = await admitChange(queries, principal.user, zone, before, after);
     if (!admission.admitted) {
       throw new QuotaExceededError(zone.name, admission.exceeded, {
-        used: roundAmounts(admission.used),
-        share: roundAmounts(admission.share),
-        asked: roundAmounts(admission.asked),
+        used: roundUsage(admission.used),
+        share: roundUsage(admission.share),
+        asked: roundUsage(admission.asked),
       });
     }
     const revision = project.revision + 1;

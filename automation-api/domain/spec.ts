@@ -1,11 +1,5 @@
-import {
-  AppSpecSchema,
-  BucketSpecSchema,
-  DatabaseSpecSchema,
-  ProjectSpecSchema,
-  VolumeSpecSchema,
-  type ProjectSpec,
-} from "../../spec/project.js";
+import { ProjectSpecSchema, type ClaimItem, type ProjectSpec } from "../../spec/project.js";
+import type { ClaimKindName } from "../../spec/claim-kinds.js";
 import { formatPath, toSpecIssues, type SpecIssue } from "../../spec/errors.js";
 import { ConflictError, ValidationError } from "./errors.js";
 
@@ -14,16 +8,6 @@ import { ConflictError, ValidationError } from "./errors.js";
  * desired ProjectSpec, validated as a whole so cross references (mounted volumes, verified
  * domains) are checked where the request is made.
  */
-export const COLLECTIONS = {
-  apps: { schema: AppSpecSchema, singular: "app" },
-  databases: { schema: DatabaseSpecSchema, singular: "database" },
-  buckets: { schema: BucketSpecSchema, singular: "bucket" },
-  volumes: { schema: VolumeSpecSchema, singular: "volume" },
-} as const;
-export type Collection = keyof typeof COLLECTIONS;
-export const COLLECTION_NAMES = Object.keys(COLLECTIONS) as Collection[];
-
-export type Item<C extends Collection> = ProjectSpec[C][number];
 
 export interface ProjectSettings {
   readonly internetEgress?: boolean;
@@ -47,17 +31,21 @@ export function validateProjectSpec(input: unknown, focus?: readonly PropertyKey
   throw new ValidationError(issues);
 }
 
-export function findItem<C extends Collection>(
+export function findItem<C extends ClaimKindName>(
   spec: ProjectSpec,
   collection: C,
   name: string,
-): Item<C> | undefined {
-  return (spec[collection] as readonly Item<C>[]).find((item) => item.name === name);
+): ClaimItem<C> | undefined {
+  return (spec[collection] as readonly ClaimItem<C>[]).find((item) => item.name === name);
 }
 
 /** The spec with `item` replacing the one of the same name, or appended. */
-export function putItem<C extends Collection>(spec: ProjectSpec, collection: C, item: Item<C>): ProjectSpec {
-  const items = spec[collection] as readonly Item<C>[];
+export function putItem<C extends ClaimKindName>(
+  spec: ProjectSpec,
+  collection: C,
+  item: ClaimItem<C>,
+): ProjectSpec {
+  const items = spec[collection] as readonly ClaimItem<C>[];
   const index = items.findIndex((existing) => existing.name === item.name);
   const next = index < 0 ? [...items, item] : items.map((existing, i) => (i === index ? item : existing));
   const candidate = { ...spec, [collection]: next };
@@ -72,7 +60,7 @@ export function appsMounting(spec: ProjectSpec, volume: string): string[] {
 }
 
 /** The spec without the named item; refuses to drop a volume that apps still mount. */
-export function removeItem(spec: ProjectSpec, collection: Collection, name: string): ProjectSpec {
+export function removeItem(spec: ProjectSpec, collection: ClaimKindName, name: string): ProjectSpec {
   if (collection === "volumes") {
     const apps = appsMounting(spec, name);
     if (apps.length > 0) {

@@ -5,7 +5,7 @@ import type { ZoneSpec } from "../../spec/zone.js";
 import { storedSpec, userQuota } from "../domain/fair-share.js";
 import type { JobQueue, StackJob } from "../domain/project-requests.js";
 import { projectPolicyContext } from "../domain/policy-context.js";
-import { mapAmounts } from "../domain/quota.js";
+import { mapUsage, SHARE_KINDS } from "../../spec/usage.js";
 import type { ZoneCatalog } from "../domain/zones.js";
 import type { PolicyContext, Runner, RunEvent, RunResult } from "../runner/runner.js";
 import { EngineFailure } from "../runner/runner.js";
@@ -299,7 +299,10 @@ export class StackJobs implements JobQueue {
     if (!user) throw new EngineFailure("the project's owner no longer exists");
     const spec = storedSpec(project.spec);
     const quota = await userQuota(store, user, zone);
-    const others = mapAmounts((kind) => quota.used[kind] - (quota.projects.get(project.id)?.[kind] ?? 0));
+    const others = mapUsage(
+      SHARE_KINDS,
+      (kind) => quota.used[kind] - (quota.projects.get(project.id)?.[kind] ?? 0),
+    );
     return projectPolicyContext({
       spec,
       zone,

@@ -1,7 +1,8 @@
 import type { TenantQuota } from "../../components/tenant-namespace/index.js";
 import type { ProjectSpec } from "../../spec/project.js";
-import { bytes, cpuMillis, formatBytes, formatCpu } from "../../spec/quantity.js";
-import { replicaResources } from "../../spec/usage.js";
+import { OUTSIDE_CLUSTER_KINDS } from "../../spec/claim-kinds.js";
+import { formatBytes, formatCpu, requireBytes } from "../../spec/quantity.js";
+import { chunkUsage, replicaUsage } from "../../spec/usage.js";
 import type { ZoneSpec } from "../../spec/zone.js";
 
 /**
@@ -16,11 +17,6 @@ const KNATIVE_SERVICES_PER_APP = 3;
 
 /** Bytes as a quantity; zero as `0` rather than `0Pi`. */
 const size = (value: number): string => (value === 0 ? "0" : formatBytes(value));
-
-function amount(value: number | undefined, what: string): number {
-  if (value === undefined) throw new Error(`invalid quantity for ${what}`);
-  return value;
-}
 
 /**
  * The ResourceQuota of a project's namespace, from its spec: what the spec asks plus the room a
@@ -40,11 +36,7 @@ function amount(value: number | undefined, what: string): number {
  * against the user's share before this quota exists; it only stops what was not admitted.
  */
 export function namespaceQuota(spec: ProjectSpec, zone: ZoneSpec): TenantQuota {
-  const chunk = {
-    cpu: amount(cpuMillis(zone.chunk.cpu), "chunk.cpu"),
-    memory: amount(bytes(zone.chunk.memory), "chunk.memory"),
-    disk: amount(bytes(zone.chunk.disk), "chunk.disk"),
-  };
+  const chunk = chunkUsage(zone);
   let cpu = 0;
   let memory = 0;
   let disk = 0;
@@ -52,18 +44,20 @@ export function namespaceQuota(spec: ProjectSpec, zone: ZoneSpec): TenantQuota {
   let services = 0;
   let certificates = 0;
   for (const app of spec.apps) {
-    const resources = replicaResources(app, zone);
+    const replica = replicaUsage(app, zone);
     const running = app.replicas > 0 ? app.replicas + 1 : 0;
     const sidecars = app.serverless ? running : 0;
-    cpu += running * amount(cpuMillis(resources.cpu), `${app.name} cpu`) + sidecars * chunk.cpu;
-    memory += running * amount(bytes(resources.memory), `${app.name} memory`) + sidecars * chunk.memory;
-    disk += running * amount(bytes(resources.disk), `${app.name} disk`) + sidecars * chunk.disk;
+    cpu += running * replica.cpuMillis + sidecars * chunk.cpuMillis;
+    memory += running * replica.memoryBytes + sidecars * chunk.memoryBytes;
+    disk += running * replica.diskBytes + sidecars * chunk.diskBytes;
     pods += running;
     services += app.serverless ? KNATIVE_SERVICES_PER_APP : 1;
     if (!app.serverless && zone.certIssuer !== "") certificates += 1;
   }
   const persistent = spec.volumes.filter((volume) => volume.kind === "persistent");
-  const storage = persistent.reduce((sum, volume) => sum + amount(bytes(volume.size), volume.name), 0);
+  const storage = persistent.reduce((sum, volume) => sum + requireBytes(volume.size, volume.name), 0);
+  // One Secret per claim that lives outside the cluster (its credentials).
+  const claimSecrets = OUTSIDE_CLUSTER_KINDS.reduce((sum, { kind }) => sum + spec[kind].length, 0);
   return {
     cpu: formatCpu(cpu),
     memory: size(memory),
@@ -72,7 +66,7 @@ export function namespaceQuota(spec: ProjectSpec, zone: ZoneSpec): TenantQuota {
     pods,
     services: services + OBJECT_ALLOWANCE,
     persistentVolumeClaims: persistent.length,
-    secrets: spec.databases.length + spec.buckets.length + certificates + OBJECT_ALLOWANCE,
+    secrets: claimSecrets + certificates + OBJECT_ALLOWANCE,
     configMaps: OBJECT_ALLOWANCE,
   };
 }
