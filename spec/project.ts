@@ -28,41 +28,7 @@ export const ProjectSpecSchema = z
     ...claimLists(),
   })
   .superRefine((spec, ctx) => {
-    for (const key of CLAIM_KIND_NAMES) {
-      const seen = new Set<string>();
-      spec[key].forEach((item, index) => {
-        if (seen.has(item.name)) {
-          ctx.addIssue({
-            code: "custom",
-            path: [key, index, "name"],
-            message: `duplicate name '${item.name}' in ${key}`,
-          });
-        }
-        seen.add(item.name);
-      });
-    }
-    const volumes = new Set(spec.volumes.map((volume) => volume.name));
-    const verified = new Set(spec.verifiedDomains);
-    spec.apps.forEach((app, index) => {
-      app.volumes.forEach((mount, mountIndex) => {
-        if (!volumes.has(mount.volume)) {
-          ctx.addIssue({
-            code: "custom",
-            path: ["apps", index, "volumes", mountIndex, "volume"],
-            message: `unknown volume '${mount.volume}'; the project's volumes are: ${[...volumes].join(", ") || "none"}`,
-          });
-        }
-      });
-      app.customDomains.forEach((domain, domainIndex) => {
-        if (!verified.has(domain)) {
-          ctx.addIssue({
-            code: "custom",
-            path: ["apps", index, "customDomains", domainIndex],
-            message: `domain '${domain}' is not verified for this project; verified: ${[...verified].join(", ") || "none"}`,
-          });
-        }
-      });
-    });
+    for (const issue of crossReferenceIssues(spec)) ctx.addIssue({ code: "custom", ...issue });
   });
 
 export type ProjectSpec = z.output<typeof ProjectSpecSchema>;
@@ -88,4 +54,51 @@ export function projectUsage(spec: ProjectSpec, zone: ZoneSpec): Usage {
     for (const item of spec[kind]) usage = addUsage(usage, usageOf(item, zone));
   }
   return usage;
+}
+
+/** A problem of a spec as a whole, at a path such as `["apps", 1, "volumes", 0, "volume"]`. */
+export interface CrossReferenceIssue {
+  readonly path: PropertyKey[];
+  readonly message: string;
+}
+
+type CrossReferenced = Pick<ProjectSpec, ClaimKindName | "verifiedDomains">;
+
+/**
+ * What no item schema can see alone: names unique within each kind, mounted volumes that exist,
+ * custom domains that are verified. The schema runs it after parsing; the service runs it on a
+ * spec assembled from parsed parts, without parsing the whole again.
+ */
+export function crossReferenceIssues(spec: CrossReferenced): CrossReferenceIssue[] {
+  const issues: CrossReferenceIssue[] = [];
+  for (const key of CLAIM_KIND_NAMES) {
+    const seen = new Set<string>();
+    spec[key].forEach((item, index) => {
+      if (seen.has(item.name)) {
+        issues.push({ path: [key, index, "name"], message: `duplicate name '${item.name}' in ${key}` });
+      }
+      seen.add(item.name);
+    });
+  }
+  const volumes = new Set(spec.volumes.map((volume) => volume.name));
+  const verified = new Set(spec.verifiedDomains);
+  spec.apps.forEach((app, index) => {
+    app.volumes.forEach((mount, mountIndex) => {
+      if (!volumes.has(mount.volume)) {
+        issues.push({
+          path: ["apps", index, "volumes", mountIndex, "volume"],
+          message: `unknown volume '${mount.volume}'; the project's volumes are: ${[...volumes].join(", ") || "none"}`,
+        });
+      }
+    });
+    app.customDomains.forEach((domain, domainIndex) => {
+      if (!verified.has(domain)) {
+        issues.push({
+          path: ["apps", index, "customDomains", domainIndex],
+          message: `domain '${domain}' is not verified for this project; verified: ${[...verified].join(", ") || "none"}`,
+        });
+      }
+    });
+  });
+  return issues;
 }

@@ -1,4 +1,4 @@
-import { ProjectSpecSchema, type ProjectSpec } from "../../spec/project.js";
+import type { ProjectSpec } from "../../spec/project.js";
 import type { ZoneSpec } from "../../spec/zone.js";
 import type { Queries } from "../store/store.js";
 import { SHARE_KINDS, sumUsage } from "../../spec/usage.js";
@@ -16,11 +16,6 @@ export interface UserQuota {
   readonly projects: ReadonlyMap<string, Amounts>;
 }
 
-/** A stored spec, read back through the schema so old rows gain new defaults. */
-export function storedSpec(spec: unknown): ProjectSpec {
-  return ProjectSpecSchema.parse(spec);
-}
-
 /**
  * A user's share of a zone and what their projects there use. The share counts every user with
  * a project in the zone plus the asker, so joining a zone shrinks everyone else's share.
@@ -34,7 +29,7 @@ export async function userQuota(
   weights.set(user.id, user.weight);
   const totalWeight = [...weights.values()].reduce((sum, weight) => sum + weight, 0);
   const rows = await queries.userProjectsInZone(user.id, zone.name);
-  const projects = new Map(rows.map((row) => [row.id, specAmounts(storedSpec(row.spec), zone)]));
+  const projects = new Map(rows.map((row) => [row.id, specAmounts(row.spec, zone)]));
   return {
     zone: zone.name,
     weight: user.weight,

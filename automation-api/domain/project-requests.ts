@@ -5,7 +5,7 @@ import type { OperationKind, OperationRow, ProjectRow } from "../store/schema.js
 import type { Queries, Store } from "../store/store.js";
 import { projectOf, requireUserToken, requireWrite, type Principal } from "./authz.js";
 import { ConflictError, NotFoundError, QuotaExceededError, ValidationError } from "./errors.js";
-import { admitChange, storedSpec } from "./fair-share.js";
+import { admitChange } from "./fair-share.js";
 import { roundUsage } from "../../spec/usage.js";
 import { CLAIM_KINDS, type ClaimKindName } from "../../spec/claim-kinds.js";
 import type { ClaimItem } from "../../spec/project.js";
@@ -16,7 +16,7 @@ import {
   putItem,
   removeItem,
   reservedProjectName,
-  validateProjectSpec,
+  parseItem,
   type ProjectSettings,
 } from "./spec.js";
 import type { ZoneCatalog } from "./zones.js";
@@ -70,7 +70,8 @@ export class ProjectRequests {
           );
         }
         const accepted = await this.change(queries, principal, project, `PUT projects/${name}`, (spec) =>
-          validateProjectSpec({ ...spec, ...settingsOf(body) }),
+          // Settings are parsed with the body and refer to no item: nothing to check again.
+          ({ ...spec, ...settingsOf(body) }),
         );
         return { ...definite(accepted), created: false };
       }
@@ -161,14 +162,14 @@ export class ProjectRequests {
       await this.changeByName(principal, projectName, `PATCH ${collection}/${name}`, (spec) => {
         const current = findItem(spec, collection, name);
         if (!current) throw new NotFoundError(`${CLAIM_KINDS[collection].singular} '${name}'`);
-        const merged = mergePatch(current, patch) as ClaimItem<typeof collection>;
+        const merged = mergePatch(current, patch) as { name?: unknown };
         if (merged.name !== name) {
           throw new ValidationError([
             { path: "name", message: `cannot be changed (it is '${name}' in the URL)` },
           ]);
         }
-        // Validated as part of the whole spec, with field paths relative to the item as for PUT.
-        return putItem(spec, collection, merged);
+        // The merged item is parsed once, with field paths relative to it as for PUT.
+        return putItem(spec, collection, parseItem(collection, merged));
       }),
     );
   }
@@ -212,7 +213,7 @@ export class ProjectRequests {
       throw new ConflictError(`project '${project.name}' is being deleted`, {}, "project-deleting");
     }
     const zone = this.zoneOf(project);
-    const before = storedSpec(project.spec);
+    const before = project.spec;
     const after = mutate(before);
     if (after === undefined) return undefined;
     await queries.lockUserZone(principal.user.id, zone.name);

@@ -1,5 +1,10 @@
-import { ProjectSpecSchema, type ClaimItem, type ProjectSpec } from "../../spec/project.js";
-import type { ClaimKindName } from "../../spec/claim-kinds.js";
+import {
+  crossReferenceIssues,
+  ProjectSpecSchema,
+  type ClaimItem,
+  type ProjectSpec,
+} from "../../spec/project.js";
+import { CLAIM_KINDS, type ClaimKindName } from "../../spec/claim-kinds.js";
 import { formatPath, toSpecIssues, type SpecIssue } from "../../spec/errors.js";
 import { ConflictError, ValidationError } from "./errors.js";
 
@@ -13,16 +18,30 @@ export interface ProjectSettings {
   readonly internetEgress?: boolean;
 }
 
+/** A new project's spec: the one time the service parses a whole spec, to fill in its defaults. */
 export function emptyProjectSpec(project: string, zone: string, settings: ProjectSettings = {}): ProjectSpec {
-  return validateProjectSpec({ project, zone, ...settings });
+  const result = ProjectSpecSchema.safeParse({ project, zone, ...settings });
+  if (!result.success) throw new ValidationError(toSpecIssues(result.error));
+  return result.data;
 }
 
-/** Validates a whole ProjectSpec, naming each field; issues inside `focus` are given relative to it. */
-export function validateProjectSpec(input: unknown, focus?: readonly PropertyKey[]): ProjectSpec {
-  const result = ProjectSpecSchema.safeParse(input);
-  if (result.success) return result.data;
+/** An item merged from a patch, parsed with its kind's schema; issues name fields of the item. */
+export function parseItem<C extends ClaimKindName>(collection: C, input: unknown): ClaimItem<C> {
+  const result = CLAIM_KINDS[collection].schema.safeParse(input);
+  if (!result.success) throw new ValidationError(toSpecIssues(result.error));
+  return result.data as ClaimItem<C>;
+}
+
+/**
+ * A spec assembled from parsed parts, checked as a whole (unique names, mounted volumes, verified
+ * domains) without parsing it again; issues inside `focus` are given relative to it.
+ */
+export function checkedSpec(spec: ProjectSpec, focus?: readonly PropertyKey[]): ProjectSpec {
+  const found = crossReferenceIssues(spec);
+  if (found.length === 0) return spec;
   const prefix = focus ? formatPath(focus) : undefined;
-  const issues: SpecIssue[] = toSpecIssues(result.error).map((issue) => {
+  const issues: SpecIssue[] = found.map(({ path, message }) => {
+    const issue = { path: formatPath(path), message };
     if (prefix === undefined) return issue;
     if (issue.path === prefix) return { ...issue, path: "" };
     if (issue.path.startsWith(`${prefix}.`)) return { ...issue, path: issue.path.slice(prefix.length + 1) };
@@ -49,7 +68,7 @@ export function putItem<C extends ClaimKindName>(
   const index = items.findIndex((existing) => existing.name === item.name);
   const next = index < 0 ? [...items, item] : items.map((existing, i) => (i === index ? item : existing));
   const candidate = { ...spec, [collection]: next };
-  return validateProjectSpec(candidate, [collection, index < 0 ? items.length : index]);
+  return checkedSpec(candidate, [collection, index < 0 ? items.length : index]);
 }
 
 /** The apps that mount a volume. */
@@ -72,7 +91,7 @@ export function removeItem(spec: ProjectSpec, collection: ClaimKindName, name: s
     }
   }
   const items = spec[collection] as readonly { name: string }[];
-  return validateProjectSpec({ ...spec, [collection]: items.filter((item) => item.name !== name) });
+  return checkedSpec({ ...spec, [collection]: items.filter((item) => item.name !== name) });
 }
 
 type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };

@@ -1,5 +1,4 @@
 import type { ZoneSpec } from "../../spec/zone.js";
-import { storedSpec } from "../domain/fair-share.js";
 import { roundUsage } from "../../spec/usage.js";
 import { specAmounts, zoneAllocatable } from "../domain/quota.js";
 import { CLAIM_KIND_NAMES, claimKindOf, type ClaimKindName } from "../../spec/claim-kinds.js";
@@ -40,7 +39,7 @@ export function presentEvent(event: EventRow) {
 }
 
 export function presentProject(project: ProjectRow, zone: ZoneSpec | undefined) {
-  const spec = storedSpec(project.spec);
+  const spec = project.spec;
   return {
     name: project.name,
     zone: project.zone,

@@ -59,6 +59,7 @@ export function problemMiddleware(log: (line: string) => void): ErrorRequestHand
     }
     const instance = req.originalUrl;
     if (error instanceof DomainError) {
+      if (error.status >= 500) log(`${req.method} ${req.originalUrl}: ${error.message}`);
       if (error.status === 401) res.setHeader("WWW-Authenticate", 'Bearer realm="pluskube"');
       sendProblem(res, problemOf(error, instance));
       return;

@@ -2,7 +2,7 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import PgBoss from "pg-boss";
 import type { ZoneSpec } from "../../spec/zone.js";
-import { storedSpec, userQuota } from "../domain/fair-share.js";
+import { userQuota } from "../domain/fair-share.js";
 import type { JobQueue, StackJob } from "../domain/project-requests.js";
 import { projectPolicyContext } from "../domain/policy-context.js";
 import { mapUsage, SHARE_KINDS } from "../../spec/usage.js";
@@ -233,7 +233,7 @@ export class StackJobs implements JobQueue {
       const request = {
         project: project.name,
         zone,
-        spec: storedSpec(project.spec),
+        spec: project.spec,
         policy: await this.policyContext(project, zone),
         onEvent,
       };
@@ -297,7 +297,7 @@ export class StackJobs implements JobQueue {
     const { store } = this.options;
     const user = await store.findUserById(project.userId);
     if (!user) throw new EngineFailure("the project's owner no longer exists");
-    const spec = storedSpec(project.spec);
+    const spec = project.spec;
     const quota = await userQuota(store, user, zone);
     const others = mapUsage(
       SHARE_KINDS,

@@ -2,7 +2,7 @@ import { isIP } from "node:net";
 import type * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import { TenantNamespace, type ServiceEgress } from "../../components/tenant-namespace/index.js";
-import { parseProjectSpec, type ProjectSpec, type ProjectSpecInput } from "../../spec/project.js";
+import type { ProjectSpec } from "../../spec/project.js";
 import {
   CLAIM_KIND_NAMES,
   OUTSIDE_CLUSTER_KINDS,
@@ -54,9 +54,10 @@ export function zoneServiceEgress(zone: ZoneSpec): ServiceEgress[] {
  * The program of a project stack: one TenantNamespace, then the project's apps, databases and
  * buckets in it (its persistent volumes are claims of the TenantNamespace). Providers for the
  * zone's cluster and Postgres are made here from the zone file and handed to the components.
+ * The spec comes parsed (`parseProjectSpec`): the stack's config and the service each parse it
+ * where it enters.
  */
-export function composeProject(input: ProjectSpec | ProjectSpecInput, zone: ZoneSpec): ProjectOutputs {
-  const spec = parseProjectSpec(input);
+export function composeProject(spec: ProjectSpec, zone: ZoneSpec): ProjectOutputs {
   if (spec.zone !== zone.name) {
     throw new Error(
       `project ${spec.project} is for zone '${spec.zone}', but the zone given is '${zone.name}'`,

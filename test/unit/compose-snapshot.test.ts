@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import * as pulumi from "@pulumi/pulumi";
 import { installMocks, promiseOf, type ResourceRecorder } from "../helpers/pulumi-mocks.js";
 import { settle } from "./support/settle.js";
+import { parseProjectSpec } from "../../spec/project.js";
 import { lisbonZone, PROJECT_SPECS, type ProjectSpecName } from "./fixtures/project-specs.js";
 
 /**
@@ -52,7 +53,7 @@ describe("composeProject snapshots", () => {
       const zone = lisbonZone(files);
       const { composeProject } = await import("../../stacks/project/compose.js");
 
-      const outputs = composeProject(spec, zone);
+      const outputs = composeProject(parseProjectSpec(spec), zone);
       await settle(recorder);
 
       // The credential files' folder differs per run; their contents are in the inputs.

@@ -1,7 +1,6 @@
 import { Router } from "express";
 import { projectOf } from "../../domain/authz.js";
 import { NotFoundError, ValidationError } from "../../domain/errors.js";
-import { storedSpec } from "../../domain/fair-share.js";
 import { CLAIM_KIND_NAMES, CLAIM_KINDS, type ClaimKindName } from "../../../spec/claim-kinds.js";
 import type { ClaimItem } from "../../../spec/project.js";
 import { findItem } from "../../domain/spec.js";
@@ -25,13 +24,13 @@ function mount(router: Router, { store, requests }: RouteContext, collection: Cl
 
   router.get(base, async (req, res) => {
     const project = await projectOf(store, principalOf(res), param(req, "project"));
-    const items = storedSpec(project.spec)[collection] as readonly { name: string }[];
+    const items = project.spec[collection] as readonly { name: string }[];
     res.json({ items: items.map((item) => presentItem(project, collection, item)) });
   });
 
   router.get(`${base}/:name`, async (req, res) => {
     const project = await projectOf(store, principalOf(res), param(req, "project"));
-    const item = findItem(storedSpec(project.spec), collection, param(req, "name"));
+    const item = findItem(project.spec, collection, param(req, "name"));
     if (!item) throw new NotFoundError(`${singular} '${param(req, "name")}'`);
     res.json(presentItem(project, collection, item));
   });
