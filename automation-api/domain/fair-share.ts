@@ -1,5 +1,6 @@
 import type { ProjectSpec } from "../../spec/project.js";
 import type { ZoneSpec } from "../../spec/zone.js";
+import type { ProjectRow } from "../store/schema.js";
 import type { Queries } from "../store/store.js";
 import { SHARE_KINDS, sumUsage } from "../../spec/usage.js";
 import { admit, fairShare, specAmounts, ZERO, type Admission, type Amounts } from "./quota.js";
@@ -24,12 +25,15 @@ export async function userQuota(
   queries: Queries,
   user: { readonly id: string; readonly weight: number },
   zone: ZoneSpec,
+  /** A project of the user the caller has read already, so its row is not read (and parsed) again. */
+  current?: Pick<ProjectRow, "id" | "spec">,
 ): Promise<UserQuota> {
   const weights = await queries.activeWeights(zone.name);
   weights.set(user.id, user.weight);
   const totalWeight = [...weights.values()].reduce((sum, weight) => sum + weight, 0);
-  const rows = await queries.userProjectsInZone(user.id, zone.name);
+  const rows = await queries.userProjectsInZone(user.id, zone.name, current?.id);
   const projects = new Map(rows.map((row) => [row.id, specAmounts(row.spec, zone)]));
+  if (current) projects.set(current.id, specAmounts(current.spec, zone));
   return {
     zone: zone.name,
     weight: user.weight,
@@ -41,19 +45,19 @@ export async function userQuota(
   };
 }
 
-/** Admission of a change of one project's spec (`before` undefined for a new project). */
+/** Admission of a change of one project's spec, from the project as read (`before`) to `after`. */
 export async function admitChange(
   queries: Queries,
   user: { readonly id: string; readonly weight: number },
   zone: ZoneSpec,
-  before: ProjectSpec | undefined,
+  before: Pick<ProjectRow, "id" | "spec">,
   after: ProjectSpec,
 ): Promise<Admission> {
-  const quota = await userQuota(queries, user, zone);
+  const quota = await userQuota(queries, user, zone, before);
   return admit({
     used: quota.used,
     share: quota.share,
-    before: before ? specAmounts(before, zone) : ZERO,
+    before: quota.projects.get(before.id) ?? ZERO,
     after: specAmounts(after, zone),
   });
 }

@@ -47,7 +47,7 @@ export async function stackPolicyContext(
 ): Promise<PolicyContext> {
   const user = await queries.findUserById(project.userId);
   if (!user) throw new EngineFailure("the project's owner no longer exists");
-  const quota = await userQuota(queries, user, zone);
+  const quota = await userQuota(queries, user, zone, project);
   const others = mapUsage(
     SHARE_KINDS,
     (kind) => quota.used[kind] - (quota.projects.get(project.id)?.[kind] ?? 0),

@@ -217,7 +217,7 @@ export class ProjectRequests {
     const after = mutate(before);
     if (after === undefined) return undefined;
     await queries.lockUserZone(principal.user.id, zone.name);
-    const admission = await admitChange(queries, principal.user, zone, before, after);
+    const admission = await admitChange(queries, principal.user, zone, project, after);
     if (!admission.admitted) {
       throw new QuotaExceededError(zone.name, admission.exceeded, {
         used: roundUsage(admission.used),

@@ -248,14 +248,15 @@ export class Queries {
     await this.db.deleteFrom("projects").where("id", "=", id).execute();
   }
 
-  /** Every project a user has in a zone, with its spec. */
-  async userProjectsInZone(userId: string, zone: string): Promise<ProjectRow[]> {
-    const rows = await this.db
+  /** Every project a user has in a zone, with its spec; all but `except` when given. */
+  async userProjectsInZone(userId: string, zone: string, except?: string): Promise<ProjectRow[]> {
+    let query = this.db
       .selectFrom("projects")
       .selectAll()
       .where("userId", "=", userId)
-      .where("zone", "=", zone)
-      .execute();
+      .where("zone", "=", zone);
+    if (except !== undefined) query = query.where("id", "!=", except);
+    const rows = await query.execute();
     return rows.map(projectRow);
   }
 
