@@ -1,6 +1,6 @@
 import type { TenantQuota } from "../../components/tenant-namespace/index.js";
-import type { ProjectSpec } from "../../spec/project.js";
-import { OUTSIDE_CLUSTER_KINDS } from "../../spec/claim-kinds.js";
+import type { ClaimItem, ProjectSpec } from "../../spec/project.js";
+import { CLAIM_KIND_NAMES, type ClaimKindName } from "../../spec/claim-kinds.js";
 import { formatBytes, formatCpu, requireBytes } from "../../spec/quantity.js";
 import { chunkUsage, replicaUsage } from "../../spec/usage.js";
 import type { ZoneSpec } from "../../spec/zone.js";
@@ -14,6 +14,72 @@ export const OBJECT_ALLOWANCE = 10;
 
 /** Services Knative makes per serverless app: the route's, and a public and a private one per revision. */
 const KNATIVE_SERVICES_PER_APP = 3;
+
+/** What a kind's items need of the namespace's ResourceQuota. */
+interface NamespaceRoom {
+  readonly cpuMillis: number;
+  readonly memoryBytes: number;
+  readonly diskBytes: number;
+  readonly storageBytes: number;
+  readonly pods: number;
+  readonly services: number;
+  readonly persistentVolumeClaims: number;
+  readonly secrets: number;
+}
+
+const NO_ROOM: NamespaceRoom = {
+  cpuMillis: 0,
+  memoryBytes: 0,
+  diskBytes: 0,
+  storageBytes: 0,
+  pods: 0,
+  services: 0,
+  persistentVolumeClaims: 0,
+  secrets: 0,
+};
+
+function addRoom(a: NamespaceRoom, b: Partial<NamespaceRoom>): NamespaceRoom {
+  const keys = Object.keys(a) as (keyof NamespaceRoom)[];
+  return Object.fromEntries(keys.map((key) => [key, a[key] + (b[key] ?? 0)])) as unknown as NamespaceRoom;
+}
+
+type RoomOf<K extends ClaimKindName> = (
+  items: readonly ClaimItem<K>[],
+  zone: ZoneSpec,
+) => Partial<NamespaceRoom>;
+
+/** What each claim kind needs in its project's namespace, by kind of the registry. */
+const NAMESPACE_ROOM: { readonly [K in ClaimKindName]: RoomOf<K> } = {
+  apps: (apps, zone) => {
+    const chunk = chunkUsage(zone);
+    let room = NO_ROOM;
+    for (const app of apps) {
+      const replica = replicaUsage(app, zone);
+      const running = app.replicas > 0 ? app.replicas + 1 : 0;
+      const sidecars = app.serverless ? running : 0;
+      room = addRoom(room, {
+        cpuMillis: running * replica.cpuMillis + sidecars * chunk.cpuMillis,
+        memoryBytes: running * replica.memoryBytes + sidecars * chunk.memoryBytes,
+        diskBytes: running * replica.diskBytes + sidecars * chunk.diskBytes,
+        pods: running,
+        services: app.serverless ? KNATIVE_SERVICES_PER_APP : 1,
+        // A served app's TLS certificate, when the zone issues them.
+        secrets: !app.serverless && zone.certIssuer !== "" ? 1 : 0,
+      });
+    }
+    return room;
+  },
+  // One Secret per claim that lives outside the cluster (its credentials).
+  databases: (databases) => ({ secrets: databases.length }),
+  buckets: (buckets) => ({ secrets: buckets.length }),
+  volumes: (volumes) => {
+    const persistent = volumes.filter((volume) => volume.kind === "persistent");
+    return {
+      storageBytes: persistent.reduce((sum, volume) => sum + requireBytes(volume.size, volume.name), 0),
+      persistentVolumeClaims: persistent.length,
+    };
+  },
+};
 
 /** Bytes as a quantity; zero as `0` rather than `0Pi`. */
 const size = (value: number): string => (value === 0 ? "0" : formatBytes(value));
@@ -36,37 +102,20 @@ const size = (value: number): string => (value === 0 ? "0" : formatBytes(value))
  * against the user's share before this quota exists; it only stops what was not admitted.
  */
 export function namespaceQuota(spec: ProjectSpec, zone: ZoneSpec): TenantQuota {
-  const chunk = chunkUsage(zone);
-  let cpu = 0;
-  let memory = 0;
-  let disk = 0;
-  let pods = 0;
-  let services = 0;
-  let certificates = 0;
-  for (const app of spec.apps) {
-    const replica = replicaUsage(app, zone);
-    const running = app.replicas > 0 ? app.replicas + 1 : 0;
-    const sidecars = app.serverless ? running : 0;
-    cpu += running * replica.cpuMillis + sidecars * chunk.cpuMillis;
-    memory += running * replica.memoryBytes + sidecars * chunk.memoryBytes;
-    disk += running * replica.diskBytes + sidecars * chunk.diskBytes;
-    pods += running;
-    services += app.serverless ? KNATIVE_SERVICES_PER_APP : 1;
-    if (!app.serverless && zone.certIssuer !== "") certificates += 1;
+  let room = NO_ROOM;
+  for (const kind of CLAIM_KIND_NAMES) {
+    const roomOf = NAMESPACE_ROOM[kind] as RoomOf<ClaimKindName>;
+    room = addRoom(room, roomOf(spec[kind], zone));
   }
-  const persistent = spec.volumes.filter((volume) => volume.kind === "persistent");
-  const storage = persistent.reduce((sum, volume) => sum + requireBytes(volume.size, volume.name), 0);
-  // One Secret per claim that lives outside the cluster (its credentials).
-  const claimSecrets = OUTSIDE_CLUSTER_KINDS.reduce((sum, { kind }) => sum + spec[kind].length, 0);
   return {
-    cpu: formatCpu(cpu),
-    memory: size(memory),
-    ephemeralStorage: size(disk),
-    storage: size(storage),
-    pods,
-    services: services + OBJECT_ALLOWANCE,
-    persistentVolumeClaims: persistent.length,
-    secrets: claimSecrets + certificates + OBJECT_ALLOWANCE,
+    cpu: formatCpu(room.cpuMillis),
+    memory: size(room.memoryBytes),
+    ephemeralStorage: size(room.diskBytes),
+    storage: size(room.storageBytes),
+    pods: room.pods,
+    services: room.services + OBJECT_ALLOWANCE,
+    persistentVolumeClaims: room.persistentVolumeClaims,
+    secrets: room.secrets + OBJECT_ALLOWANCE,
     configMaps: OBJECT_ALLOWANCE,
   };
 }
