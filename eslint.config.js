@@ -3,7 +3,7 @@ import tseslint from "typescript-eslint";
 import prettier from "eslint-config-prettier";
 
 export default tseslint.config(
-  { ignores: ["dist/", "coverage/", "node_modules/", "**/node_modules/", "automation-api/ui/vendor/"] },
+  { ignores: ["dist/", "coverage/", "node_modules/", "**/node_modules/"] },
   js.configs.recommended,
   ...tseslint.configs.strict,
   {

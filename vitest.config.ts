@@ -27,7 +27,6 @@ export default defineConfig({
           hookTimeout: 1_800_000,
         },
       },
-      { test: { name: "browser", include: ["test/browser/**/*.test.ts"], fileParallelism: false } },
     ],
     coverage: {
       provider: "v8",

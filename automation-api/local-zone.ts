@@ -5,6 +5,8 @@ import pg from "pg";
 import type { PulumiCommand } from "@pulumi/pulumi/automation/index.js";
 import type { ZoneSpec } from "../spec/zone.js";
 import { ZONE_COMPONENTS } from "../localzone/toolchain/components.js";
+import { AutomationRunner } from "./runner/automation-runner.js";
+import { projectProgram } from "./runner/project-program.js";
 
 /**
  * What `npm start` needs from the local zone, imported lazily (`await import`) so that neither
@@ -68,6 +70,28 @@ export interface LocalEngine {
 export async function localEngine(): Promise<LocalEngine> {
   const engine = await import("../localzone/engine-env.js");
   return { engineEnv: () => engine.engineEnv(), pulumiCommand: () => engine.pulumiCommand() };
+}
+
+/**
+ * The runner on this machine's engine: the Automation API running `composeProject`, with the
+ * compiled policy pack unless `policyPack` is false. `npm start`, the integration tests and the
+ * benchmarks all run stacks through it.
+ */
+export async function localRunner(options: {
+  readonly dataDir: string;
+  /** The pack's directory; compiled from the sources when absent. */
+  readonly policyPackDir?: string;
+  readonly policyPack?: boolean;
+}): Promise<AutomationRunner> {
+  const engine = await localEngine();
+  return new AutomationRunner({
+    dataDir: options.dataDir,
+    engineEnv: engine.engineEnv,
+    pulumiCommand: engine.pulumiCommand,
+    policyPackDir:
+      options.policyPack === false ? undefined : (options.policyPackDir ?? (await ensurePolicyPack())),
+    program: projectProgram,
+  });
 }
 
 /**

@@ -2,15 +2,9 @@ import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Server } from "node:http";
 import { loadZone } from "../zones/index.js";
-import { createApp } from "./app.js";
 import { readConfig } from "./config.js";
-import { ensureAdmin } from "./domain/bootstrap.js";
 import { zonesFromFiles } from "./domain/zones.js";
-import { EventBus } from "./jobs/event-bus.js";
-import { StackJobs } from "./jobs/stack-jobs.js";
-import { AutomationRunner } from "./runner/automation-runner.js";
-import { projectProgram } from "./runner/project-program.js";
-import { Store } from "./store/store.js";
+import { buildService } from "./service.js";
 
 /**
  * `npm start`: reads the configuration once, brings up the local zone when no DATABASE_URL
@@ -27,38 +21,22 @@ async function main(): Promise<void> {
     databaseUrl = await local.localDatabaseUrl(loadZone("local"));
   }
 
-  const store = Store.connect(databaseUrl);
-  await store.migrate();
-  const bus = await EventBus.start(databaseUrl);
-  const engine = await local.localEngine();
-  const runner = new AutomationRunner({
-    dataDir: config.dataDir,
-    engineEnv: engine.engineEnv,
-    pulumiCommand: engine.pulumiCommand,
-    policyPackDir: config.policyPackDir ?? (await local.ensurePolicyPack()),
-    program: projectProgram,
-  });
-  const jobs = new StackJobs({
-    connectionString: databaseUrl,
-    store,
-    runner,
+  const runner = await local.localRunner({ dataDir: config.dataDir, policyPackDir: config.policyPackDir });
+  const service = await buildService({
+    databaseUrl,
     zones,
-    bus,
-    workers: config.workers,
-    allowedRegistries: config.allowedRegistries,
-    log: (line) => console.error(line),
+    runner,
+    jobs: {
+      workers: config.workers,
+      allowedRegistries: config.allowedRegistries,
+      log: (line) => console.error(line),
+    },
   });
-  await jobs.start();
 
-  const adminToken = await ensureAdmin(store);
+  const adminToken = service.adminToken;
   // Kept before listening: a start that fails later must not lose the only copy of the token.
   const adminTokenFile = adminToken ? writeAdminToken(config.dataDir, adminToken) : undefined;
-  const app = createApp({ store, zones, jobs, bus });
-  const server: Server = await new Promise((resolve, reject) => {
-    const listening = app.listen(config.port, config.host, (error?: Error) =>
-      error ? reject(error) : resolve(listening),
-    );
-  });
+  const server: Server = await service.listen(config.port, config.host);
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
   console.log(`pluskube listening on http://${config.host}:${port}`);
@@ -74,9 +52,7 @@ async function main(): Promise<void> {
     // Event streams stay open until their operation ends; do not wait for them.
     setTimeout(() => server.closeAllConnections(), 2000).unref();
     await closed;
-    await jobs.stop();
-    await bus.close();
-    await store.close();
+    await service.stop();
     process.exit(0);
   };
   process.on("SIGINT", () => void stop());

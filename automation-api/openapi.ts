@@ -5,10 +5,9 @@ import {
   type RouteConfig,
 } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
-import { COLLECTION_NAMES, COLLECTIONS } from "./domain/spec.js";
+import { CLAIM_KIND_NAMES, CLAIM_KINDS } from "../spec/claim-kinds.js";
 import {
   ItemBodies,
-  ItemSchemas,
   Me,
   MergePatch,
   NewToken,
@@ -209,9 +208,9 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
     responses: { "200": json(list(operation), "Operations"), ...problems(404) },
   });
 
-  for (const collection of COLLECTION_NAMES) {
-    const singular = COLLECTIONS[collection].singular;
-    const item = register(registry, `${capitalise(singular)}Spec`, ItemSchemas[collection]);
+  for (const collection of CLAIM_KIND_NAMES) {
+    const singular = CLAIM_KINDS[collection].singular;
+    const item = register(registry, `${capitalise(singular)}Spec`, CLAIM_KINDS[collection].schema);
     const itemBody = register(registry, `${capitalise(singular)}Body`, ItemBodies[collection]);
     const tags = [collection];
     const base = `/v1/projects/{project}/${collection}`;

@@ -1,16 +1,10 @@
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
-import { createApp } from "../automation-api/app.js";
-import { ensureAdmin } from "../automation-api/domain/bootstrap.js";
 import { staticZones } from "../automation-api/domain/zones.js";
-import { EventBus } from "../automation-api/jobs/event-bus.js";
-import { StackJobs } from "../automation-api/jobs/stack-jobs.js";
-import { ensurePolicyPack, localDatabaseUrl } from "../automation-api/local-zone.js";
-import { AutomationRunner } from "../automation-api/runner/automation-runner.js";
-import { projectProgram } from "../automation-api/runner/project-program.js";
-import { Store } from "../automation-api/store/store.js";
+import { localDatabaseUrl, localRunner } from "../automation-api/local-zone.js";
+import type { AutomationRunner } from "../automation-api/runner/automation-runner.js";
+import { buildService } from "../automation-api/service.js";
 import { ensureToolchain } from "../localzone/toolchain.js";
-import { engineEnv, pulumiCommand } from "../localzone/engine-env.js";
 import { dataDir } from "../localzone/paths.js";
 import { localZone, zoneUp } from "../localzone/zone.js";
 import { dropZoneLease, takeZoneLease } from "../test/integration/helpers/zone-lease.js";
@@ -33,13 +27,7 @@ export async function ensureZone(): Promise<void> {
 
 /** The runner `npm start` uses; `{ policyPack: false }` leaves the pack (and its preview) out. */
 export async function realRunner(options: { policyPack?: boolean } = {}): Promise<AutomationRunner> {
-  return new AutomationRunner({
-    dataDir: dataDir(),
-    engineEnv: () => engineEnv(),
-    pulumiCommand,
-    policyPackDir: options.policyPack === false ? undefined : await ensurePolicyPack(),
-    program: projectProgram,
-  });
+  return localRunner({ dataDir: dataDir(), policyPack: options.policyPack });
 }
 
 export interface BenchService {
@@ -63,29 +51,18 @@ export async function startService(options: { workers?: number } = {}): Promise<
   const zone = localZone();
   // Its own database, so benchmark users never count in the fair share of `npm start`'s users.
   const databaseUrl = await localDatabaseUrl(zone, "pluskube_bench");
-  const store = Store.connect(databaseUrl);
-  await store.migrate();
-  const bus = await EventBus.start(databaseUrl);
-  const zones = staticZones([zone]);
-  const jobs = new StackJobs({
-    connectionString: databaseUrl,
-    store,
+  const service = await buildService({
+    databaseUrl,
+    zones: staticZones([zone]),
     runner: await realRunner(),
-    zones,
-    bus,
-    workers: options.workers ?? 2,
-    log: (line) => console.error(line),
+    jobs: { workers: options.workers ?? 2, log: (line) => console.error(line) },
+    app: { rateLimit: { limit: 100_000 } },
   });
-  await jobs.start();
-  await ensureAdmin(store);
   // A user of its own per run, so the figures do not depend on earlier runs' leftovers.
   const name = `bench-${Date.now().toString(36)}`;
-  const app = createApp({ store, zones, jobs, bus, rateLimit: { limit: 100_000 } });
-  const server: Server = await new Promise((resolve) => {
-    const listening = app.listen(0, "127.0.0.1", () => resolve(listening));
-  });
+  const server: Server = await service.listen(0, "127.0.0.1");
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const token = await createUserToken(store, name);
+  const token = await createUserToken(service.store, name);
 
   const call = async <T>(method: string, path: string, body?: unknown) => {
     const response = await fetch(url + path, {
@@ -114,9 +91,7 @@ export async function startService(options: { workers?: number } = {}): Promise<
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await jobs.stop();
-      await bus.close();
-      await store.close();
+      await service.stop();
     },
   };
 }

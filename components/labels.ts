@@ -13,7 +13,8 @@ export type LabelKey = (typeof LabelKey)[keyof typeof LabelKey];
 
 /**
  * How a database or bucket claim marks its Kubernetes Secret, so that the policy pack can count
- * claims that live outside the cluster: the label says which kind, the annotation the size in GB.
+ * claims that live outside the cluster: the label says which kind (the kind's singular in
+ * spec/claim-kinds.ts, which the pack's tally matches), the annotation the size in GB.
  */
 export const CLAIM_LABEL = "pluskube.dev/claim";
 export const SIZE_GB_ANNOTATION = "pluskube.dev/size-gb";

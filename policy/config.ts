@@ -3,24 +3,13 @@
  * `--policy-pack-config` JSON of each `up`, or by an operator by hand. Every field has a default
  * (see each rule's `configSchema`), so the pack also runs without any config.
  */
-import type { ProjectUsage } from "../spec/usage.js";
+import { RESOURCE_DIMENSIONS, type ResourceDimension, type Usage } from "../spec/usage.js";
 
 /**
- * What one project stack may hold in its zone, in the units of `ProjectUsage` (no chunks: the
- * pack counts the dimensions themselves). A dimension left out is not limited.
+ * What one project stack may hold in its zone, in the dimensions the pack counts from a stack's
+ * objects (the one usage vocabulary of spec/usage.ts). A dimension left out is not limited.
  */
-export type QuotaShare = Partial<Omit<ProjectUsage, "chunks">>;
-
-/** Dimensions of a share in the order messages list them. */
-export const QUOTA_DIMENSIONS = [
-  "cpuMillis",
-  "memoryBytes",
-  "diskBytes",
-  "storageBytes",
-  "databaseGB",
-  "objectGB",
-] as const satisfies readonly (keyof QuotaShare)[];
-export type QuotaDimension = (typeof QUOTA_DIMENSIONS)[number];
+export type QuotaShare = Partial<Usage<ResourceDimension>>;
 
 export interface TenantQuotaConfig {
   /** The stack's total may not exceed this. Default `{}`: nothing limited. */
@@ -71,7 +60,7 @@ export interface ProjectPolicyInput {
    * What this stack may hold: the user's share in the zone minus what their other projects in
    * the zone hold. `chunks`, if present, is ignored.
    */
-  readonly share: QuotaShare & { readonly chunks?: number };
+  readonly share: QuotaShare & Partial<Usage>;
   /** The zone's base domain. */
   readonly baseDomain: string;
   /** The project's verified custom domains. */
@@ -90,7 +79,7 @@ export interface ProjectPolicyInput {
  */
 export function policyConfigFor(input: ProjectPolicyInput): PluskubePolicyConfig {
   const share: Record<string, number> = {};
-  for (const dimension of QUOTA_DIMENSIONS) {
+  for (const dimension of RESOURCE_DIMENSIONS) {
     const value = input.share[dimension];
     if (value !== undefined) share[dimension] = value;
   }
@@ -109,8 +98,8 @@ export function policyConfigFor(input: ProjectPolicyInput): PluskubePolicyConfig
 }
 
 /**
- * How the components mark the Kubernetes Secret of a database or bucket claim, so that
- * `tenant-quota` can count claims that live outside the cluster: the label says which kind of
- * claim, the annotation its size in GB.
+ * How the components mark the Kubernetes Secret of a claim that lives outside the cluster, so
+ * that `tenant-quota` can count it: the label names the claim kind (its singular), the
+ * annotation its size in GB.
  */
-export { CLAIM_LABEL, SIZE_GB_ANNOTATION as CLAIM_SIZE_ANNOTATION, ClaimKind } from "../components/labels.js";
+export { CLAIM_LABEL, SIZE_GB_ANNOTATION as CLAIM_SIZE_ANNOTATION } from "../components/labels.js";

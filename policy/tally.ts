@@ -4,14 +4,16 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import type { PolicyResource } from "@pulumi/policy";
+import { OUTSIDE_CLUSTER_KINDS } from "../spec/claim-kinds.js";
 import { bytes, cpuMillis } from "../spec/quantity.js";
 import {
-  CLAIM_LABEL,
-  CLAIM_SIZE_ANNOTATION,
-  ClaimKind,
-  QUOTA_DIMENSIONS,
-  type QuotaDimension,
-} from "./config.js";
+  addUsage,
+  noUsage,
+  RESOURCE_DIMENSIONS,
+  type ResourceDimension,
+  type Usage as UsageOf,
+} from "../spec/usage.js";
+import { CLAIM_LABEL, CLAIM_SIZE_ANNOTATION } from "./config.js";
 import {
   ContainerGroup,
   containersOf,
@@ -25,15 +27,12 @@ import {
 } from "./kube.js";
 import { isUnknownValueError, unknownPath, type UnknownValueError } from "./preview.js";
 
-export type Usage = Record<QuotaDimension, number>;
+/** A stack's usage in the dimensions the pack counts. */
+export type Usage = UsageOf<ResourceDimension>;
 
-export const NOTHING: Usage = Object.fromEntries(QUOTA_DIMENSIONS.map((d) => [d, 0])) as Usage;
+export const NOTHING: Usage = noUsage(RESOURCE_DIMENSIONS);
 
-function add(a: Usage, b: Partial<Usage>, times = 1): Usage {
-  const sum = { ...a };
-  for (const dimension of QUOTA_DIMENSIONS) sum[dimension] += (b[dimension] ?? 0) * times;
-  return sum;
-}
+const add = addUsage<ResourceDimension>;
 
 /** Knative's upper bound of an app's pods; `0` means no bound. */
 export const KNATIVE_MAX_SCALE_ANNOTATIONS = [
@@ -82,7 +81,7 @@ const CONTAINER_DIMENSIONS = [
 
 /** The larger of a container's request and limit in each dimension (components set them equal). */
 function containerUsage(container: Container): Partial<Usage> {
-  const usage: Partial<Usage> = {};
+  const usage: Partial<Record<ResourceDimension, number>> = {};
   for (const [resource, dimension, parse] of CONTAINER_DIMENSIONS) {
     const values = [container.resources?.requests?.[resource], container.resources?.limits?.[resource]]
       .filter((value) => value !== undefined)
@@ -93,8 +92,8 @@ function containerUsage(container: Container): Partial<Usage> {
 }
 
 function maxUsage(a: Partial<Usage>, b: Partial<Usage>): Partial<Usage> {
-  const result: Partial<Usage> = {};
-  for (const dimension of QUOTA_DIMENSIONS)
+  const result: Partial<Record<ResourceDimension, number>> = {};
+  for (const dimension of RESOURCE_DIMENSIONS)
     result[dimension] = Math.max(a[dimension] ?? 0, b[dimension] ?? 0);
   return result;
 }
@@ -261,7 +260,8 @@ export function tallyStack(resources: readonly PolicyResource[]): StackTally {
       if (resource.isType(k8s.core.v1.Secret)) {
         const metadata = resource.props.metadata as ObjectMeta | undefined;
         const claim = metadata?.labels?.[CLAIM_LABEL];
-        if (claim !== ClaimKind.database && claim !== ClaimKind.bucket) return;
+        const kind = OUTSIDE_CLUSTER_KINDS.find((outside) => outside.singular === claim);
+        if (kind === undefined) return;
         const value = metadata?.annotations?.[CLAIM_SIZE_ANNOTATION];
         const size = Number(value);
         if (value === undefined || value === "" || !Number.isFinite(size) || size < 0) {
@@ -271,7 +271,7 @@ export function tallyStack(resources: readonly PolicyResource[]): StackTally {
           });
           return;
         }
-        count(resource, claim === ClaimKind.database ? { databaseGB: size } : { objectGB: size });
+        count(resource, { [kind.dimension]: size });
       }
     });
   }

@@ -1,85 +1,20 @@
 import { z } from "zod";
 import { parseWith } from "./errors.js";
-import {
-  byteQuantity,
-  cpuQuantity,
-  dnsLabel,
-  envMap,
-  hostName,
-  imageReference,
-  positiveInt,
-} from "./fields.js";
+import { CLAIM_KIND_NAMES, CLAIM_KINDS, claimKindOf, type ClaimKindName } from "./claim-kinds.js";
+import { dnsLabel, hostName } from "./fields.js";
+import { addUsage, NO_USAGE, type Usage } from "./usage.js";
+import type { ZoneSpec } from "./zone.js";
 
-export const VolumeKind = { persistent: "persistent", ephemeral: "ephemeral" } as const;
-export type VolumeKind = (typeof VolumeKind)[keyof typeof VolumeKind];
+type ClaimLists = {
+  [K in ClaimKindName]: z.ZodDefault<z.ZodArray<(typeof CLAIM_KINDS)[K]["schema"]>>;
+};
 
-/** A volume of the project: a PVC when persistent, an emptyDir with a size limit when ephemeral. */
-export const VolumeSpecSchema = z.strictObject({
-  name: dnsLabel(40),
-  size: byteQuantity,
-  kind: z.enum(["persistent", "ephemeral"]).default("persistent"),
-});
-
-export const VolumeMountSchema = z.strictObject({
-  /** Name of a volume of the same project. */
-  volume: dnsLabel(40),
-  mountPath: z.string().regex(/^\/[^\s]*$/, "must be an absolute path without spaces such as /data"),
-  readOnly: z.boolean().default(false),
-});
-
-export const ProbeSchema = z.strictObject({
-  /** HTTP path to probe; a TCP check of the port when absent. */
-  path: z
-    .string()
-    .regex(/^\/\S*$/, "must be an absolute URL path such as /healthz")
-    .optional(),
-  initialDelaySeconds: z.number().int().min(0).max(600).default(0),
-});
-
-/** A container image run as an app on a random subdomain of the zone. */
-export const AppSpecSchema = z.strictObject({
-  name: dnsLabel(40),
-  image: imageReference,
-  command: z.array(z.string()).optional(),
-  args: z.array(z.string()).optional(),
-  env: envMap.default({}),
-  /** Extra environment per zone name, merged over `env`. */
-  zoneEnv: z.record(z.string(), envMap).default({}),
-  workingDir: z
-    .string()
-    .regex(/^\/\S*$/, "must be an absolute path such as /app")
-    .optional(),
-  /** Numeric user id; root (0) is refused by the restricted Pod Security profile. */
-  user: z.number().int().min(1, "must be a non-root user id (1 or more)").max(2_147_483_647).optional(),
-  /** Chunks per replica; cpu/memory/disk override single dimensions. Default 1. */
-  chunks: positiveInt(64).optional(),
-  cpu: cpuQuantity.optional(),
-  memory: byteQuantity.optional(),
-  disk: byteQuantity.optional(),
-  replicas: z.number().int().min(0, "must be 0 or more").max(50, "must be at most 50").default(1),
-  port: z
-    .number()
-    .int()
-    .min(1, "must be a TCP port 1-65535")
-    .max(65535, "must be a TCP port 1-65535")
-    .default(8080),
-  volumes: z.array(VolumeMountSchema).default([]),
-  serverless: z.boolean().default(false),
-  customDomains: z.array(hostName).default([]),
-  readOnlyRootFilesystem: z.boolean().default(true),
-  probe: ProbeSchema.optional(),
-});
-
-export const DatabaseSpecSchema = z.strictObject({
-  name: dnsLabel(40),
-  sizeGB: z.number().positive("must be more than 0").max(1024, "must be at most 1024"),
-  connectionLimit: z.number().int().min(1).max(500).default(20),
-});
-
-export const BucketSpecSchema = z.strictObject({
-  name: dnsLabel(40),
-  sizeGB: z.number().positive("must be more than 0").max(10_240, "must be at most 10240"),
-});
+/** One list per claim kind, in the registry's order, empty by default. */
+function claimLists(): ClaimLists {
+  return Object.fromEntries(
+    CLAIM_KIND_NAMES.map((kind) => [kind, z.array(CLAIM_KINDS[kind].schema).default([])]),
+  ) as ClaimLists;
+}
 
 /** Everything a project wants in one zone: the one spec that flows through service, stacks and policy. */
 export const ProjectSpecSchema = z
@@ -90,55 +25,17 @@ export const ProjectSpecSchema = z
     internetEgress: z.boolean().default(true),
     /** Custom domains whose ownership the platform has verified for this project. */
     verifiedDomains: z.array(hostName).default([]),
-    apps: z.array(AppSpecSchema).default([]),
-    databases: z.array(DatabaseSpecSchema).default([]),
-    buckets: z.array(BucketSpecSchema).default([]),
-    volumes: z.array(VolumeSpecSchema).default([]),
+    ...claimLists(),
   })
   .superRefine((spec, ctx) => {
-    for (const key of ["apps", "databases", "buckets", "volumes"] as const) {
-      const seen = new Set<string>();
-      spec[key].forEach((item, index) => {
-        if (seen.has(item.name)) {
-          ctx.addIssue({
-            code: "custom",
-            path: [key, index, "name"],
-            message: `duplicate name '${item.name}' in ${key}`,
-          });
-        }
-        seen.add(item.name);
-      });
-    }
-    const volumes = new Set(spec.volumes.map((volume) => volume.name));
-    const verified = new Set(spec.verifiedDomains);
-    spec.apps.forEach((app, index) => {
-      app.volumes.forEach((mount, mountIndex) => {
-        if (!volumes.has(mount.volume)) {
-          ctx.addIssue({
-            code: "custom",
-            path: ["apps", index, "volumes", mountIndex, "volume"],
-            message: `unknown volume '${mount.volume}'; the project's volumes are: ${[...volumes].join(", ") || "none"}`,
-          });
-        }
-      });
-      app.customDomains.forEach((domain, domainIndex) => {
-        if (!verified.has(domain)) {
-          ctx.addIssue({
-            code: "custom",
-            path: ["apps", index, "customDomains", domainIndex],
-            message: `domain '${domain}' is not verified for this project; verified: ${[...verified].join(", ") || "none"}`,
-          });
-        }
-      });
-    });
+    for (const issue of crossReferenceIssues(spec)) ctx.addIssue({ code: "custom", ...issue });
   });
 
 export type ProjectSpec = z.output<typeof ProjectSpecSchema>;
 export type ProjectSpecInput = z.input<typeof ProjectSpecSchema>;
-export type AppSpec = z.output<typeof AppSpecSchema>;
-export type DatabaseSpec = z.output<typeof DatabaseSpecSchema>;
-export type BucketSpec = z.output<typeof BucketSpecSchema>;
-export type VolumeSpec = z.output<typeof VolumeSpecSchema>;
+
+/** The item of a claim kind, as a parsed ProjectSpec holds it. */
+export type ClaimItem<K extends ClaimKindName> = ProjectSpec[K][number];
 
 export function parseProjectSpec(input: unknown): ProjectSpec {
   return parseWith(ProjectSpecSchema, "project spec", input);
@@ -147,4 +44,61 @@ export function parseProjectSpec(input: unknown): ProjectSpec {
 /** Stack name of a project in a zone. */
 export function stackName(project: string, zone: string): string {
   return `${project}.${zone}`;
+}
+
+/** Totals a ProjectSpec asks of its zone, counting replicas: the sum of every claim's usage. */
+export function projectUsage(spec: ProjectSpec, zone: ZoneSpec): Usage {
+  let usage = NO_USAGE;
+  for (const kind of CLAIM_KIND_NAMES) {
+    const { usage: usageOf } = claimKindOf(kind);
+    for (const item of spec[kind]) usage = addUsage(usage, usageOf(item, zone));
+  }
+  return usage;
+}
+
+/** A problem of a spec as a whole, at a path such as `["apps", 1, "volumes", 0, "volume"]`. */
+export interface CrossReferenceIssue {
+  readonly path: PropertyKey[];
+  readonly message: string;
+}
+
+type CrossReferenced = Pick<ProjectSpec, ClaimKindName | "verifiedDomains">;
+
+/**
+ * What no item schema can see alone: names unique within each kind, mounted volumes that exist,
+ * custom domains that are verified. The schema runs it after parsing; the service runs it on a
+ * spec assembled from parsed parts, without parsing the whole again.
+ */
+export function crossReferenceIssues(spec: CrossReferenced): CrossReferenceIssue[] {
+  const issues: CrossReferenceIssue[] = [];
+  for (const key of CLAIM_KIND_NAMES) {
+    const seen = new Set<string>();
+    spec[key].forEach((item, index) => {
+      if (seen.has(item.name)) {
+        issues.push({ path: [key, index, "name"], message: `duplicate name '${item.name}' in ${key}` });
+      }
+      seen.add(item.name);
+    });
+  }
+  const volumes = new Set(spec.volumes.map((volume) => volume.name));
+  const verified = new Set(spec.verifiedDomains);
+  spec.apps.forEach((app, index) => {
+    app.volumes.forEach((mount, mountIndex) => {
+      if (!volumes.has(mount.volume)) {
+        issues.push({
+          path: ["apps", index, "volumes", mountIndex, "volume"],
+          message: `unknown volume '${mount.volume}'; the project's volumes are: ${[...volumes].join(", ") || "none"}`,
+        });
+      }
+    });
+    app.customDomains.forEach((domain, domainIndex) => {
+      if (!verified.has(domain)) {
+        issues.push({
+          path: ["apps", index, "customDomains", domainIndex],
+          message: `domain '${domain}' is not verified for this project; verified: ${[...verified].join(", ") || "none"}`,
+        });
+      }
+    });
+  });
+  return issues;
 }

@@ -54,3 +54,17 @@ export function formatBytes(value: number): string {
   }
   return String(value);
 }
+
+/** Millicores of a quantity already validated by a schema; throws naming `what` otherwise. */
+export function requireCpuMillis(value: string, what: string): number {
+  const parsed = cpuMillis(value);
+  if (parsed === undefined) throw new Error(`invalid quantity for ${what}: '${value}'`);
+  return parsed;
+}
+
+/** Bytes of a quantity already validated by a schema; throws naming `what` otherwise. */
+export function requireBytes(value: string, what: string): number {
+  const parsed = bytes(value);
+  if (parsed === undefined) throw new Error(`invalid quantity for ${what}: '${value}'`);
+  return parsed;
+}

@@ -56,6 +56,21 @@ export class ValidationError extends DomainError {
   }
 }
 
+/** A project row whose stored spec no longer reads as a ProjectSpec: the service's fault, not the caller's. */
+export class StoredSpecError extends DomainError {
+  constructor(project: string, zone: string, issues: readonly SpecIssue[]) {
+    super(
+      500,
+      "stored-spec-invalid",
+      "Internal Server Error",
+      `the stored spec of project '${project}' in zone '${zone}' is not a valid ProjectSpec: ${issues
+        .map((issue) => `${issue.path || "(root)"}: ${issue.message}`)
+        .join("; ")}`,
+      { project, zone },
+    );
+  }
+}
+
 export interface QuotaFigures {
   readonly used: Record<string, number>;
   readonly share: Record<string, number>;

@@ -1,7 +1,9 @@
-import { ProjectSpecSchema, type ProjectSpec } from "../../spec/project.js";
+import type { ProjectSpec } from "../../spec/project.js";
 import type { ZoneSpec } from "../../spec/zone.js";
+import type { ProjectRow } from "../store/schema.js";
 import type { Queries } from "../store/store.js";
-import { admit, fairShare, specAmounts, sumAmounts, ZERO, type Admission, type Amounts } from "./quota.js";
+import { SHARE_KINDS, sumUsage } from "../../spec/usage.js";
+import { admit, fairShare, specAmounts, ZERO, type Admission, type Amounts } from "./quota.js";
 
 export interface UserQuota {
   readonly zone: string;
@@ -15,11 +17,6 @@ export interface UserQuota {
   readonly projects: ReadonlyMap<string, Amounts>;
 }
 
-/** A stored spec, read back through the schema so old rows gain new defaults. */
-export function storedSpec(spec: unknown): ProjectSpec {
-  return ProjectSpecSchema.parse(spec);
-}
-
 /**
  * A user's share of a zone and what their projects there use. The share counts every user with
  * a project in the zone plus the asker, so joining a zone shrinks everyone else's share.
@@ -28,36 +25,39 @@ export async function userQuota(
   queries: Queries,
   user: { readonly id: string; readonly weight: number },
   zone: ZoneSpec,
+  /** A project of the user the caller has read already, so its row is not read (and parsed) again. */
+  current?: Pick<ProjectRow, "id" | "spec">,
 ): Promise<UserQuota> {
   const weights = await queries.activeWeights(zone.name);
   weights.set(user.id, user.weight);
   const totalWeight = [...weights.values()].reduce((sum, weight) => sum + weight, 0);
-  const rows = await queries.userProjectsInZone(user.id, zone.name);
-  const projects = new Map(rows.map((row) => [row.id, specAmounts(storedSpec(row.spec), zone)]));
+  const rows = await queries.userProjectsInZone(user.id, zone.name, current?.id);
+  const projects = new Map(rows.map((row) => [row.id, specAmounts(row.spec, zone)]));
+  if (current) projects.set(current.id, specAmounts(current.spec, zone));
   return {
     zone: zone.name,
     weight: user.weight,
     activeUsers: weights.size,
     totalWeight,
     share: fairShare(zone, user.weight, totalWeight),
-    used: sumAmounts([...projects.values()]),
+    used: sumUsage(SHARE_KINDS, [...projects.values()]),
     projects,
   };
 }
 
-/** Admission of a change of one project's spec (`before` undefined for a new project). */
+/** Admission of a change of one project's spec, from the project as read (`before`) to `after`. */
 export async function admitChange(
   queries: Queries,
   user: { readonly id: string; readonly weight: number },
   zone: ZoneSpec,
-  before: ProjectSpec | undefined,
+  before: Pick<ProjectRow, "id" | "spec">,
   after: ProjectSpec,
 ): Promise<Admission> {
-  const quota = await userQuota(queries, user, zone);
+  const quota = await userQuota(queries, user, zone, before);
   return admit({
     used: quota.used,
     share: quota.share,
-    before: before ? specAmounts(before, zone) : ZERO,
+    before: quota.projects.get(before.id) ?? ZERO,
     after: specAmounts(after, zone),
   });
 }

@@ -1,6 +1,10 @@
 import type { ProjectSpec } from "../../spec/project.js";
+import { mapUsage, SHARE_KINDS } from "../../spec/usage.js";
 import type { ZoneSpec } from "../../spec/zone.js";
-import type { PolicyContext } from "../runner/runner.js";
+import { EngineFailure, type PolicyContext } from "../runner/runner.js";
+import type { ProjectRow } from "../store/schema.js";
+import type { Queries } from "../store/store.js";
+import { userQuota } from "./fair-share.js";
 import { policyShare, specAmounts, stackAllowance, zoneAllocatable, ZERO, type Amounts } from "./quota.js";
 
 export interface PolicyContextInput {
@@ -29,6 +33,26 @@ export function projectPolicyContext(input: PolicyContextInput): PolicyContext {
     requireTls: zone.certIssuer !== "",
     allowedRegistries: input.allowedRegistries,
   };
+}
+
+/**
+ * The context of one `up` the service runs: what the owner's share leaves after their other
+ * projects in the zone.
+ */
+export async function stackPolicyContext(
+  queries: Queries,
+  project: ProjectRow,
+  zone: ZoneSpec,
+  allowedRegistries: readonly string[],
+): Promise<PolicyContext> {
+  const user = await queries.findUserById(project.userId);
+  if (!user) throw new EngineFailure("the project's owner no longer exists");
+  const quota = await userQuota(queries, user, zone, project);
+  const others = mapUsage(
+    SHARE_KINDS,
+    (kind) => quota.used[kind] - (quota.projects.get(project.id)?.[kind] ?? 0),
+  );
+  return projectPolicyContext({ spec: project.spec, zone, share: quota.share, others, allowedRegistries });
 }
 
 /**

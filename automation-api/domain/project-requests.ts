@@ -5,19 +5,18 @@ import type { OperationKind, OperationRow, ProjectRow } from "../store/schema.js
 import type { Queries, Store } from "../store/store.js";
 import { projectOf, requireUserToken, requireWrite, type Principal } from "./authz.js";
 import { ConflictError, NotFoundError, QuotaExceededError, ValidationError } from "./errors.js";
-import { admitChange, storedSpec } from "./fair-share.js";
-import { roundAmounts } from "./quota.js";
+import { admitChange } from "./fair-share.js";
+import { roundUsage } from "../../spec/usage.js";
+import { CLAIM_KINDS, type ClaimKindName } from "../../spec/claim-kinds.js";
+import type { ClaimItem } from "../../spec/project.js";
 import {
-  COLLECTIONS,
   emptyProjectSpec,
   findItem,
   mergePatch,
   putItem,
   removeItem,
   reservedProjectName,
-  validateProjectSpec,
-  type Collection,
-  type Item,
+  parseItem,
   type ProjectSettings,
 } from "./spec.js";
 import type { ZoneCatalog } from "./zones.js";
@@ -71,7 +70,8 @@ export class ProjectRequests {
           );
         }
         const accepted = await this.change(queries, principal, project, `PUT projects/${name}`, (spec) =>
-          validateProjectSpec({ ...spec, ...settingsOf(body) }),
+          // Settings are parsed with the body and refer to no item: nothing to check again.
+          ({ ...spec, ...settingsOf(body) }),
         );
         return { ...definite(accepted), created: false };
       }
@@ -137,11 +137,11 @@ export class ProjectRequests {
   }
 
   /** Replaces (or adds) one app, database, bucket or volume. */
-  async putItem<C extends Collection>(
+  async putItem<C extends ClaimKindName>(
     principal: Principal,
     projectName: string,
     collection: C,
-    item: Item<C>,
+    item: ClaimItem<C>,
   ): Promise<Accepted> {
     return definite(
       await this.changeByName(principal, projectName, `PUT ${collection}/${item.name}`, (spec) =>
@@ -154,22 +154,22 @@ export class ProjectRequests {
   async patchItem(
     principal: Principal,
     projectName: string,
-    collection: Collection,
+    collection: ClaimKindName,
     name: string,
     patch: Record<string, unknown>,
   ): Promise<Accepted> {
     return definite(
       await this.changeByName(principal, projectName, `PATCH ${collection}/${name}`, (spec) => {
         const current = findItem(spec, collection, name);
-        if (!current) throw new NotFoundError(`${COLLECTIONS[collection].singular} '${name}'`);
-        const merged = mergePatch(current, patch) as Item<typeof collection>;
+        if (!current) throw new NotFoundError(`${CLAIM_KINDS[collection].singular} '${name}'`);
+        const merged = mergePatch(current, patch) as { name?: unknown };
         if (merged.name !== name) {
           throw new ValidationError([
             { path: "name", message: `cannot be changed (it is '${name}' in the URL)` },
           ]);
         }
-        // Validated as part of the whole spec, with field paths relative to the item as for PUT.
-        return putItem(spec, collection, merged);
+        // The merged item is parsed once, with field paths relative to it as for PUT.
+        return putItem(spec, collection, parseItem(collection, merged));
       }),
     );
   }
@@ -178,7 +178,7 @@ export class ProjectRequests {
   async deleteItem(
     principal: Principal,
     projectName: string,
-    collection: Collection,
+    collection: ClaimKindName,
     name: string,
   ): Promise<Accepted | undefined> {
     return this.changeByName(principal, projectName, `DELETE ${collection}/${name}`, (spec) =>
@@ -213,16 +213,16 @@ export class ProjectRequests {
       throw new ConflictError(`project '${project.name}' is being deleted`, {}, "project-deleting");
     }
     const zone = this.zoneOf(project);
-    const before = storedSpec(project.spec);
+    const before = project.spec;
     const after = mutate(before);
     if (after === undefined) return undefined;
     await queries.lockUserZone(principal.user.id, zone.name);
-    const admission = await admitChange(queries, principal.user, zone, before, after);
+    const admission = await admitChange(queries, principal.user, zone, project, after);
     if (!admission.admitted) {
       throw new QuotaExceededError(zone.name, admission.exceeded, {
-        used: roundAmounts(admission.used),
-        share: roundAmounts(admission.share),
-        asked: roundAmounts(admission.asked),
+        used: roundUsage(admission.used),
+        share: roundUsage(admission.share),
+        asked: roundUsage(admission.asked),
       });
     }
     const revision = project.revision + 1;

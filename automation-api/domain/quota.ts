@@ -1,77 +1,68 @@
-import type { ProjectSpec } from "../../spec/project.js";
+import { projectUsage, type ProjectSpec } from "../../spec/project.js";
 import type { ZoneSpec } from "../../spec/zone.js";
-import { bytes, cpuMillis, GIB } from "../../spec/quantity.js";
-import { projectUsage } from "../../spec/usage.js";
+import { GIB, requireBytes, requireCpuMillis } from "../../spec/quantity.js";
+import {
+  chunkUsage,
+  mapUsage,
+  noUsage,
+  pickUsage,
+  SHARE_KINDS,
+  type ResourceDimension,
+  type ShareKind,
+  type Usage,
+} from "../../spec/usage.js";
 
 /**
  * Fair-share arithmetic (DESIGN.md "Concepts"): compute is handed out in chunks, volumes,
  * databases and buckets in GB, and each active user of a zone gets capacity × weight / Σ weights.
+ * Figures are usages in the share's kinds (`SHARE_KINDS` of spec/usage.ts).
  */
-export const QUOTA_KINDS = ["chunks", "volumeGB", "databaseGB", "objectGB"] as const;
-export type QuotaKind = (typeof QUOTA_KINDS)[number];
-export type Amounts = Readonly<Record<QuotaKind, number>>;
+export type Amounts = Usage<ShareKind>;
 
-export const ZERO: Amounts = { chunks: 0, volumeGB: 0, databaseGB: 0, objectGB: 0 };
-
-function must(value: number | undefined, what: string): number {
-  if (value === undefined) throw new Error(`zone has an invalid ${what}`);
-  return value;
-}
-
-export function mapAmounts(f: (kind: QuotaKind) => number): Amounts {
-  return Object.fromEntries(QUOTA_KINDS.map((kind) => [kind, f(kind)])) as Record<QuotaKind, number>;
-}
-
-export function sumAmounts(list: readonly Amounts[]): Amounts {
-  return mapAmounts((kind) => list.reduce((sum, amounts) => sum + amounts[kind], 0));
-}
-
-/** Rounds for display: figures in problem documents and quota answers. */
-export function roundAmounts(amounts: Amounts): Amounts {
-  return mapAmounts((kind) => Math.round(amounts[kind] * 1000) / 1000);
-}
+export const ZERO: Amounts = noUsage(SHARE_KINDS);
 
 /**
  * What a zone hands out after its reserve: whole chunks (limited by the scarcest of cpu, memory
  * and disk), the disk left beside those chunks for volumes, and the database and object GB.
  */
 export function zoneAllocatable(zone: ZoneSpec): Amounts {
-  const free = (capacity: number | undefined, reserve: number | undefined, what: string) =>
-    Math.max(0, must(capacity, `capacity.${what}`) - must(reserve, `reserve.${what}`));
-  const cpu = free(cpuMillis(zone.capacity.cpu), cpuMillis(zone.reserve.cpu), "cpu");
-  const memory = free(bytes(zone.capacity.memory), bytes(zone.reserve.memory), "memory");
-  const disk = free(bytes(zone.capacity.disk), bytes(zone.reserve.disk), "disk");
-  const chunkDisk = must(bytes(zone.chunk.disk), "chunk.disk");
+  const free = (capacity: number, reserve: number) => Math.max(0, capacity - reserve);
+  const cpu = free(
+    requireCpuMillis(zone.capacity.cpu, "capacity.cpu"),
+    requireCpuMillis(zone.reserve.cpu, "reserve.cpu"),
+  );
+  const memory = free(
+    requireBytes(zone.capacity.memory, "capacity.memory"),
+    requireBytes(zone.reserve.memory, "reserve.memory"),
+  );
+  const disk = free(
+    requireBytes(zone.capacity.disk, "capacity.disk"),
+    requireBytes(zone.reserve.disk, "reserve.disk"),
+  );
+  const chunk = chunkUsage(zone);
   const chunks = Math.min(
-    Math.floor(cpu / must(cpuMillis(zone.chunk.cpu), "chunk.cpu")),
-    Math.floor(memory / must(bytes(zone.chunk.memory), "chunk.memory")),
-    Math.floor(disk / chunkDisk),
+    Math.floor(cpu / chunk.cpuMillis),
+    Math.floor(memory / chunk.memoryBytes),
+    Math.floor(disk / chunk.diskBytes),
   );
   return {
     chunks,
-    volumeGB: Math.floor((disk - chunks * chunkDisk) / GIB),
+    volumeGB: Math.floor((disk - chunks * chunk.diskBytes) / GIB),
     databaseGB: zone.capacity.databaseGB,
     objectGB: zone.capacity.objectGB,
   };
 }
 
-/** What a project's spec takes from its zone, in quota kinds. Volumes of both kinds live on node disk. */
+/** What a project's spec takes from its zone, in the share's kinds. */
 export function specAmounts(spec: ProjectSpec, zone: ZoneSpec): Amounts {
-  const usage = projectUsage(spec, zone);
-  const volumeBytes = spec.volumes.reduce((sum, volume) => sum + (bytes(volume.size) ?? 0), 0);
-  return {
-    chunks: usage.chunks,
-    volumeGB: volumeBytes / GIB,
-    databaseGB: usage.databaseGB,
-    objectGB: usage.objectGB,
-  };
+  return pickUsage(projectUsage(spec, zone), SHARE_KINDS);
 }
 
 /** A user's share of a zone: allocatable × weight / the sum of the weights of the zone's active users. */
 export function fairShare(zone: ZoneSpec, weight: number, totalWeight: number): Amounts {
   const allocatable = zoneAllocatable(zone);
   const fraction = totalWeight > 0 ? weight / totalWeight : 0;
-  return mapAmounts((kind) => allocatable[kind] * fraction);
+  return mapUsage(SHARE_KINDS, (kind) => allocatable[kind] * fraction);
 }
 
 export interface AdmissionInput {
@@ -87,7 +78,7 @@ export type Admission =
   | { readonly admitted: true; readonly resulting: Amounts }
   | {
       readonly admitted: false;
-      readonly exceeded: readonly QuotaKind[];
+      readonly exceeded: readonly ShareKind[];
       readonly used: Amounts;
       readonly asked: Amounts;
       readonly share: Amounts;
@@ -101,24 +92,17 @@ const EPSILON = 1e-9;
  * shrank when others joined keeps what runs and can always shrink.
  */
 export function admit(input: AdmissionInput): Admission {
-  const asked = mapAmounts((kind) => input.after[kind] - input.before[kind]);
-  const resulting = mapAmounts((kind) => input.used[kind] + asked[kind]);
-  const exceeded = QUOTA_KINDS.filter(
+  const asked = mapUsage(SHARE_KINDS, (kind) => input.after[kind] - input.before[kind]);
+  const resulting = mapUsage(SHARE_KINDS, (kind) => input.used[kind] + asked[kind]);
+  const exceeded = SHARE_KINDS.filter(
     (kind) => asked[kind] > EPSILON && resulting[kind] > input.share[kind] + EPSILON,
   );
   if (exceeded.length === 0) return { admitted: true, resulting };
   return { admitted: false, exceeded, used: input.used, asked, share: input.share };
 }
 
-/** The tenant-quota policy's share, in the raw units the policy pack compares resources with. */
-export interface PolicyShare {
-  readonly cpuMillis: number;
-  readonly memoryBytes: number;
-  readonly diskBytes: number;
-  readonly storageBytes: number;
-  readonly databaseGB: number;
-  readonly objectGB: number;
-}
+/** The tenant-quota policy's share, in the dimensions the policy pack counts resources in. */
+export type PolicyShare = Usage<ResourceDimension>;
 
 /**
  * The share handed to the policy pack for one stack: what the user's share leaves after their
@@ -126,16 +110,18 @@ export interface PolicyShare {
  * so that a shrinking update of a user above a reduced share is not refused by the policy.
  */
 export function stackAllowance(share: Amounts, others: Amounts, admitted: Amounts): Amounts {
-  return mapAmounts((kind) => Math.max(share[kind] - others[kind], admitted[kind], 0));
+  return mapUsage(SHARE_KINDS, (kind) => Math.max(share[kind] - others[kind], admitted[kind], 0));
 }
 
+/** An allowance in whole chunks and volume GB as the cluster's resources the pack counts. */
 export function policyShare(allowance: Amounts, zone: ZoneSpec): PolicyShare {
   const chunks = Math.floor(allowance.chunks + EPSILON);
   const volumeBytes = Math.floor(allowance.volumeGB * GIB);
+  const chunk = chunkUsage(zone);
   return {
-    cpuMillis: chunks * must(cpuMillis(zone.chunk.cpu), "chunk.cpu"),
-    memoryBytes: chunks * must(bytes(zone.chunk.memory), "chunk.memory"),
-    diskBytes: chunks * must(bytes(zone.chunk.disk), "chunk.disk") + volumeBytes,
+    cpuMillis: chunks * chunk.cpuMillis,
+    memoryBytes: chunks * chunk.memoryBytes,
+    diskBytes: chunks * chunk.diskBytes + volumeBytes,
     storageBytes: volumeBytes,
     databaseGB: allowance.databaseGB,
     objectGB: allowance.objectGB,

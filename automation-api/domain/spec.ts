@@ -1,12 +1,10 @@
-import type { z } from "zod";
 import {
-  AppSpecSchema,
-  BucketSpecSchema,
-  DatabaseSpecSchema,
+  crossReferenceIssues,
   ProjectSpecSchema,
-  VolumeSpecSchema,
+  type ClaimItem,
   type ProjectSpec,
 } from "../../spec/project.js";
+import { CLAIM_KINDS, type ClaimKindName } from "../../spec/claim-kinds.js";
 import { formatPath, toSpecIssues, type SpecIssue } from "../../spec/errors.js";
 import { ConflictError, ValidationError } from "./errors.js";
 
@@ -15,31 +13,35 @@ import { ConflictError, ValidationError } from "./errors.js";
  * desired ProjectSpec, validated as a whole so cross references (mounted volumes, verified
  * domains) are checked where the request is made.
  */
-export const COLLECTIONS = {
-  apps: { schema: AppSpecSchema, singular: "app" },
-  databases: { schema: DatabaseSpecSchema, singular: "database" },
-  buckets: { schema: BucketSpecSchema, singular: "bucket" },
-  volumes: { schema: VolumeSpecSchema, singular: "volume" },
-} as const;
-export type Collection = keyof typeof COLLECTIONS;
-export const COLLECTION_NAMES = Object.keys(COLLECTIONS) as Collection[];
-
-export type Item<C extends Collection> = ProjectSpec[C][number];
 
 export interface ProjectSettings {
   readonly internetEgress?: boolean;
 }
 
+/** A new project's spec: the one time the service parses a whole spec, to fill in its defaults. */
 export function emptyProjectSpec(project: string, zone: string, settings: ProjectSettings = {}): ProjectSpec {
-  return validateProjectSpec({ project, zone, ...settings });
+  const result = ProjectSpecSchema.safeParse({ project, zone, ...settings });
+  if (!result.success) throw new ValidationError(toSpecIssues(result.error));
+  return result.data;
 }
 
-/** Validates a whole ProjectSpec, naming each field; issues inside `focus` are given relative to it. */
-export function validateProjectSpec(input: unknown, focus?: readonly PropertyKey[]): ProjectSpec {
-  const result = ProjectSpecSchema.safeParse(input);
-  if (result.success) return result.data;
+/** An item merged from a patch, parsed with its kind's schema; issues name fields of the item. */
+export function parseItem<C extends ClaimKindName>(collection: C, input: unknown): ClaimItem<C> {
+  const result = CLAIM_KINDS[collection].schema.safeParse(input);
+  if (!result.success) throw new ValidationError(toSpecIssues(result.error));
+  return result.data as ClaimItem<C>;
+}
+
+/**
+ * A spec assembled from parsed parts, checked as a whole (unique names, mounted volumes, verified
+ * domains) without parsing it again; issues inside `focus` are given relative to it.
+ */
+export function checkedSpec(spec: ProjectSpec, focus?: readonly PropertyKey[]): ProjectSpec {
+  const found = crossReferenceIssues(spec);
+  if (found.length === 0) return spec;
   const prefix = focus ? formatPath(focus) : undefined;
-  const issues: SpecIssue[] = toSpecIssues(result.error).map((issue) => {
+  const issues: SpecIssue[] = found.map(({ path, message }) => {
+    const issue = { path: formatPath(path), message };
     if (prefix === undefined) return issue;
     if (issue.path === prefix) return { ...issue, path: "" };
     if (issue.path.startsWith(`${prefix}.`)) return { ...issue, path: issue.path.slice(prefix.length + 1) };
@@ -48,28 +50,25 @@ export function validateProjectSpec(input: unknown, focus?: readonly PropertyKey
   throw new ValidationError(issues);
 }
 
-/** Parses with a schema and throws a ValidationError naming each field. */
-export function parseBody<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
-  const result = schema.safeParse(input);
-  if (!result.success) throw new ValidationError(toSpecIssues(result.error));
-  return result.data;
-}
-
-export function findItem<C extends Collection>(
+export function findItem<C extends ClaimKindName>(
   spec: ProjectSpec,
   collection: C,
   name: string,
-): Item<C> | undefined {
-  return (spec[collection] as readonly Item<C>[]).find((item) => item.name === name);
+): ClaimItem<C> | undefined {
+  return (spec[collection] as readonly ClaimItem<C>[]).find((item) => item.name === name);
 }
 
 /** The spec with `item` replacing the one of the same name, or appended. */
-export function putItem<C extends Collection>(spec: ProjectSpec, collection: C, item: Item<C>): ProjectSpec {
-  const items = spec[collection] as readonly Item<C>[];
+export function putItem<C extends ClaimKindName>(
+  spec: ProjectSpec,
+  collection: C,
+  item: ClaimItem<C>,
+): ProjectSpec {
+  const items = spec[collection] as readonly ClaimItem<C>[];
   const index = items.findIndex((existing) => existing.name === item.name);
   const next = index < 0 ? [...items, item] : items.map((existing, i) => (i === index ? item : existing));
   const candidate = { ...spec, [collection]: next };
-  return validateProjectSpec(candidate, [collection, index < 0 ? items.length : index]);
+  return checkedSpec(candidate, [collection, index < 0 ? items.length : index]);
 }
 
 /** The apps that mount a volume. */
@@ -80,7 +79,7 @@ export function appsMounting(spec: ProjectSpec, volume: string): string[] {
 }
 
 /** The spec without the named item; refuses to drop a volume that apps still mount. */
-export function removeItem(spec: ProjectSpec, collection: Collection, name: string): ProjectSpec {
+export function removeItem(spec: ProjectSpec, collection: ClaimKindName, name: string): ProjectSpec {
   if (collection === "volumes") {
     const apps = appsMounting(spec, name);
     if (apps.length > 0) {
@@ -92,7 +91,7 @@ export function removeItem(spec: ProjectSpec, collection: Collection, name: stri
     }
   }
   const items = spec[collection] as readonly { name: string }[];
-  return validateProjectSpec({ ...spec, [collection]: items.filter((item) => item.name !== name) });
+  return checkedSpec({ ...spec, [collection]: items.filter((item) => item.name !== name) });
 }
 
 type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };

@@ -1,7 +1,7 @@
 import type { ZoneSpec } from "../../spec/zone.js";
-import { storedSpec } from "../domain/fair-share.js";
-import { roundAmounts, specAmounts, zoneAllocatable } from "../domain/quota.js";
-import type { Collection } from "../domain/spec.js";
+import { roundUsage } from "../../spec/usage.js";
+import { specAmounts, zoneAllocatable } from "../domain/quota.js";
+import { CLAIM_KIND_NAMES, claimKindOf, type ClaimKindName } from "../../spec/claim-kinds.js";
 import type { EventRow, OperationRow, ProjectRow, TokenRow, UserRow } from "../store/schema.js";
 
 /** JSON shapes of the API's answers, built from rows. */
@@ -39,7 +39,7 @@ export function presentEvent(event: EventRow) {
 }
 
 export function presentProject(project: ProjectRow, zone: ZoneSpec | undefined) {
-  const spec = storedSpec(project.spec);
+  const spec = project.spec;
   return {
     name: project.name,
     zone: project.zone,
@@ -48,39 +48,23 @@ export function presentProject(project: ProjectRow, zone: ZoneSpec | undefined) 
     appliedRevision: project.appliedRevision,
     internetEgress: spec.internetEgress,
     verifiedDomains: spec.verifiedDomains,
-    counts: {
-      apps: spec.apps.length,
-      databases: spec.databases.length,
-      buckets: spec.buckets.length,
-      volumes: spec.volumes.length,
-    },
-    ...(zone ? { usage: roundAmounts(specAmounts(spec, zone)) } : {}),
+    counts: Object.fromEntries(CLAIM_KIND_NAMES.map((kind) => [kind, spec[kind].length])),
+    ...(zone ? { usage: roundUsage(specAmounts(spec, zone)) } : {}),
     outputs: project.outputs,
     createdAt: project.createdAt.toISOString(),
     links: {
       self: `/v1/projects/${project.name}`,
-      apps: `/v1/projects/${project.name}/apps`,
-      databases: `/v1/projects/${project.name}/databases`,
-      buckets: `/v1/projects/${project.name}/buckets`,
-      volumes: `/v1/projects/${project.name}/volumes`,
+      ...Object.fromEntries(CLAIM_KIND_NAMES.map((kind) => [kind, `/v1/projects/${project.name}/${kind}`])),
       tokens: `/v1/projects/${project.name}/tokens`,
       operations: `/v1/projects/${project.name}/operations`,
     },
   };
 }
 
-/** The stack outputs of `composeProject` that describe items, by collection (see stacks/project/compose.ts). */
-const ITEM_OUTPUTS: Record<Collection, Record<string, string>> = {
-  apps: { url: "appUrls", urls: "appAllUrls" },
-  databases: { secret: "databaseSecrets" },
-  buckets: { secret: "bucketSecrets" },
-  volumes: { claim: "volumeClaims" },
-};
-
 /** What the last successful run reported about one item: an app's URLs, a claim's Secret name. */
-export function itemOutputs(outputs: Record<string, unknown>, collection: Collection, name: string) {
+export function itemOutputs(outputs: Record<string, unknown>, collection: ClaimKindName, name: string) {
   const found: Record<string, unknown> = {};
-  for (const [field, output] of Object.entries(ITEM_OUTPUTS[collection])) {
+  for (const [field, output] of Object.entries(claimKindOf(collection).outputs)) {
     const byName = outputs[output];
     if (typeof byName === "object" && byName !== null && name in byName) {
       found[field] = (byName as Record<string, unknown>)[name];
@@ -89,7 +73,7 @@ export function itemOutputs(outputs: Record<string, unknown>, collection: Collec
   return Object.keys(found).length > 0 ? found : undefined;
 }
 
-export function presentItem(project: ProjectRow, collection: Collection, item: { name: string }) {
+export function presentItem(project: ProjectRow, collection: ClaimKindName, item: { name: string }) {
   const outputs = itemOutputs(project.outputs, collection, item.name);
   return {
     ...item,

@@ -1,7 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from "express";
 import { ConcurrentUpdateError, StackNotFoundError } from "@pulumi/pulumi/automation/index.js";
-import { SpecError } from "../../spec/errors.js";
-import { DomainError, ValidationError } from "../domain/errors.js";
+import { DomainError } from "../domain/errors.js";
 
 export const PROBLEM_JSON = "application/problem+json";
 
@@ -60,12 +59,9 @@ export function problemMiddleware(log: (line: string) => void): ErrorRequestHand
     }
     const instance = req.originalUrl;
     if (error instanceof DomainError) {
+      if (error.status >= 500) log(`${req.method} ${req.originalUrl}: ${error.message}`);
       if (error.status === 401) res.setHeader("WWW-Authenticate", 'Bearer realm="pluskube"');
       sendProblem(res, problemOf(error, instance));
-      return;
-    }
-    if (error instanceof SpecError) {
-      sendProblem(res, problemOf(new ValidationError(error.issues), instance));
       return;
     }
     if (error instanceof ConcurrentUpdateError) {

@@ -1,8 +1,7 @@
 import { z } from "zod";
-import { AppSpecSchema, BucketSpecSchema, DatabaseSpecSchema, VolumeSpecSchema } from "../../spec/project.js";
+import { CLAIM_KIND_NAMES, CLAIM_KINDS, type ClaimKindName } from "../../spec/claim-kinds.js";
 import { dnsLabel } from "../../spec/fields.js";
-import { QUOTA_KINDS } from "../domain/quota.js";
-import type { Collection } from "../domain/spec.js";
+import { SHARE_KINDS } from "../../spec/usage.js";
 
 /**
  * Request and response schemas of the REST API. Request bodies validate at the edge and feed
@@ -20,20 +19,17 @@ export const ProjectBody = z.strictObject({
   internetEgress: z.boolean().optional(),
 });
 
-/** Item bodies are the ProjectSpec's own item schemas; `name` may be left out (it is in the URL). */
-export const ItemBodies = {
-  apps: AppSpecSchema.extend({ name: AppSpecSchema.shape.name.optional() }),
-  databases: DatabaseSpecSchema.extend({ name: DatabaseSpecSchema.shape.name.optional() }),
-  buckets: BucketSpecSchema.extend({ name: BucketSpecSchema.shape.name.optional() }),
-  volumes: VolumeSpecSchema.extend({ name: VolumeSpecSchema.shape.name.optional() }),
-} as const satisfies Record<Collection, z.ZodType>;
+type ItemBody<K extends ClaimKindName> = z.ZodObject<
+  Omit<(typeof CLAIM_KINDS)[K]["schema"]["shape"], "name"> & { name: z.ZodOptional<z.ZodString> }
+>;
 
-export const ItemSchemas = {
-  apps: AppSpecSchema,
-  databases: DatabaseSpecSchema,
-  buckets: BucketSpecSchema,
-  volumes: VolumeSpecSchema,
-} as const satisfies Record<Collection, z.ZodType>;
+/** Item bodies are the ProjectSpec's own item schemas; `name` may be left out (it is in the URL). */
+export const ItemBodies = Object.fromEntries(
+  CLAIM_KIND_NAMES.map((kind) => {
+    const schema = CLAIM_KINDS[kind].schema;
+    return [kind, schema.extend({ name: schema.shape.name.optional() })];
+  }),
+) as { [K in ClaimKindName]: ItemBody<K> };
 
 /** A JSON merge patch (RFC 7386) of an item: fields to change, `null` to reset one to its default. */
 export const MergePatch = z.record(z.string(), z.unknown());
@@ -102,7 +98,7 @@ export const Operation = z.object({
   events: z.array(OperationEvent).optional(),
 });
 
-const Amounts = z.object(Object.fromEntries(QUOTA_KINDS.map((kind) => [kind, z.number()])));
+const Amounts = z.object(Object.fromEntries(SHARE_KINDS.map((kind) => [kind, z.number()])));
 
 export const Project = z.object({
   name: z.string(),
@@ -112,7 +108,7 @@ export const Project = z.object({
   appliedRevision: z.number().int(),
   internetEgress: z.boolean(),
   verifiedDomains: z.array(z.string()),
-  counts: z.object({ apps: z.number(), databases: z.number(), buckets: z.number(), volumes: z.number() }),
+  counts: z.object(Object.fromEntries(CLAIM_KIND_NAMES.map((kind) => [kind, z.number()]))),
   usage: Amounts,
   outputs: z.record(z.string(), z.unknown()),
   createdAt: Timestamp,

@@ -1,19 +1,15 @@
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import PgBoss from "pg-boss";
-import type { ZoneSpec } from "../../spec/zone.js";
-import { storedSpec, userQuota } from "../domain/fair-share.js";
 import type { JobQueue, StackJob } from "../domain/project-requests.js";
-import { projectPolicyContext } from "../domain/policy-context.js";
-import { mapAmounts } from "../domain/quota.js";
 import type { ZoneCatalog } from "../domain/zones.js";
-import type { PolicyContext, Runner, RunEvent, RunResult } from "../runner/runner.js";
-import { EngineFailure } from "../runner/runner.js";
-import type { ProjectRow } from "../store/schema.js";
+import type { Runner } from "../runner/runner.js";
 import type { Queries, Store } from "../store/store.js";
 import type { EventBus } from "./event-bus.js";
-import { EventRecorder, runEventRow } from "./event-recorder.js";
+import { QueueTable } from "./queue-table.js";
+import { errorMessage, runStack, type StackRunJob } from "./stack-run.js";
 import { StackLocks } from "./stack-lock.js";
+import { sweepDeadWorkers } from "./sweeper.js";
 
 export const STACK_QUEUE = "stack-up";
 
@@ -44,8 +40,6 @@ export interface StackJobsOptions {
   readonly log?: (line: string) => void;
 }
 
-type Job = PgBoss.JobWithMetadata<StackJob>;
-
 /**
  * The job queue of stacks, on pg-boss in the service's PostgreSQL.
  *
@@ -59,6 +53,8 @@ type Job = PgBoss.JobWithMetadata<StackJob>;
 export class StackJobs implements JobQueue {
   readonly boss: PgBoss;
   private readonly locks: StackLocks;
+  private readonly table: QueueTable;
+  private workersStarted = false;
   private readonly workerIds: string[] = [];
   private readonly worker = `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -75,6 +71,7 @@ export class StackJobs implements JobQueue {
     });
     this.boss.on("error", (error: Error) => this.log(`job queue: ${error.message}`));
     this.locks = new StackLocks(options.connectionString, this.workerCount + 2);
+    this.table = new QueueTable(options.store.executor, STACK_QUEUE);
   }
 
   private get workerCount(): number {
@@ -83,6 +80,12 @@ export class StackJobs implements JobQueue {
 
   private log(line: string): void {
     this.options.log?.(line);
+  }
+
+  /** Creates the queue without working it: requests enqueue, another process runs the jobs. */
+  async startQueue(): Promise<void> {
+    await this.boss.start();
+    await this.boss.createQueue(STACK_QUEUE, { name: STACK_QUEUE, policy: "short" });
   }
 
   /** Creates the queue and starts the workers and the sweeper. */
@@ -97,6 +100,7 @@ export class StackJobs implements JobQueue {
     };
     await this.boss.createQueue(STACK_QUEUE, queue);
     await this.boss.updateQueue(STACK_QUEUE, queue);
+    this.workersStarted = true;
     for (let i = 0; i < this.workerCount; i++) {
       const id = await this.boss.work<StackJob>(
         STACK_QUEUE,
@@ -125,6 +129,11 @@ export class StackJobs implements JobQueue {
   }
 
   async stop(): Promise<void> {
+    if (!this.workersStarted) {
+      await this.boss.stop({ graceful: false, wait: true });
+      await this.locks.close();
+      return;
+    }
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await this.sweeping;
     await this.boss.stop({ graceful: true, timeout: 30_000, wait: true });
@@ -149,7 +158,7 @@ export class StackJobs implements JobQueue {
     for (const id of this.workerIds) this.boss.notifyWorker(id);
   }
 
-  private async handle(job: Job): Promise<void> {
+  private async handle(job: StackRunJob): Promise<void> {
     const lock = await this.locks.tryLock(job.data.stack);
     if (!lock) {
       // The stack runs elsewhere: become (or fold into) its one waiting job, then finish this one.
@@ -163,7 +172,18 @@ export class StackJobs implements JobQueue {
       return;
     }
     try {
-      await this.runLocked(job);
+      await runStack(
+        {
+          store: this.options.store,
+          runner: this.options.runner,
+          zones: this.options.zones,
+          bus: this.options.bus,
+          worker: this.worker,
+          allowedRegistries: this.options.allowedRegistries ?? [],
+          log: (line) => this.log(line),
+        },
+        job,
+      );
     } finally {
       await lock.release();
       await this.hurryWaiting(job.data.stack).catch(() => undefined);
@@ -172,141 +192,10 @@ export class StackJobs implements JobQueue {
 
   /**
    * Lets the stack's waiting job (if any) start now rather than after the delay it set itself
-   * while the stack was busy. pg-boss has no call for this; its job table is public SQL.
+   * while the stack was busy.
    */
   private async hurryWaiting(stack: string): Promise<void> {
-    const { rows } = await this.options.store.executor.executeSql(
-      `update pgboss.job set start_after = now()
-       where name = $1 and singleton_key = $2 and state = 'created' and start_after > now() returning id`,
-      [STACK_QUEUE, stack],
-    );
-    if (rows.length > 0) this.wake();
-  }
-
-  /** One attempt at a stack, holding its lock. Throws when the attempt died, so the queue retries it. */
-  private async runLocked(job: Job): Promise<void> {
-    const { store } = this.options;
-    const project = await store.findProjectById(job.data.projectId);
-    if (!project) return;
-    // Runs still marked running while we hold the lock lost their worker.
-    const dead = await store.runningRuns(project.id);
-    for (const run of dead) await store.finishRun(run.id, "interrupted", "the worker running it stopped");
-    const needsRecovery = project.needsRecovery || dead.length > 0;
-    const pending = await store.pendingOperationCount(project.id);
-    if (
-      pending === 0 &&
-      project.appliedRevision >= project.revision &&
-      project.status === "active" &&
-      !needsRecovery
-    ) {
-      return; // An earlier run already deployed everything this job was for.
-    }
-    const zone = this.options.zones.get(project.zone);
-    const kind = project.status === "deleting" ? "destroy" : "update";
-    const run = await store.insertRun({
-      jobId: job.id,
-      projectId: project.id,
-      stack: job.data.stack,
-      kind,
-      revision: project.revision,
-      attempt: job.retryCount + 1,
-      worker: this.worker,
-    });
-    const claimed = await store.claimOperations(project.id, project.revision, run.id);
-    const operations = claimed.map((operation) => operation.id);
-    const events = new EventRecorder(store, this.options.bus, run.id, operations);
-    events.push({
-      type: "run",
-      data: { phase: "started", kind, revision: project.revision, attempt: job.retryCount + 1 },
-    });
-    try {
-      if (!zone) throw new EngineFailure(`zone '${project.zone}' is no longer offered by this service`);
-      const onEvent = (event: RunEvent) => events.push(runEventRow(event));
-      if (needsRecovery) {
-        events.push({
-          type: "run",
-          data: { phase: "recovering", message: "recovering the stack left by a run that died" },
-        });
-        await this.options.runner.recover({ project: project.name, zone }, onEvent);
-        await store.setNeedsRecovery(project.id, false);
-      }
-      const request = {
-        project: project.name,
-        zone,
-        spec: storedSpec(project.spec),
-        policy: await this.policyContext(project, zone),
-        onEvent,
-      };
-      const result: RunResult =
-        kind === "update"
-          ? await this.options.runner.up(request)
-          : await this.options.runner.destroy(request);
-      events.push({ type: "run", data: { phase: "succeeded", changes: result.changes } });
-      await events.flush();
-      await store.transaction(async (queries) => {
-        await queries.finishRun(run.id, "succeeded", null);
-        if (kind === "update") {
-          await queries.finishOperations(operations, "succeeded", null);
-          await queries.recordApplied(project.id, project.revision, result.outputs);
-        } else {
-          // Changes still waiting when the project was deleted never reached the cluster.
-          const [destroys, updates] = partition(claimed, (operation) => operation.kind === "destroy");
-          await queries.finishOperations(ids(destroys), "succeeded", null);
-          await queries.finishOperations(ids(updates), "failed", "superseded: the project was deleted");
-          await queries.deleteProject(project.id);
-        }
-        await this.options.bus.notify(queries, operations);
-      });
-    } catch (error) {
-      const message = errorMessage(error);
-      if (error instanceof EngineFailure) {
-        events.push({ type: "run", data: { phase: "failed", message } });
-        await events.flush();
-        await store.transaction(async (queries) => {
-          await queries.finishRun(run.id, "failed", message);
-          await queries.finishOperations(operations, "failed", message);
-          await this.options.bus.notify(queries, operations);
-        });
-        return;
-      }
-      const last = job.retryCount >= job.retryLimit;
-      events.push({
-        type: "run",
-        data: { phase: "interrupted", message, retry: !last },
-      });
-      await events.flush();
-      await store.transaction(async (queries) => {
-        await queries.finishRun(run.id, "interrupted", message);
-        await queries.setNeedsRecovery(project.id, true);
-        if (last) {
-          await queries.finishOperations(
-            operations,
-            "failed",
-            `gave up after ${job.retryCount + 1} attempts: ${message}`,
-          );
-        }
-        await this.options.bus.notify(queries, operations);
-      });
-      this.log(`stack ${job.data.stack}: attempt ${job.retryCount + 1} died: ${message}`);
-      throw error;
-    }
-  }
-
-  /** The policy pack's view: the share left for this stack, its namespace and its hosts. */
-  private async policyContext(project: ProjectRow, zone: ZoneSpec): Promise<PolicyContext> {
-    const { store } = this.options;
-    const user = await store.findUserById(project.userId);
-    if (!user) throw new EngineFailure("the project's owner no longer exists");
-    const spec = storedSpec(project.spec);
-    const quota = await userQuota(store, user, zone);
-    const others = mapAmounts((kind) => quota.used[kind] - (quota.projects.get(project.id)?.[kind] ?? 0));
-    return projectPolicyContext({
-      spec,
-      zone,
-      share: quota.share,
-      others,
-      allowedRegistries: this.options.allowedRegistries ?? [],
-    });
+    if (await this.table.startWaitingNow(stack)) this.wake();
   }
 
   /**
@@ -314,51 +203,21 @@ export class StackJobs implements JobQueue {
    * retries them now rather than when they expire.
    */
   sweep(): Promise<void> {
-    this.sweeping ??= this.sweepOnce()
+    this.sweeping ??= sweepDeadWorkers({
+      queue: STACK_QUEUE,
+      boss: this.boss,
+      table: this.table,
+      locks: this.locks,
+      store: this.options.store,
+      bus: this.options.bus,
+      handling: this.handling,
+      graceSeconds: this.options.deadWorkerGraceSeconds ?? 15,
+      log: (line) => this.log(line),
+    })
       .catch((error: unknown) => this.log(`sweeper: ${errorMessage(error)}`))
       .finally(() => {
         this.sweeping = undefined;
       });
     return this.sweeping;
   }
-
-  private async sweepOnce(): Promise<void> {
-    const grace = this.options.deadWorkerGraceSeconds ?? 15;
-    const { rows } = await this.options.store.executor.executeSql(
-      `select id, data, retry_count, retry_limit from pgboss.job
-       where name = $1 and state = 'active' and started_on < now() - make_interval(secs => $2)`,
-      [STACK_QUEUE, grace],
-    );
-    for (const row of rows as { id: string; data: StackJob; retry_count: number; retry_limit: number }[]) {
-      if (this.handling.has(row.id) || (await this.locks.isHeld(row.data.stack))) continue;
-      // A worker that has just finished releases the lock before the queue marks the job done.
-      const latest = (await this.options.store.runsOfJob(row.id)).at(-1);
-      if (latest?.finishedAt && Date.now() - latest.finishedAt.getTime() < 60_000) continue;
-      this.log(`stack ${row.data.stack}: job ${row.id} lost its worker; retrying it`);
-      // The retry finds the run the dead worker left marked running and recovers the stack.
-      await this.boss.fail(STACK_QUEUE, row.id, { message: "the worker running this job stopped" });
-      if (row.retry_count >= row.retry_limit) {
-        const runs = await this.options.store.runsOfJob(row.id);
-        const operations = await this.options.store.operationsOfRuns(runs.map((run) => run.id));
-        await this.options.store.finishOperations(
-          operations,
-          "failed",
-          "gave up: the workers running it kept stopping",
-        );
-        await this.options.bus.notify(this.options.store, operations);
-      }
-    }
-  }
-}
-
-function partition<T>(items: readonly T[], test: (item: T) => boolean): [T[], T[]] {
-  return [items.filter(test), items.filter((item) => !test(item))];
-}
-
-function ids(items: readonly { id: string }[]): string[] {
-  return items.map((item) => item.id);
-}
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

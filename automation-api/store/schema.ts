@@ -1,4 +1,5 @@
-import type { ColumnType, Generated, Insertable, Selectable, Updateable } from "kysely";
+import type { ColumnType, Generated, Insertable, Selectable } from "kysely";
+import type { ProjectSpec } from "../../spec/project.js";
 
 /** Row types of the service's tables; column names are camelCase here and snake_case in PostgreSQL. */
 
@@ -138,9 +139,11 @@ export interface Database {
 
 export type UserRow = Selectable<UsersTable>;
 export type TokenRow = Selectable<TokensTable>;
-export type ProjectRow = Selectable<ProjectsTable>;
+/** A project as stored, its spec not yet read through the schema. */
+export type StoredProjectRow = Selectable<ProjectsTable>;
+/** A project as the service uses it: its spec parsed once, when the row was read. */
+export type ProjectRow = Omit<StoredProjectRow, "spec"> & { readonly spec: ProjectSpec };
 export type OperationRow = Selectable<OperationsTable>;
 export type RunRow = Selectable<RunsTable>;
 export type EventRow = Selectable<EventsTable>;
 export type NewOperation = Insertable<OperationsTable>;
-export type ProjectUpdate = Updateable<ProjectsTable>;

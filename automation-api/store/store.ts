@@ -1,6 +1,9 @@
 import pg from "pg";
 import { CamelCasePlugin, CompiledQuery, Kysely, PostgresDialect, sql, type Transaction } from "kysely";
 import { Migrator } from "kysely/migration";
+import { ProjectSpecSchema, type ProjectSpec } from "../../spec/project.js";
+import { toSpecIssues } from "../../spec/errors.js";
+import { StoredSpecError } from "../domain/errors.js";
 import { migrationProvider } from "./migrations.js";
 import type {
   Database,
@@ -10,6 +13,7 @@ import type {
   OperationStatus,
   ProjectRow,
   ProjectStatus,
+  StoredProjectRow,
   RunRow,
   RunStatus,
   TokenRow,
@@ -18,6 +22,20 @@ import type {
 } from "./schema.js";
 
 export type Db = Kysely<Database> | Transaction<Database>;
+
+/**
+ * A project row with its spec read through the schema, once, as it leaves the store (old rows
+ * gain new defaults). A row that does not read is named in the error rather than failing later.
+ */
+export function projectRow(row: StoredProjectRow): ProjectRow {
+  const result = ProjectSpecSchema.safeParse(row.spec);
+  if (!result.success) throw new StoredSpecError(row.name, row.zone, toSpecIssues(result.error));
+  return { ...row, spec: result.data };
+}
+
+function maybeProjectRow(row: StoredProjectRow | undefined): ProjectRow | undefined {
+  return row === undefined ? undefined : projectRow(row);
+}
 
 /** A token with its user, as authentication needs it. */
 export interface TokenWithUser extends TokenRow {
@@ -149,52 +167,59 @@ export class Queries {
 
   // Projects
 
-  async findProject(userId: string, name: string, options: { forUpdate?: boolean } = {}) {
+  async findProject(
+    userId: string,
+    name: string,
+    options: { forUpdate?: boolean } = {},
+  ): Promise<ProjectRow | undefined> {
     let query = this.db
       .selectFrom("projects")
       .selectAll()
       .where("userId", "=", userId)
       .where("name", "=", name);
     if (options.forUpdate) query = query.forUpdate();
-    return query.executeTakeFirst();
+    return maybeProjectRow(await query.executeTakeFirst());
   }
 
   async findProjectById(id: string, options: { forUpdate?: boolean } = {}): Promise<ProjectRow | undefined> {
     let query = this.db.selectFrom("projects").selectAll().where("id", "=", id);
     if (options.forUpdate) query = query.forUpdate();
-    return query.executeTakeFirst();
-  }
-
-  async projectNameTaken(name: string, zone: string): Promise<boolean> {
-    const row = await this.db
-      .selectFrom("projects")
-      .select("id")
-      .where("name", "=", name)
-      .where("zone", "=", zone)
-      .executeTakeFirst();
-    return row !== undefined;
+    return maybeProjectRow(await query.executeTakeFirst());
   }
 
   async listProjects(userId: string): Promise<ProjectRow[]> {
-    return this.db.selectFrom("projects").selectAll().where("userId", "=", userId).orderBy("name").execute();
+    const rows = await this.db
+      .selectFrom("projects")
+      .selectAll()
+      .where("userId", "=", userId)
+      .orderBy("name")
+      .execute();
+    return rows.map(projectRow);
   }
 
   async insertProject(project: {
     name: string;
     zone: string;
     userId: string;
-    spec: unknown;
+    spec: ProjectSpec;
     revision: number;
   }): Promise<ProjectRow | undefined> {
-    return this.db
+    const row = await this.db
       .insertInto("projects")
       .values({ ...project, spec: JSON.stringify(project.spec), status: "active", outputs: "{}" })
       .onConflict((oc) => oc.doNothing())
       .returningAll()
       .executeTakeFirst();
+    // The spec was parsed by the caller; what was written is what it gave.
+    return row === undefined ? undefined : { ...row, spec: project.spec };
   }
 
-  async setProjectSpec(id: string, spec: unknown, revision: number, status?: ProjectStatus): Promise<void> {
+  async setProjectSpec(
+    id: string,
+    spec: ProjectSpec,
+    revision: number,
+    status?: ProjectStatus,
+  ): Promise<void> {
     await this.db
       .updateTable("projects")
       .set({ spec: JSON.stringify(spec), revision, updatedAt: new Date(), ...(status ? { status } : {}) })
@@ -223,14 +248,16 @@ export class Queries {
     await this.db.deleteFrom("projects").where("id", "=", id).execute();
   }
 
-  /** Every project a user has in a zone, with its spec. */
-  async userProjectsInZone(userId: string, zone: string): Promise<ProjectRow[]> {
-    return this.db
+  /** Every project a user has in a zone, with its spec; all but `except` when given. */
+  async userProjectsInZone(userId: string, zone: string, except?: string): Promise<ProjectRow[]> {
+    let query = this.db
       .selectFrom("projects")
       .selectAll()
       .where("userId", "=", userId)
-      .where("zone", "=", zone)
-      .execute();
+      .where("zone", "=", zone);
+    if (except !== undefined) query = query.where("id", "!=", except);
+    const rows = await query.execute();
+    return rows.map(projectRow);
   }
 
   /** Weights of the zone's active users: those with at least one project there. */

@@ -73,7 +73,7 @@ export class AppClaim extends pulumi.ComponentResource {
         image: checkedInput(args.image, imageProblem, this),
         command: args.command,
         args: args.args,
-        env: mergeEnv(args.zoneEnv, args.env, args.envOverrides),
+        env: mergeEnv(args.baseEnv, args.env, args.envOverrides),
         workingDir: args.workingDir,
         user: args.user,
         cpu: args.cpu,

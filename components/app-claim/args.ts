@@ -55,8 +55,8 @@ export interface AppClaimArgs {
   readonly args?: pulumi.Input<pulumi.Input<string>[]>;
   /** The app's environment. Default none. */
   readonly env?: Readonly<Record<string, pulumi.Input<string>>>;
-  /** Environment every app of the zone gets, overridden by `env`. Default none. */
-  readonly zoneEnv?: Readonly<Record<string, pulumi.Input<string>>>;
+  /** Environment under the app's own, such as what the zone gives every app; overridden by `env`. Default none. */
+  readonly baseEnv?: Readonly<Record<string, pulumi.Input<string>>>;
   /** The app's extra environment for this zone, overriding `env`. Default none. */
   readonly envOverrides?: Readonly<Record<string, pulumi.Input<string>>>;
   /** Working directory, an absolute path. Default: the image's. */

@@ -19,11 +19,12 @@ export function portName(workload: Workload): string {
 }
 
 /**
- * The container's environment: the zone's env, overridden by the app's env, overridden by the
- * app's env for this zone. Sorted by name so that reordering a spec does not roll the pods.
+ * The container's environment: the base env (the zone's), overridden by the app's env,
+ * overridden by the app's env for this zone. Sorted by name so that reordering a spec does not
+ * roll the pods.
  */
-export function mergeEnv(zoneEnv: Env = {}, env: Env = {}, overrides: Env = {}): EnvVar[] {
-  const merged: Record<string, pulumi.Input<string>> = { ...zoneEnv, ...env, ...overrides };
+export function mergeEnv(base: Env = {}, env: Env = {}, overrides: Env = {}): EnvVar[] {
+  const merged: Record<string, pulumi.Input<string>> = { ...base, ...env, ...overrides };
   return Object.keys(merged)
     .sort()
     .map((name) => ({ name, value: merged[name] }));

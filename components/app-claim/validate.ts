@@ -148,7 +148,7 @@ export function validateAppClaimArgs(args: AppClaimArgs, resource?: pulumi.Resou
     );
   }
 
-  checkEnv("zoneEnv", args.zoneEnv, problems);
+  checkEnv("baseEnv", args.baseEnv, problems);
   checkEnv("env", args.env, problems);
   checkEnv("envOverrides", args.envOverrides, problems);
   checkVolumes(args, problems);

@@ -14,10 +14,11 @@
  */
 import type { StackValidationPolicy } from "@pulumi/policy";
 import { formatBytes, formatCpu } from "../../spec/quantity.js";
-import { QUOTA_DIMENSIONS, type QuotaDimension, type QuotaShare, type TenantQuotaConfig } from "../config.js";
+import { RESOURCE_DIMENSIONS, type ResourceDimension } from "../../spec/usage.js";
+import type { QuotaShare, TenantQuotaConfig } from "../config.js";
 import { tallyStack, type StackTally, type Usage } from "../tally.js";
 
-const LABELS: Record<QuotaDimension, string> = {
+const LABELS: Record<ResourceDimension, string> = {
   cpuMillis: "cpu",
   memoryBytes: "memory",
   diskBytes: "disk",
@@ -27,7 +28,7 @@ const LABELS: Record<QuotaDimension, string> = {
 };
 
 /** A dimension's amount the way Kubernetes and the service print it. */
-export function formatAmount(dimension: QuotaDimension, value: number): string {
+export function formatAmount(dimension: ResourceDimension, value: number): string {
   switch (dimension) {
     case "cpuMillis":
       return value === 0 ? "0" : formatCpu(Math.ceil(value));
@@ -41,7 +42,7 @@ export function formatAmount(dimension: QuotaDimension, value: number): string {
   }
 }
 
-function listAmounts(amounts: Partial<Usage>, dimensions: readonly QuotaDimension[]): string {
+function listAmounts(amounts: Partial<Usage>, dimensions: readonly ResourceDimension[]): string {
   return dimensions.map((d) => `${LABELS[d]} ${formatAmount(d, amounts[d] ?? 0)}`).join(", ");
 }
 
@@ -87,7 +88,7 @@ export const tenantQuota: StackValidationPolicy = {
   },
   validateStack: (args, reportViolation) => {
     const share: QuotaShare = args.getConfig<Partial<TenantQuotaConfig>>().share ?? {};
-    const limited = QUOTA_DIMENSIONS.filter((dimension) => share[dimension] !== undefined);
+    const limited = RESOURCE_DIMENSIONS.filter((dimension) => share[dimension] !== undefined);
     if (limited.length === 0) return args.notApplicable("No share configured (tenant-quota.share)");
 
     const tally = tallyStack(args.resources);
@@ -105,7 +106,7 @@ export const tenantQuota: StackValidationPolicy = {
         ? ` Not yet known, so not counted (the real total is higher): ${uncountedList(tally)}.`
         : "";
       reportViolation(
-        `the stack exceeds the project's share in ${over}. Used: ${listAmounts(tally.used, QUOTA_DIMENSIONS)}. ` +
+        `the stack exceeds the project's share in ${over}. Used: ${listAmounts(tally.used, RESOURCE_DIMENSIONS)}. ` +
           `Share: ${listAmounts(share, limited)}. Counted: ${countedList(tally)}.${partial}`,
       );
       return;

@@ -1,16 +1,18 @@
 import { isIP } from "node:net";
 import type * as k8s from "@pulumi/kubernetes";
-import type * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
-import { AppClaim } from "../../components/app-claim/index.js";
-import { ObjectBucket } from "../../components/object-bucket/index.js";
-import { ProjectDatabase } from "../../components/project-database/index.js";
 import { TenantNamespace, type ServiceEgress } from "../../components/tenant-namespace/index.js";
-import { parseProjectSpec, type ProjectSpec, type ProjectSpecInput } from "../../spec/project.js";
-import { replicaResources } from "../../spec/usage.js";
+import type { ProjectSpec } from "../../spec/project.js";
+import {
+  CLAIM_KIND_NAMES,
+  OUTSIDE_CLUSTER_KINDS,
+  type ClaimKindName,
+  type ClaimOutputName,
+} from "../../spec/claim-kinds.js";
 import type { ZoneSpec } from "../../spec/zone.js";
-import { readZoneFile, zoneKubernetesProvider, zonePostgresProvider } from "../providers.js";
-import { tenantQuota } from "./quota.js";
+import { zoneKubernetesProvider } from "../providers.js";
+import { CLAIM_COMPOSERS, type ClaimComposer } from "./claims.js";
+import { namespaceQuota } from "./namespace-quota.js";
 
 /**
  * Namespaces Knative's data path comes from: its activator and the Kourier gateway (Knative's
@@ -18,21 +20,13 @@ import { tenantQuota } from "./quota.js";
  */
 export const KNATIVE_NAMESPACES = ["knative-serving", "kourier-system"] as const;
 
-/** What a project stack reports: where its apps answer and where its credentials are. */
-export interface ProjectOutputs {
-  /** The project's namespace. */
-  readonly namespace: pulumi.Output<string>;
-  /** Each app's address on its random subdomain, by app name. */
-  readonly appUrls: Record<string, pulumi.Output<string>>;
-  /** Every address of each app (subdomain, then custom domains), by app name. */
-  readonly appAllUrls: Record<string, pulumi.Output<string[]>>;
-  /** Name of the Secret with each database's connection settings, by database name. */
-  readonly databaseSecrets: Record<string, pulumi.Output<string>>;
-  /** Name of the Secret with each bucket's endpoint and keys, by bucket name. */
-  readonly bucketSecrets: Record<string, pulumi.Output<string>>;
-  /** Name of each persistent volume's claim, by volume name. */
-  readonly volumeClaims: Record<string, pulumi.Output<string>>;
-}
+/**
+ * What a project stack reports: its namespace, and per claim kind the outputs its descriptor
+ * names (where apps answer, where the claims' credentials are), each by item name.
+ */
+export type ProjectOutputs = { readonly namespace: pulumi.Output<string> } & {
+  readonly [O in ClaimOutputName]: Record<string, pulumi.Output<unknown>>;
+};
 
 /** `10.0.3.7/32` for an address literal that pods must reach past the egress policy, else nothing. */
 function addressRange(host: string, port: number): ServiceEgress[] {
@@ -60,9 +54,10 @@ export function zoneServiceEgress(zone: ZoneSpec): ServiceEgress[] {
  * The program of a project stack: one TenantNamespace, then the project's apps, databases and
  * buckets in it (its persistent volumes are claims of the TenantNamespace). Providers for the
  * zone's cluster and Postgres are made here from the zone file and handed to the components.
+ * The spec comes parsed (`parseProjectSpec`): the stack's config and the service each parse it
+ * where it enters.
  */
-export function composeProject(input: ProjectSpec | ProjectSpecInput, zone: ZoneSpec): ProjectOutputs {
-  const spec = parseProjectSpec(input);
+export function composeProject(spec: ProjectSpec, zone: ZoneSpec): ProjectOutputs {
   if (spec.zone !== zone.name) {
     throw new Error(
       `project ${spec.project} is for zone '${spec.zone}', but the zone given is '${zone.name}'`,
@@ -70,19 +65,18 @@ export function composeProject(input: ProjectSpec | ProjectSpecInput, zone: Zone
   }
   const project = spec.project;
   const kubernetes: k8s.Provider = zoneKubernetesProvider(zone);
-  // Only a project with databases needs the zone's Postgres, and its password file.
-  const postgres: postgresql.Provider | undefined =
-    spec.databases.length > 0 ? zonePostgresProvider(zone) : undefined;
 
   const tenant = new TenantNamespace(
     project,
     {
       project,
-      quota: tenantQuota(spec, zone),
+      quota: namespaceQuota(spec, zone),
       containerDefaults: zone.chunk,
       ingressNamespaces: [zone.ingressNamespace, ...(zone.knative ? KNATIVE_NAMESPACES : [])],
       internetEgress: spec.internetEgress,
-      serviceEgress: spec.databases.length + spec.buckets.length > 0 ? zoneServiceEgress(zone) : [],
+      serviceEgress: OUTSIDE_CLUSTER_KINDS.some(({ kind }) => spec[kind].length > 0)
+        ? zoneServiceEgress(zone)
+        : [],
       volumes: spec.volumes
         .filter((volume) => volume.kind === "persistent")
         .map((volume) => ({ name: volume.name, size: volume.size })),
@@ -90,107 +84,11 @@ export function composeProject(input: ProjectSpec | ProjectSpecInput, zone: Zone
     },
     { providers: [kubernetes] },
   );
-  const namespace = tenant.namespaceName;
-  // Claims wait for the whole namespace, quota and policies included, not only its name.
-  const inTenant = (providers: pulumi.ProviderResource[]) => ({ providers, dependsOn: [tenant] });
-
-  const volumes = spec.volumes.map((volume) => ({
-    name: volume.name,
-    kind: volume.kind,
-    size: volume.size,
-    claimName: tenant.claimNames[volume.name],
-  }));
-  const appUrls: Record<string, pulumi.Output<string>> = {};
-  const appAllUrls: Record<string, pulumi.Output<string[]>> = {};
-  for (const app of spec.apps) {
-    const resources = replicaResources(app, zone);
-    const claim = new AppClaim(
-      `app-${app.name}`,
-      {
-        project,
-        app: app.name,
-        namespace,
-        image: app.image,
-        command: app.command,
-        args: app.args,
-        zoneEnv: zone.appEnv,
-        env: app.env,
-        envOverrides: app.zoneEnv[zone.name],
-        workingDir: app.workingDir,
-        user: app.user,
-        cpu: resources.cpu,
-        memory: resources.memory,
-        disk: resources.disk,
-        replicas: app.replicas,
-        port: app.port,
-        probe: app.probe,
-        volumes,
-        mounts: app.volumes,
-        readOnlyRootFilesystem: app.readOnlyRootFilesystem,
-        serverless: app.serverless,
-        knative: zone.knative,
-        baseDomain: zone.baseDomain,
-        customDomains: app.customDomains,
-        ingressClass: zone.ingressClass,
-        certIssuer: zone.certIssuer,
-        serviceAccountName: tenant.serviceAccountName,
-        runtimeClassName: zone.runtimeClass,
-      },
-      inTenant([kubernetes]),
-    );
-    appUrls[app.name] = claim.url;
-    appAllUrls[app.name] = claim.urls;
+  const outputs: Record<string, unknown> = { namespace: tenant.namespaceName };
+  const context = { spec, zone, tenant, kubernetes };
+  for (const kind of CLAIM_KIND_NAMES) {
+    const compose = CLAIM_COMPOSERS[kind] as ClaimComposer<ClaimKindName>;
+    Object.assign(outputs, compose(spec[kind], context));
   }
-
-  const databaseSecrets: Record<string, pulumi.Output<string>> = {};
-  for (const database of spec.databases) {
-    const claim = new ProjectDatabase(
-      `database-${database.name}`,
-      {
-        project,
-        namespace,
-        name: database.name,
-        sizeGB: database.sizeGB,
-        connectionLimit: database.connectionLimit,
-        host: zone.postgres.clusterHost ?? zone.postgres.host,
-        port: zone.postgres.port,
-        sslmode: zone.postgres.sslmode,
-      },
-      inTenant(postgres ? [kubernetes, postgres] : [kubernetes]),
-    );
-    databaseSecrets[database.name] = claim.secretName;
-  }
-
-  const bucketSecrets: Record<string, pulumi.Output<string>> = {};
-  if (spec.buckets.length > 0) {
-    const adminAccessKeyId = pulumi.secret(readZoneFile(zone.s3.adminAccessKeyFile));
-    const adminSecretAccessKey = pulumi.secret(readZoneFile(zone.s3.adminSecretKeyFile));
-    for (const bucket of spec.buckets) {
-      const claim = new ObjectBucket(
-        `bucket-${bucket.name}`,
-        {
-          project,
-          namespace,
-          name: bucket.name,
-          sizeGB: bucket.sizeGB,
-          endpoint: zone.s3.endpoint,
-          region: zone.s3.region,
-          adminAccessKeyId,
-          adminSecretAccessKey,
-          shellMaster: zone.s3.shellMaster,
-        },
-        inTenant([kubernetes]),
-      );
-      bucketSecrets[bucket.name] = claim.secretName;
-    }
-  }
-
-  return {
-    namespace,
-    appUrls,
-    appAllUrls,
-    databaseSecrets,
-    bucketSecrets,
-    volumeClaims: tenant.claimNames,
-  };
+  return outputs as ProjectOutputs;
 }

@@ -9,9 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localZone } from "../../localzone/zone.js";
 import type { ProjectPolicyInput } from "../../policy/config.js";
-import type { ProjectSpecInput } from "../../spec/project.js";
-import { projectUsage } from "../../spec/usage.js";
-import { parseProjectSpec } from "../../spec/project.js";
+import { parseProjectSpec, projectUsage, type ProjectSpecInput } from "../../spec/project.js";
 import { kubeSend } from "./helpers/local-zone.js";
 import { ProjectStack, uniqueProject } from "./helpers/project-stack.js";
 

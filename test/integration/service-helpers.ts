@@ -1,9 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import pg from "pg";
-import { ensurePolicyPack } from "../../automation-api/local-zone.js";
-import { AutomationRunner } from "../../automation-api/runner/automation-runner.js";
-import { projectProgram } from "../../automation-api/runner/project-program.js";
+import { localRunner } from "../../automation-api/local-zone.js";
+import type { AutomationRunner } from "../../automation-api/runner/automation-runner.js";
 import type {
   Runner,
   RunRequest,
@@ -12,7 +11,6 @@ import type {
   StackRef,
 } from "../../automation-api/runner/runner.js";
 import { dataDir, resolveZonePath } from "../../localzone/paths.js";
-import { engineEnv, pulumiCommand } from "../../localzone/engine-env.js";
 import { localZone } from "../../localzone/zone.js";
 import { kubeGet } from "./helpers/local-zone.js";
 
@@ -47,13 +45,7 @@ export async function dropLocalServiceDatabase(url: string): Promise<void> {
 
 /** The runner `npm start` uses: the Automation API, composeProject, the compiled policy pack. */
 export async function realRunner(): Promise<AutomationRunner> {
-  return new AutomationRunner({
-    dataDir: dataDir(),
-    engineEnv: () => engineEnv(),
-    pulumiCommand,
-    policyPackDir: await ensurePolicyPack(),
-    program: projectProgram,
-  });
+  return localRunner({ dataDir: dataDir() });
 }
 
 /** Passes through to a real runner and records which stacks it ran `up` for. */

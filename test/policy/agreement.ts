@@ -5,8 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { policyConfigFor, type PluskubePolicyConfig } from "../../policy/config.js";
-import { parseProjectSpec, type ProjectSpec } from "../../spec/project.js";
-import { projectUsage } from "../../spec/usage.js";
+import { parseProjectSpec, projectUsage, type ProjectSpec } from "../../spec/project.js";
 import { parseZoneSpec, type ZoneSpec } from "../../spec/zone.js";
 import type { RecordedResource } from "../helpers/pulumi-mocks.js";
 import type { FakeResource } from "./harness.js";

@@ -3,12 +3,12 @@ import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import pg from "pg";
 import { inject } from "vitest";
-import { createApp, type AppDeps } from "../../automation-api/app.js";
-import { ensureAdmin } from "../../automation-api/domain/bootstrap.js";
+import type { AppDeps } from "../../automation-api/app.js";
 import { staticZones } from "../../automation-api/domain/zones.js";
-import { EventBus } from "../../automation-api/jobs/event-bus.js";
-import { StackJobs, type StackJobsOptions } from "../../automation-api/jobs/stack-jobs.js";
-import { Store } from "../../automation-api/store/store.js";
+import type { EventBus } from "../../automation-api/jobs/event-bus.js";
+import type { StackJobs, StackJobsOptions } from "../../automation-api/jobs/stack-jobs.js";
+import { buildService, type Service } from "../../automation-api/service.js";
+import type { Store } from "../../automation-api/store/store.js";
 import { parseZoneSpec, type ZoneSpec } from "../../spec/zone.js";
 import type { Runner } from "../../automation-api/runner/runner.js";
 import { FakeRunner } from "./fake-runner.js";
@@ -94,6 +94,7 @@ export class TestService<R extends Runner = FakeRunner> {
     readonly runner: R,
     readonly adminToken: string,
     private readonly server: Server,
+    private readonly service: Service,
     private readonly workersStarted: boolean,
   ) {}
 
@@ -101,47 +102,36 @@ export class TestService<R extends Runner = FakeRunner> {
   static async start<R extends Runner>(options: ServiceOptions<R> & { runner: R }): Promise<TestService<R>>;
   static async start(options: ServiceOptions<Runner> = {}): Promise<TestService<Runner>> {
     const databaseUrl = options.databaseUrl ?? (await freshDatabase());
-    const store = Store.connect(databaseUrl);
-    await store.migrate();
-    const bus = await EventBus.start(databaseUrl);
-    const zones = staticZones(options.zones ?? [testZone(), testZone("otherzone")]);
     const runner = options.runner ?? new FakeRunner();
-    const jobs = new StackJobs({
-      connectionString: databaseUrl,
-      store,
+    const service = await buildService({
+      databaseUrl,
+      zones: staticZones(options.zones ?? [testZone(), testZone("otherzone")]),
       runner,
-      zones,
-      bus,
-      workers: 2,
-      retryDelaySeconds: 0,
-      busyDelaySeconds: 1,
-      pollingIntervalSeconds: 0.5,
-      sweepIntervalSeconds: 1,
-      deadWorkerGraceSeconds: 2,
-      ...options.jobs,
+      jobs: {
+        workers: 2,
+        retryDelaySeconds: 0,
+        busyDelaySeconds: 1,
+        pollingIntervalSeconds: 0.5,
+        sweepIntervalSeconds: 1,
+        deadWorkerGraceSeconds: 2,
+        ...options.jobs,
+      },
+      app: { log: () => {}, streamPollMs: 500, ...options.app },
+      workers: options.workers,
     });
-    const workersStarted = options.workers !== false;
-    if (workersStarted) await jobs.start();
-    else
-      await jobs.boss
-        .start()
-        .then(() => jobs.boss.createQueue("stack-up", { name: "stack-up", policy: "short" }));
-    const adminToken = (await ensureAdmin(store)) ?? "";
-    const app = createApp({ store, zones, jobs, bus, log: () => {}, streamPollMs: 500, ...options.app });
-    const server = await new Promise<Server>((resolve) => {
-      const listening = app.listen(0, "127.0.0.1", () => resolve(listening));
-    });
+    const server = await service.listen(0, "127.0.0.1");
     const { port } = server.address() as AddressInfo;
     return new TestService(
       `http://127.0.0.1:${port}`,
       databaseUrl,
-      store,
-      jobs,
-      bus,
+      service.store,
+      service.jobs,
+      service.bus,
       runner,
-      adminToken,
+      service.adminToken ?? "",
       server,
-      workersStarted,
+      service,
+      options.workers !== false,
     );
   }
 
@@ -216,9 +206,6 @@ export class TestService<R extends Runner = FakeRunner> {
   async close(): Promise<void> {
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
-    if (this.workersStarted) await this.jobs.stop();
-    else await this.jobs.boss.stop({ graceful: false, wait: true });
-    await this.bus.close();
-    await this.store.close();
+    await this.service.stop();
   }
 }

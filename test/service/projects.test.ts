@@ -303,3 +303,20 @@ describe("DELETE /v1/projects/{project}", () => {
     expect((await service.get("/v1/projects/keepout", bruno)).status).toBe(200);
   });
 });
+
+describe("a stored spec that no longer reads", () => {
+  it("answers 500 naming the project, not a schema library's error", async () => {
+    await service.project(bruno, "broken");
+    await service.store.executor.executeSql(
+      `update projects set spec = jsonb_set(spec, '{apps}', '[{"name": "web"}]') where name = $1`,
+      ["broken"],
+    );
+
+    const response = await service.get<Record<string, unknown>>("/v1/projects/broken", bruno);
+
+    expect(response.status).toBe(500);
+    expect(response.body["type"]).toBe("urn:pluskube:problem:stored-spec-invalid");
+    expect(response.body["detail"]).toContain("the stored spec of project 'broken' in zone 'testzone'");
+    expect(response.body["detail"]).toContain("apps[0].image");
+  });
+});

@@ -55,7 +55,7 @@ describe("validateAppClaimArgs", () => {
       { env: { "LOG-LEVEL": "x" } },
       "env name must be an environment variable name",
     ],
-    ["a zone env name starting with a digit", { zoneEnv: { "1ZONE": "x" } }, "zoneEnv name must be"],
+    ["a base env name starting with a digit", { baseEnv: { "1ZONE": "x" } }, "baseEnv name must be"],
     ["an override name with a space", { envOverrides: { "A B": "x" } }, "envOverrides name must be"],
     [
       "a mount of an unknown volume",

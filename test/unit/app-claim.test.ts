@@ -20,7 +20,7 @@ const web: AppClaimArgs = {
   image: "registry.example.org/shop/web:1.4",
   command: ["/bin/web"],
   args: ["--serve"],
-  zoneEnv: { PLUSKUBE_ZONE: "lisbon", SHARED: "zone" },
+  baseEnv: { PLUSKUBE_ZONE: "lisbon", SHARED: "zone" },
   env: { SHARED: "app", LOG_LEVEL: "info" },
   envOverrides: { LOG_LEVEL: "debug" },
   workingDir: "/srv",

@@ -247,12 +247,12 @@ describe("composeProject for a project without databases or buckets", () => {
     const { composeProject } = await import("../../stacks/project/compose.js");
 
     composeProject(
-      {
+      parseProjectSpec({
         project: "blog",
         zone: "lisbon",
         internetEgress: false,
         apps: [{ name: "site", image: "nginx:1.27" }],
-      },
+      }),
       lisbon(files),
     );
     await settle(recorder);

@@ -1,8 +1,9 @@
 import { Router } from "express";
 import { projectOf } from "../../domain/authz.js";
 import { NotFoundError, ValidationError } from "../../domain/errors.js";
-import { storedSpec } from "../../domain/fair-share.js";
-import { COLLECTION_NAMES, COLLECTIONS, findItem, type Collection, type Item } from "../../domain/spec.js";
+import { CLAIM_KIND_NAMES, CLAIM_KINDS, type ClaimKindName } from "../../../spec/claim-kinds.js";
+import type { ClaimItem } from "../../../spec/project.js";
+import { findItem } from "../../domain/spec.js";
 import { principalOf } from "../auth.js";
 import type { RouteContext } from "../context.js";
 import { presentItem } from "../present.js";
@@ -13,23 +14,23 @@ import { accepted } from "./projects.js";
 /** `/projects/{project}/{apps|databases|buckets|volumes}[/{name}]`: desired state of one kind of claim. */
 export function itemRoutes(context: RouteContext): Router {
   const router = Router();
-  for (const collection of COLLECTION_NAMES) mount(router, context, collection);
+  for (const collection of CLAIM_KIND_NAMES) mount(router, context, collection);
   return router;
 }
 
-function mount(router: Router, { store, requests }: RouteContext, collection: Collection): void {
-  const singular = COLLECTIONS[collection].singular;
+function mount(router: Router, { store, requests }: RouteContext, collection: ClaimKindName): void {
+  const singular = CLAIM_KINDS[collection].singular;
   const base = `/projects/:project/${collection}`;
 
   router.get(base, async (req, res) => {
     const project = await projectOf(store, principalOf(res), param(req, "project"));
-    const items = storedSpec(project.spec)[collection] as readonly { name: string }[];
+    const items = project.spec[collection] as readonly { name: string }[];
     res.json({ items: items.map((item) => presentItem(project, collection, item)) });
   });
 
   router.get(`${base}/:name`, async (req, res) => {
     const project = await projectOf(store, principalOf(res), param(req, "project"));
-    const item = findItem(storedSpec(project.spec), collection, param(req, "name"));
+    const item = findItem(project.spec, collection, param(req, "name"));
     if (!item) throw new NotFoundError(`${singular} '${param(req, "name")}'`);
     res.json(presentItem(project, collection, item));
   });
@@ -43,7 +44,7 @@ function mount(router: Router, { store, requests }: RouteContext, collection: Co
         { path: "name", message: `must match the name in the URL ('${name}') or be left out` },
       ]);
     }
-    const item = { ...body, name } as Item<typeof collection>;
+    const item = { ...body, name } as ClaimItem<typeof collection>;
     accepted(res, await requests.putItem(principal, param(req, "project"), collection, item));
   });
 

@@ -3,7 +3,8 @@ import { requireUserToken } from "../../domain/authz.js";
 import { ValidationError } from "../../domain/errors.js";
 import { userQuota } from "../../domain/fair-share.js";
 import { unknownZone } from "../../domain/project-requests.js";
-import { mapAmounts, roundAmounts, zoneAllocatable } from "../../domain/quota.js";
+import { mapUsage, roundUsage, SHARE_KINDS } from "../../../spec/usage.js";
+import { zoneAllocatable } from "../../domain/quota.js";
 import { principalOf } from "../auth.js";
 import type { RouteContext } from "../context.js";
 import { presentZone } from "../present.js";
@@ -27,9 +28,9 @@ export function quotaRoutes({ store, zones }: RouteContext): Router {
       activeUsers: quota.activeUsers,
       totalWeight: quota.totalWeight,
       allocatable: zoneAllocatable(zone),
-      share: roundAmounts(quota.share),
-      used: roundAmounts(quota.used),
-      free: roundAmounts(mapAmounts((kind) => Math.max(0, quota.share[kind] - quota.used[kind]))),
+      share: roundUsage(quota.share),
+      used: roundUsage(quota.used),
+      free: roundUsage(mapUsage(SHARE_KINDS, (kind) => Math.max(0, quota.share[kind] - quota.used[kind]))),
     });
   });
 

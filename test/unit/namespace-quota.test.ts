@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { parseProjectSpec, type ProjectSpecInput } from "../../spec/project.js";
 import { loadZone } from "../../zones/index.js";
-import { OBJECT_ALLOWANCE, tenantQuota } from "../../stacks/project/quota.js";
+import { OBJECT_ALLOWANCE, namespaceQuota } from "../../stacks/project/namespace-quota.js";
 
 const zone = loadZone("local");
 const quotaOf = (spec: Omit<ProjectSpecInput, "zone">) =>
-  tenantQuota(parseProjectSpec({ zone: "local", ...spec }), zone);
+  namespaceQuota(parseProjectSpec({ zone: "local", ...spec }), zone);
 
-describe("tenantQuota", () => {
+describe("namespaceQuota", () => {
   it("gives an empty project nothing but the object allowance", () => {
     expect(quotaOf({ project: "empty" })).toEqual({
       cpu: "0",

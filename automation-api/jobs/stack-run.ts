@@ -1,0 +1,147 @@
+import type PgBoss from "pg-boss";
+import { stackPolicyContext } from "../domain/policy-context.js";
+import type { StackJob } from "../domain/project-requests.js";
+import type { ZoneCatalog } from "../domain/zones.js";
+import type { Runner, RunEvent, RunResult } from "../runner/runner.js";
+import { EngineFailure } from "../runner/runner.js";
+import type { Store } from "../store/store.js";
+import type { EventBus } from "./event-bus.js";
+import { EventRecorder, runEventRow } from "./event-recorder.js";
+
+/** What a run of a stack needs besides its job. */
+export interface StackRunContext {
+  readonly store: Store;
+  readonly runner: Runner;
+  readonly zones: ZoneCatalog;
+  readonly bus: EventBus;
+  /** Who runs it, recorded with the run. */
+  readonly worker: string;
+  /** Registries the image-registries policy allows; empty allows any. */
+  readonly allowedRegistries: readonly string[];
+  readonly log: (line: string) => void;
+}
+
+export type StackRunJob = PgBoss.JobWithMetadata<StackJob>;
+
+/**
+ * Run and operation bookkeeping of one attempt: recover a stack a dead run left, `up` or
+ * `destroy` it with the project's latest spec, record events, outputs and the outcome.
+ */
+/** One attempt at a stack, holding its lock. Throws when the attempt died, so the queue retries it. */
+export async function runStack(context: StackRunContext, job: StackRunJob): Promise<void> {
+  const { store } = context;
+  const project = await store.findProjectById(job.data.projectId);
+  if (!project) return;
+  // Runs still marked running while we hold the lock lost their worker.
+  const dead = await store.runningRuns(project.id);
+  for (const run of dead) await store.finishRun(run.id, "interrupted", "the worker running it stopped");
+  const needsRecovery = project.needsRecovery || dead.length > 0;
+  const pending = await store.pendingOperationCount(project.id);
+  if (
+    pending === 0 &&
+    project.appliedRevision >= project.revision &&
+    project.status === "active" &&
+    !needsRecovery
+  ) {
+    return; // An earlier run already deployed everything this job was for.
+  }
+  const zone = context.zones.get(project.zone);
+  const kind = project.status === "deleting" ? "destroy" : "update";
+  const run = await store.insertRun({
+    jobId: job.id,
+    projectId: project.id,
+    stack: job.data.stack,
+    kind,
+    revision: project.revision,
+    attempt: job.retryCount + 1,
+    worker: context.worker,
+  });
+  const claimed = await store.claimOperations(project.id, project.revision, run.id);
+  const operations = claimed.map((operation) => operation.id);
+  const events = new EventRecorder(store, context.bus, run.id, operations);
+  events.push({
+    type: "run",
+    data: { phase: "started", kind, revision: project.revision, attempt: job.retryCount + 1 },
+  });
+  try {
+    if (!zone) throw new EngineFailure(`zone '${project.zone}' is no longer offered by this service`);
+    const onEvent = (event: RunEvent) => events.push(runEventRow(event));
+    if (needsRecovery) {
+      events.push({
+        type: "run",
+        data: { phase: "recovering", message: "recovering the stack left by a run that died" },
+      });
+      await context.runner.recover({ project: project.name, zone }, onEvent);
+      await store.setNeedsRecovery(project.id, false);
+    }
+    const request = {
+      project: project.name,
+      zone,
+      spec: project.spec,
+      policy: await stackPolicyContext(store, project, zone, context.allowedRegistries),
+      onEvent,
+    };
+    const result: RunResult =
+      kind === "update" ? await context.runner.up(request) : await context.runner.destroy(request);
+    events.push({ type: "run", data: { phase: "succeeded", changes: result.changes } });
+    await events.flush();
+    await store.transaction(async (queries) => {
+      await queries.finishRun(run.id, "succeeded", null);
+      if (kind === "update") {
+        await queries.finishOperations(operations, "succeeded", null);
+        await queries.recordApplied(project.id, project.revision, result.outputs);
+      } else {
+        // Changes still waiting when the project was deleted never reached the cluster.
+        const [destroys, updates] = partition(claimed, (operation) => operation.kind === "destroy");
+        await queries.finishOperations(ids(destroys), "succeeded", null);
+        await queries.finishOperations(ids(updates), "failed", "superseded: the project was deleted");
+        await queries.deleteProject(project.id);
+      }
+      await context.bus.notify(queries, operations);
+    });
+  } catch (error) {
+    const message = errorMessage(error);
+    if (error instanceof EngineFailure) {
+      events.push({ type: "run", data: { phase: "failed", message } });
+      await events.flush();
+      await store.transaction(async (queries) => {
+        await queries.finishRun(run.id, "failed", message);
+        await queries.finishOperations(operations, "failed", message);
+        await context.bus.notify(queries, operations);
+      });
+      return;
+    }
+    const last = job.retryCount >= job.retryLimit;
+    events.push({
+      type: "run",
+      data: { phase: "interrupted", message, retry: !last },
+    });
+    await events.flush();
+    await store.transaction(async (queries) => {
+      await queries.finishRun(run.id, "interrupted", message);
+      await queries.setNeedsRecovery(project.id, true);
+      if (last) {
+        await queries.finishOperations(
+          operations,
+          "failed",
+          `gave up after ${job.retryCount + 1} attempts: ${message}`,
+        );
+      }
+      await context.bus.notify(queries, operations);
+    });
+    context.log(`stack ${job.data.stack}: attempt ${job.retryCount + 1} died: ${message}`);
+    throw error;
+  }
+}
+
+function partition<T>(items: readonly T[], test: (item: T) => boolean): [T[], T[]] {
+  return [items.filter(test), items.filter((item) => !test(item))];
+}
+
+function ids(items: readonly { id: string }[]): string[] {
+  return items.map((item) => item.id);
+}
+
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
