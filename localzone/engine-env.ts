@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, symlinkSync } from "node:fs";
-import { basename, delimiter, join } from "node:path";
+import { basename, delimiter, dirname, join } from "node:path";
 import { PulumiCommand } from "@pulumi/pulumi/automation/index.js";
 import { cacheDir, dataDir } from "./paths.js";
 import { toolchainPaths, pulumiHome } from "./toolchain.js";
@@ -28,14 +28,16 @@ export function passphraseFile(): string {
 export function engineEnv(base: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const state = stateDir();
   mkdirSync(state, { recursive: true });
-  const { pulumiBinDir } = toolchainPaths();
+  const { pulumiBinDir, weed } = toolchainPaths();
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
   delete env["PULUMI_CONFIG_PASSPHRASE"];
   delete env["PULUMI_ACCESS_TOKEN"];
   return {
     ...env,
-    PATH: [pulumiBinDir, base["PATH"] ?? ""].filter((p) => p !== "").join(delimiter),
+    // `weed` too: ObjectBucket sets bucket quotas through `weed shell`, run by the engine's
+    // dynamic provider, as an operator's own PATH gives it on a real zone.
+    PATH: [pulumiBinDir, dirname(weed), base["PATH"] ?? ""].filter((p) => p !== "").join(delimiter),
     PULUMI_HOME: pulumiHome(),
     PULUMI_BACKEND_URL: `file://${state}`,
     PULUMI_CONFIG_PASSPHRASE_FILE: passphraseFile(),
