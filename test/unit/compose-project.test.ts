@@ -6,42 +6,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { installMocks, promiseOf, type ResourceRecorder } from "../helpers/pulumi-mocks.js";
 import { settle } from "./support/settle.js";
 import { parseProjectSpec } from "../../spec/project.js";
-import { parseZoneSpec, type ZoneSpec } from "../../spec/zone.js";
+import { lisbonZoneSpec } from "./fixtures/project-specs.js";
 
 type Obj = Record<string, unknown>;
 
-function lisbon(files: string, overrides: Obj = {}): ZoneSpec {
-  return parseZoneSpec({
-    name: "lisbon",
-    kubeconfig: join(files, "kubeconfig"),
-    context: "pluskube-lisbon",
-    baseDomain: "lisbon.pluskube.org",
-    ingressClass: "nginx",
-    storageClass: "longhorn",
-    certIssuer: "letsencrypt-prod",
-    knative: true,
-    appEnv: { PLUSKUBE_ZONE: "lisbon", GREETING: "zone" },
-    chunk: { cpu: "250m", memory: "512Mi", disk: "1Gi" },
-    capacity: { cpu: "16", memory: "32Gi", disk: "200Gi", databaseGB: 50, objectGB: 100 },
-    reserve: { cpu: "1", memory: "2Gi", disk: "10Gi" },
-    postgres: {
-      host: "postgres.lisbon.pluskube.org",
-      port: 5432,
-      adminUser: "pluskube",
-      passwordFile: join(files, "postgres.password"),
-      sslmode: "verify-full",
-      clusterHost: "10.0.3.7",
-    },
-    s3: {
-      endpoint: "http://10.0.3.8:8333",
-      region: "lisbon",
-      adminAccessKeyFile: join(files, "s3.access-key"),
-      adminSecretKeyFile: join(files, "s3.secret-key"),
-      shellMaster: "10.0.3.8:9333",
-    },
-    ...overrides,
-  });
-}
+const lisbon = lisbonZoneSpec;
 
 const spec = parseProjectSpec({
   project: "shop",
