@@ -14,6 +14,11 @@ export interface PolicyContextInput {
   readonly share: Amounts;
   /** What the owner's other projects in the zone hold. */
   readonly others: Amounts;
+  /**
+   * What admission already let this project hold: the stack is never allowed less, so that a
+   * member left above a share that shrank can still shrink. Nothing when no admission ran.
+   */
+  readonly admitted: Amounts;
   /** Registries the zone allows images from; empty allows any. */
   readonly allowedRegistries: readonly string[];
 }
@@ -26,7 +31,7 @@ export interface PolicyContextInput {
 export function projectPolicyContext(input: PolicyContextInput): PolicyContext {
   const { spec, zone } = input;
   return {
-    share: policyShare(stackAllowance(input.share, input.others, specAmounts(spec, zone)), zone),
+    share: policyShare(stackAllowance(input.share, input.others, input.admitted), zone),
     namespace: spec.project,
     baseDomain: zone.baseDomain,
     verifiedDomains: spec.verifiedDomains,
@@ -52,17 +57,33 @@ export async function stackPolicyContext(
     SHARE_KINDS,
     (kind) => quota.used[kind] - (quota.projects.get(project.id)?.[kind] ?? 0),
   );
-  return projectPolicyContext({ spec: project.spec, zone, share: quota.share, others, allowedRegistries });
+  return projectPolicyContext({
+    spec: project.spec,
+    zone,
+    share: quota.share,
+    others,
+    // The service admitted this spec before it queued the run.
+    admitted: specAmounts(project.spec, zone),
+    allowedRegistries,
+  });
 }
 
 /**
  * The context of a stack an operator runs without the service: the project is the only claim
- * on its zone, so its share is everything the zone hands out.
+ * on its zone, so its share is everything the zone hands out; no admission ran, so the pack is
+ * what holds the stack to it.
  */
 export function operatorPolicyContext(
   spec: ProjectSpec,
   zone: ZoneSpec,
   allowedRegistries: readonly string[],
 ): PolicyContext {
-  return projectPolicyContext({ spec, zone, share: zoneAllocatable(zone), others: ZERO, allowedRegistries });
+  return projectPolicyContext({
+    spec,
+    zone,
+    share: zoneAllocatable(zone),
+    others: ZERO,
+    admitted: ZERO,
+    allowedRegistries,
+  });
 }

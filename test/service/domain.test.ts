@@ -8,6 +8,7 @@ import {
   zoneAllocatable,
   ZERO,
 } from "../../automation-api/domain/quota.js";
+import { operatorPolicyContext } from "../../automation-api/domain/policy-context.js";
 import { mergePatch } from "../../automation-api/domain/spec.js";
 import { toRunEvents, publicOutputs } from "../../automation-api/runner/automation-runner.js";
 import { parseProjectSpec } from "../../spec/project.js";
@@ -144,6 +145,34 @@ describe("policyShare", () => {
       storageBytes: 9 * 2 ** 30,
       databaseGB: 5,
       objectGB: 10,
+    });
+  });
+});
+
+describe("operatorPolicyContext", () => {
+  const big = parseProjectSpec({
+    project: "big",
+    zone: "local",
+    apps: [{ name: "web", image: "ghcr.io/shop/web:1.4", chunks: 16, replicas: 10 }],
+  });
+
+  it("holds an operator's stack to everything the zone hands out, however much its spec asks", () => {
+    const zone = loadZone("local");
+
+    const context = operatorPolicyContext(big, zone, []);
+
+    expect(context.share).toEqual(policyShare(zoneAllocatable(zone), zone));
+    expect(context.share.cpuMillis).toBe(15_000);
+  });
+
+  it("tells the pack the zone's domain, its TLS rule and the project's namespace", () => {
+    const context = operatorPolicyContext(big, loadZone("local"), ["ghcr.io"]);
+
+    expect(context).toMatchObject({
+      namespace: "big",
+      baseDomain: "local.pluskube.test",
+      requireTls: false,
+      allowedRegistries: ["ghcr.io"],
     });
   });
 });
