@@ -23,8 +23,8 @@ function say(line: string): void {
 }
 
 /**
- * Builds what is missing of the toolchain (cached after the first time: an hour or more on a
- * fresh machine, nothing afterwards) and starts whatever part of the local zone is down.
+ * Builds what is missing of the toolchain (cached after the first time: about 40 minutes on a
+ * fresh 2-core machine, nothing afterwards) and starts whatever part of the local zone is down.
  */
 export async function ensureLocalZone(): Promise<void> {
   const { ensureToolchain } = await import("../localzone/toolchain.js");
