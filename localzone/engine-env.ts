@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, symlinkSync } from "node:fs";
 import { basename, delimiter, dirname, join } from "node:path";
 import { PulumiCommand } from "@pulumi/pulumi/automation/index.js";
-import { cacheDir, dataDir } from "./paths.js";
+import { cacheDir, dataDir, repoRoot } from "./paths.js";
 import { toolchainPaths, pulumiHome } from "./toolchain.js";
 import { ensureSecretFile } from "./zone/postgres.js";
 import { localKubeconfig } from "./zone.js";
@@ -44,6 +44,10 @@ export function engineEnv(base: NodeJS.ProcessEnv = process.env): Record<string,
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     KUBECONFIG: localKubeconfig(),
+    // The dynamic-provider plugin (ObjectBucket's) resolves @pulumi/pulumi from its working
+    // folder, which for the service's stacks is a work folder under the data directory with no
+    // node_modules; this repository's is the fallback.
+    NODE_PATH: [join(repoRoot, "node_modules"), base["NODE_PATH"] ?? ""].filter((p) => p !== "").join(delimiter),
   };
 }
 
