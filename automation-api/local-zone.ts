@@ -23,7 +23,7 @@ function say(line: string): void {
 }
 
 /**
- * Builds what is missing of the toolchain (cached after the first time: about 40 minutes on a
+ * Builds what is missing of the toolchain (cached after the first time: about 30 minutes on a
  * fresh 2-core machine, nothing afterwards) and starts whatever part of the local zone is down.
  */
 export async function ensureLocalZone(): Promise<void> {
