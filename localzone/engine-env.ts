@@ -47,7 +47,9 @@ export function engineEnv(base: NodeJS.ProcessEnv = process.env): Record<string,
     // The dynamic-provider plugin (ObjectBucket's) resolves @pulumi/pulumi from its working
     // folder, which for the service's stacks is a work folder under the data directory with no
     // node_modules; this repository's is the fallback.
-    NODE_PATH: [join(repoRoot, "node_modules"), base["NODE_PATH"] ?? ""].filter((p) => p !== "").join(delimiter),
+    NODE_PATH: [join(repoRoot, "node_modules"), base["NODE_PATH"] ?? ""]
+      .filter((p) => p !== "")
+      .join(delimiter),
   };
 }
 
