@@ -6,34 +6,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { installMocks, promiseOf, type ResourceRecorder } from "../helpers/pulumi-mocks.js";
 import { settle } from "./support/settle.js";
 import { parseProjectSpec } from "../../spec/project.js";
-import { lisbonZoneSpec } from "./fixtures/project-specs.js";
+import { lisbonZoneSpec, PROJECT_SPECS } from "./fixtures/project-specs.js";
 
 type Obj = Record<string, unknown>;
 
 const lisbon = lisbonZoneSpec;
 
-const spec = parseProjectSpec({
-  project: "shop",
-  zone: "lisbon",
-  verifiedDomains: ["shop.example.org"],
-  apps: [
-    {
-      name: "web",
-      image: "ghcr.io/shop/web:1.4",
-      chunks: 2,
-      replicas: 2,
-      env: { GREETING: "app", LOG_LEVEL: "info" },
-      zoneEnv: { lisbon: { LOG_LEVEL: "warn" }, porto: { LOG_LEVEL: "debug" } },
-      customDomains: ["shop.example.org"],
-      volumes: [{ volume: "data", mountPath: "/data" }],
-      probe: { path: "/healthz" },
-    },
-    { name: "api", image: "ghcr.io/shop/api:2.0", replicas: 3, serverless: true },
-  ],
-  databases: [{ name: "main", sizeGB: 5 }],
-  buckets: [{ name: "media", sizeGB: 20 }],
-  volumes: [{ name: "data", size: "10Gi" }],
-});
+const spec = parseProjectSpec(PROJECT_SPECS.shop);
 
 describe("composeProject", () => {
   let recorder: ResourceRecorder;
