@@ -50,22 +50,12 @@ export class AutomationRunner implements Runner {
 
   async up(request: RunRequest): Promise<RunResult> {
     const stack = await this.stack(request, request.spec);
-    const configFile = this.writePolicyConfig(request);
     const errors = new EngineErrors();
-    const policy = this.options.policyPackDir
-      ? { policyPacks: [this.options.policyPackDir], policyPackConfigs: [configFile] }
-      : {};
+    const policy = this.policyOptions(request);
     try {
       // `up` skips its preview, and stack policies such as tenant-quota only judge a stack after
       // an update made it; a preview with the pack refuses the stack before anything changes.
-      if (this.options.policyPackDir) {
-        await stack.preview({
-          onEvent: (event) => forward(event, request.onEvent, errors),
-          ...policy,
-          color: "never",
-          suppressProgress: true,
-        });
-      }
+      if (this.options.policyPackDir) await this.previewOn(stack, request, errors);
       const result = await stack.up({
         onEvent: (event) => forward(event, request.onEvent, errors),
         ...policy,
@@ -76,6 +66,62 @@ export class AutomationRunner implements Runner {
     } catch (error) {
       throw errors.explain(error);
     }
+  }
+
+  /**
+   * What `up` would change, judged by the policy pack when the runner has one; a refusal is an
+   * EngineFailure, as from `up`. Creates the stack when missing but nothing in it.
+   */
+  async preview(request: RunRequest): Promise<RunResult> {
+    const stack = await this.stack(request, request.spec);
+    const errors = new EngineErrors();
+    try {
+      return { outputs: {}, changes: await this.previewOn(stack, request, errors) };
+    } catch (error) {
+      throw errors.explain(error);
+    }
+  }
+
+  /** The custom resources the stack's state holds, providers left out; none when there is no stack. */
+  async resources(ref: StackRef): Promise<StackResource[]> {
+    let stack: Stack;
+    try {
+      stack = await LocalWorkspace.selectStack(
+        this.args(ref, emptySpec(ref)),
+        await this.workspaceOptions(ref),
+      );
+    } catch (error) {
+      if (error instanceof StackNotFoundError) return [];
+      throw error;
+    }
+    const state = await stack.exportStack();
+    const deployment = state.deployment as
+      { resources?: (StackResource & { custom?: boolean })[] } | undefined;
+    return (deployment?.resources ?? [])
+      .filter((resource) => resource.custom === true && !resource.type.startsWith("pulumi:providers:"))
+      .map(({ urn, type }) => ({ urn, type }));
+  }
+
+  private async previewOn(
+    stack: Stack,
+    request: RunRequest,
+    errors: EngineErrors,
+  ): Promise<Record<string, number>> {
+    const result = await stack.preview({
+      onEvent: (event) => forward(event, request.onEvent, errors),
+      ...this.policyOptions(request),
+      color: "never",
+      suppressProgress: true,
+    });
+    return changesOf(result.changeSummary);
+  }
+
+  private policyOptions(request: RunRequest) {
+    if (!this.options.policyPackDir) return {};
+    return {
+      policyPacks: [this.options.policyPackDir],
+      policyPackConfigs: [this.writePolicyConfig(request)],
+    };
   }
 
   async destroy(request: RunRequest): Promise<RunResult> {
@@ -105,9 +151,11 @@ export class AutomationRunner implements Runner {
 
   async recover(ref: StackRef, onEvent: (event: RunEvent) => void): Promise<void> {
     let stack: Stack;
-    const empty = { project: ref.project, zone: ref.zone.name } as ProjectSpec;
     try {
-      stack = await LocalWorkspace.selectStack(this.args(ref, empty), await this.workspaceOptions(ref));
+      stack = await LocalWorkspace.selectStack(
+        this.args(ref, emptySpec(ref)),
+        await this.workspaceOptions(ref),
+      );
     } catch (error) {
       if (error instanceof StackNotFoundError) return;
       throw error;
@@ -182,6 +230,17 @@ export class AutomationRunner implements Runner {
     writeFileSync(file, JSON.stringify(config, null, 2), { mode: 0o600 });
     return file;
   }
+}
+
+/** A resource of a stack's state. */
+export interface StackResource {
+  readonly urn: string;
+  readonly type: string;
+}
+
+/** Stands in for the spec where a command only selects the stack and never runs its program. */
+function emptySpec(ref: StackRef): ProjectSpec {
+  return { project: ref.project, zone: ref.zone.name } as ProjectSpec;
 }
 
 /** Collects the engine's own words for a failure: error diagnostics and mandatory policy violations. */

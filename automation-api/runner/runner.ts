@@ -25,8 +25,8 @@ export interface StackRef {
 
 /** What the policy pack is told about the stack it checks. */
 export interface PolicyContext {
-  /** What the user's share leaves for this stack. */
-  readonly share: PolicyShare;
+  /** What the user's share leaves for this stack; a dimension left out is not limited. */
+  readonly share: Partial<PolicyShare>;
   readonly namespace: string;
   readonly baseDomain: string;
   readonly verifiedDomains: readonly string[];

@@ -6,12 +6,12 @@
 import { readFileSync } from "node:fs";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { UpResult } from "@pulumi/pulumi/automation/index.js";
 import { databaseIdentifier } from "../../components/project-database/names.js";
 import { resolveZonePath } from "../../localzone/paths.js";
 import { localZone } from "../../localzone/zone.js";
 import type { ProjectSpecInput } from "../../spec/project.js";
 import { eventually, kubeGet, kubeSend, waitUntilGone } from "./helpers/local-zone.js";
+import type { RunResult } from "../../automation-api/runner/runner.js";
 import { ProjectStack, uniqueProject } from "./helpers/project-stack.js";
 
 interface Metadata {
@@ -133,7 +133,7 @@ async function postgresHas(identifier: string): Promise<{ database: boolean; rol
 
 describe("a project stack on the local zone", () => {
   let stack: ProjectStack;
-  let up: UpResult;
+  let up: RunResult;
 
   beforeAll(async () => {
     stack = await ProjectStack.create(first, zone);
@@ -227,7 +227,7 @@ describe("a project stack on the local zone", () => {
       const hosts = ingress.spec.rules.map((rule) => rule.host);
       expect(hosts).toHaveLength(1);
       expect(hosts[0]).toMatch(/^[a-z0-9]{8}\.local\.pluskube\.test$/);
-      expect(up.outputs["appUrls"]?.value).toEqual({ [APP]: `http://${hosts[0]}` });
+      expect(up.outputs["appUrls"]).toEqual({ [APP]: `http://${hosts[0]}` });
     });
 
     it("publishes the database's credentials in a Secret of the namespace", async () => {
@@ -239,7 +239,7 @@ describe("a project stack on the local zone", () => {
   });
 
   describe("after an update with a new image and environment", () => {
-    let update: UpResult;
+    let update: RunResult;
 
     beforeAll(async () => {
       update = await stack.up(second);
@@ -273,13 +273,13 @@ describe("a project stack on the local zone", () => {
     });
 
     it("keeps the app's address", () => {
-      expect(update.outputs["appUrls"]?.value).toEqual(up.outputs["appUrls"]?.value);
+      expect(update.outputs["appUrls"]).toEqual(up.outputs["appUrls"]);
     });
   });
 
   describe("after destroy", () => {
     beforeAll(async () => {
-      await stack.stack.destroy();
+      await stack.destroy();
     });
 
     it("deletes the project's namespace and everything in it", async () => {

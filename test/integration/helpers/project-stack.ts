@@ -1,25 +1,19 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  LocalWorkspace,
-  type PreviewResult,
-  type Stack,
-  type UpResult,
-} from "@pulumi/pulumi/automation/index.js";
-import { policyConfigFor, type ProjectPolicyInput } from "../../../policy/config.js";
+import { localRunner } from "../../../automation-api/local-zone.js";
+import type { AutomationRunner, StackResource } from "../../../automation-api/runner/automation-runner.js";
+import type {
+  PolicyContext,
+  RunEvent,
+  RunRequest,
+  RunResult,
+} from "../../../automation-api/runner/runner.js";
 import { repoRoot } from "../../../localzone/paths.js";
 import { localZone } from "../../../localzone/zone.js";
-import {
-  parseProjectSpec,
-  stackName,
-  type ProjectSpec,
-  type ProjectSpecInput,
-} from "../../../spec/project.js";
+import { parseProjectSpec, type ProjectSpecInput } from "../../../spec/project.js";
 import type { ZoneSpec } from "../../../spec/zone.js";
-import { composeProject } from "../../../stacks/project/compose.js";
-import { workspaceOptions } from "./local-zone.js";
 
 /** The policy pack's folder, as the engine loads it (`dist/` is built by the integration globalSetup). */
 export const POLICY_PACK_DIR = join(repoRoot, "policy");
@@ -29,81 +23,90 @@ export function uniqueProject(prefix: string): string {
   return `${prefix}-${randomBytes(3).toString("hex")}`;
 }
 
-/** Where the engine's own output goes: shown only when PLUSKUBE_TEST_VERBOSE=1. */
-const onOutput =
-  process.env["PLUSKUBE_TEST_VERBOSE"] === "1" ? (line: string) => process.stdout.write(line) : undefined;
-
-/** What the pack's config says about one project stack, written to a file for `--policy-pack-config`. */
-export interface PackRun {
-  readonly policyPacks: string[];
-  readonly policyPackConfigs: string[];
+/** The engine's events, shown only when PLUSKUBE_TEST_VERBOSE=1. */
+function onEvent(event: RunEvent): void {
+  if (process.env["PLUSKUBE_TEST_VERBOSE"] === "1") process.stdout.write(`${JSON.stringify(event)}\n`);
 }
 
+/** What the policy pack is told about a run; the tests pick the share and the rest. */
+export type PackInput = Omit<PolicyContext, "allowedRegistries"> & {
+  readonly allowedRegistries?: readonly string[];
+};
+
 /**
- * A project stack `<project>.<zone>` of the Pulumi project `pluskube-project` whose program is
- * `composeProject(spec, zone)` run inline, the way the service runs it: on the local zone's
- * engine, file backend and passphrase. Each operation names the spec it runs, so an update is
+ * A project stack `<project>.<zone>` run by the service's own runner on the local zone: without
+ * the policy pack unless a run names the pack's input, with it exactly as a service job runs it
+ * (`preview` with the pack, then `up`). Each operation names the spec it runs, so an update is
  * `up(newSpec)`.
  */
 export class ProjectStack {
-  private readonly scratch = mkdtempSync(join(tmpdir(), "pluskube-it-"));
-
   private constructor(
-    readonly stack: Stack,
+    private readonly project: string,
     readonly zone: ZoneSpec,
+    private readonly scratch: string,
+    private readonly bare: AutomationRunner,
+    private readonly packed: AutomationRunner,
   ) {}
 
   static async create(spec: ProjectSpecInput, zone: ZoneSpec = localZone()): Promise<ProjectStack> {
-    const parsed = parseProjectSpec(spec);
-    const stack = await LocalWorkspace.createOrSelectStack(
-      {
-        projectName: "pluskube-project",
-        stackName: stackName(parsed.project, zone.name),
-        program: program(parsed, zone),
-      },
-      { ...(await workspaceOptions()), secretsProvider: "passphrase" },
+    const scratch = mkdtempSync(join(tmpdir(), "pluskube-it-"));
+    return new ProjectStack(
+      parseProjectSpec(spec).project,
+      zone,
+      scratch,
+      await localRunner({ dataDir: scratch, policyPack: false }),
+      await localRunner({ dataDir: scratch, policyPackDir: POLICY_PACK_DIR }),
     );
-    return new ProjectStack(stack, zone);
   }
 
-  /** The policy pack with the config the service would write for this spec and share. */
-  pack(policy: ProjectPolicyInput): PackRun {
-    const file = join(this.scratch, `policy-config-${randomBytes(3).toString("hex")}.json`);
-    writeFileSync(file, JSON.stringify(policyConfigFor(policy)), { mode: 0o600 });
-    return { policyPacks: [POLICY_PACK_DIR], policyPackConfigs: [file] };
+  /** Deploys `spec`; with `pack`, previews it with the policy pack first, as the service does. */
+  up(spec: ProjectSpecInput, pack?: PackInput): Promise<RunResult> {
+    return this.runner(pack).up(this.request(spec, pack));
   }
 
-  up(spec: ProjectSpecInput, pack?: PackRun): Promise<UpResult> {
-    return this.stack.up({ program: program(parseProjectSpec(spec), this.zone), onOutput, ...pack });
+  /** Previews `spec`, judged by the policy pack when `pack` is given. */
+  preview(spec: ProjectSpecInput, pack?: PackInput): Promise<RunResult> {
+    return this.runner(pack).preview(this.request(spec, pack));
   }
 
-  preview(spec: ProjectSpecInput, pack?: PackRun): Promise<PreviewResult> {
-    return this.stack.preview({ program: program(parseProjectSpec(spec), this.zone), onOutput, ...pack });
+  /** Deletes what the stack holds and the stack itself. */
+  async destroy(): Promise<RunResult> {
+    return this.bare.destroy(this.request({ project: this.project, zone: this.zone.name }));
   }
 
-  /** Custom resources in the stack's state other than providers: what the stack has created. */
+  /** The URNs of what the stack has created: custom resources in its state other than providers. */
   async createdResources(): Promise<string[]> {
-    const state = await this.stack.exportStack();
-    const deployment = state.deployment as { resources?: { urn: string; type: string; custom?: boolean }[] };
-    return (deployment.resources ?? [])
-      .filter((resource) => resource.custom === true && !resource.type.startsWith("pulumi:providers:"))
-      .map((resource) => resource.urn);
+    const resources: StackResource[] = await this.bare.resources({ project: this.project, zone: this.zone });
+    return resources.map((resource) => resource.urn);
   }
 
   /** Destroys what the stack holds and removes the stack; never throws (for afterAll). */
   async dispose(): Promise<void> {
     try {
-      await this.stack.cancel().catch(() => undefined);
-      await this.stack.destroy({ onOutput });
-      await this.stack.workspace.removeStack(this.stack.name);
+      await this.bare.recover({ project: this.project, zone: this.zone }, onEvent);
+      await this.destroy();
     } catch (error) {
-      console.error(`cleaning up stack ${this.stack.name} failed:`, error);
+      console.error(`cleaning up stack ${this.project}.${this.zone.name} failed:`, error);
     } finally {
       rmSync(this.scratch, { recursive: true, force: true });
     }
   }
-}
 
-function program(spec: ProjectSpec, zone: ZoneSpec) {
-  return async () => composeProject(spec, zone);
+  private runner(pack: PackInput | undefined): AutomationRunner {
+    return pack ? this.packed : this.bare;
+  }
+
+  private request(spec: ProjectSpecInput, pack?: PackInput): RunRequest {
+    const policy: PolicyContext = {
+      allowedRegistries: [],
+      ...(pack ?? {
+        namespace: this.project,
+        share: {},
+        baseDomain: "",
+        verifiedDomains: [],
+        requireTls: false,
+      }),
+    };
+    return { project: this.project, zone: this.zone, spec: parseProjectSpec(spec), policy, onEvent };
+  }
 }
