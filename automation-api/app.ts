@@ -25,6 +25,8 @@ export interface AppDeps {
   readonly bus: EventBus;
   /** Requests per token (or per address without one) per window. Default 600 a minute. */
   readonly rateLimit?: { readonly windowMs?: number; readonly limit?: number };
+  /** Token lifetimes: the longest a project token may live, in seconds. Default: no maximum. */
+  readonly tokens?: { readonly projectTokenMaxLifetimeSeconds?: number };
   /** Largest accepted request body. Default 256 KiB. */
   readonly bodyLimitBytes?: number;
   /** Event streams re-read the store this often without a notification. Default 2 s. */
@@ -46,6 +48,7 @@ export function createApp(deps: AppDeps): Express {
     bus: deps.bus,
     requests: new ProjectRequests(deps.store, deps.jobs, deps.zones),
     streamPollMs: deps.streamPollMs ?? 2000,
+    projectTokenMaxLifetimeSeconds: deps.tokens?.projectTokenMaxLifetimeSeconds,
     streamHeartbeatMs: deps.streamHeartbeatMs ?? 15_000,
   };
   const document = openApiDocument();

@@ -17,6 +17,8 @@ export interface ServiceConfig {
   readonly policyPackDir: string | undefined;
   /** Registries apps may pull from; empty allows any. */
   readonly allowedRegistries: readonly string[];
+  /** Longest lifetime of project tokens in seconds (and their lifetime when none is asked); none when absent. */
+  readonly projectTokenMaxLifetimeSeconds: number | undefined;
 }
 
 const EnvSchema = z.object({
@@ -27,6 +29,7 @@ const EnvSchema = z.object({
   PLUSKUBE_WORKERS: z.coerce.number().int().min(1).max(64).default(2),
   PLUSKUBE_POLICY_PACK: z.string().min(1).optional(),
   PLUSKUBE_ALLOWED_REGISTRIES: z.string().default(""),
+  PLUSKUBE_PROJECT_TOKEN_MAX_LIFETIME: z.coerce.number().int().positive().optional(),
 });
 
 export function readConfig(env: NodeJS.ProcessEnv): ServiceConfig {
@@ -46,5 +49,6 @@ export function readConfig(env: NodeJS.ProcessEnv): ServiceConfig {
     allowedRegistries: values.PLUSKUBE_ALLOWED_REGISTRIES.split(",")
       .map((entry) => entry.trim())
       .filter(Boolean),
+    projectTokenMaxLifetimeSeconds: values.PLUSKUBE_PROJECT_TOKEN_MAX_LIFETIME,
   };
 }

@@ -31,6 +31,7 @@ async function main(): Promise<void> {
       allowedRegistries: config.allowedRegistries,
       log: (line) => console.error(line),
     },
+    app: { tokens: { projectTokenMaxLifetimeSeconds: config.projectTokenMaxLifetimeSeconds } },
   });
 
   const adminToken = service.adminToken;

@@ -9,6 +9,8 @@ export interface Principal {
   readonly scope: TokenScope;
   /** Set for project tokens. */
   readonly projectId: string | null;
+  /** When the token stops working; null: never. */
+  readonly expiresAt: Date | null;
 }
 
 export function isProjectToken(principal: Principal): boolean {
@@ -30,6 +32,19 @@ export function requireUserToken(principal: Principal, action: string): void {
 export function requireWrite(principal: Principal): void {
   if (principal.scope === "read")
     throw new ForbiddenError("this token is read-only; a 'deploy' token can change the project");
+}
+
+/**
+ * Deleting a project or changing its settings belongs to its owner: a `deploy` token's scope is
+ * the project's apps, databases, buckets and volumes only.
+ */
+export function requireProjectOwner(principal: Principal, action: string): void {
+  requireWrite(principal);
+  if (principal.scope === "deploy") {
+    throw new ForbiddenError(
+      `a 'deploy' project token cannot ${action}; its scope is the project's apps, databases, buckets and volumes. Use the owner's user token`,
+    );
+  }
 }
 
 /** Whether a principal may see a project: its owner, and a project token only its own project. */

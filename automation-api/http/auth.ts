@@ -2,9 +2,12 @@ import type { RequestHandler, Response } from "express";
 import type { Principal } from "../domain/authz.js";
 import { UnauthorizedError } from "../domain/errors.js";
 import { hashToken, looksLikeToken } from "../domain/tokens.js";
-import type { Store } from "../store/store.js";
+import type { Store, TokenWithUser } from "../store/store.js";
 
-/** Resolves `Authorization: Bearer pk_...` to a principal; missing, malformed, unknown or revoked → 401. */
+/**
+ * Resolves `Authorization: Bearer pk_...` to a principal; missing, malformed, unknown, revoked or
+ * expired tokens, and tokens of a disabled user → 401.
+ */
 export function authenticate(store: Store): RequestHandler {
   return async (req, res, next) => {
     const header = req.get("authorization");
@@ -15,12 +18,14 @@ export function authenticate(store: Store): RequestHandler {
     }
     const token = await store.findTokenByHash(hashToken(match[1]));
     if (!token) throw new UnauthorizedError("the token is not known");
-    if (token.revokedAt) throw new UnauthorizedError("the token has been revoked");
+    const refused = accessRefusal(token);
+    if (refused) throw new UnauthorizedError(refused);
     const principal: Principal = {
       tokenId: token.id,
       user: token.user,
       scope: token.scope,
       projectId: token.projectId,
+      expiresAt: token.expiresAt,
     };
     res.locals["principal"] = principal;
     // Last use is informational: record it at most once a minute per token, without waiting.
@@ -29,6 +34,26 @@ export function authenticate(store: Store): RequestHandler {
     }
     next();
   };
+}
+
+/** Why a known token no longer authenticates, or `undefined` while it does. */
+export function accessRefusal(token: TokenWithUser, now = new Date()): string | undefined {
+  if (token.revokedAt) return "the token has been revoked";
+  if (token.expiresAt && token.expiresAt <= now)
+    return `the token expired at ${token.expiresAt.toISOString()}`;
+  if (token.user.disabledAt)
+    return `the user '${token.user.name}' is disabled; an administrator can enable them`;
+  return undefined;
+}
+
+/** Why the principal's token no longer authenticates (re-read from the store), or `undefined`. */
+export async function currentRefusal(store: Store, principal: Principal): Promise<string | undefined> {
+  const [token, user] = await Promise.all([
+    store.findToken(principal.tokenId),
+    store.findUserById(principal.user.id),
+  ]);
+  if (!token || !user) return "the token is not known";
+  return accessRefusal({ ...token, user });
 }
 
 export function principalOf(res: Response): Principal {

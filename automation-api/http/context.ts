@@ -12,6 +12,8 @@ export interface RouteContext {
   readonly requests: ProjectRequests;
   /** Event streams re-read the store this often even without a notification. */
   readonly streamPollMs: number;
+  /** Longest lifetime of project tokens, in seconds; none when undefined. */
+  readonly projectTokenMaxLifetimeSeconds: number | undefined;
   /** Comment lines keep idle event streams open through proxies. */
   readonly streamHeartbeatMs: number;
 }

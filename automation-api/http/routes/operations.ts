@@ -3,7 +3,7 @@ import type { Principal } from "../../domain/authz.js";
 import { NotFoundError } from "../../domain/errors.js";
 import type { OperationRow } from "../../store/schema.js";
 import type { Store } from "../../store/store.js";
-import { principalOf } from "../auth.js";
+import { currentRefusal, principalOf } from "../auth.js";
 import type { RouteContext } from "../context.js";
 import { presentEvent, presentOperation } from "../present.js";
 import { param } from "../validate.js";
@@ -34,18 +34,30 @@ export function operationRoutes(context: RouteContext): Router {
   });
 
   router.get("/operations/:id/events", async (req, res) => {
-    const operation = await visibleOperation(store, principalOf(res), param(req, "id"));
-    await streamEvents(context, operation, req, res);
+    const principal = principalOf(res);
+    const operation = await visibleOperation(store, principal, param(req, "id"));
+    await streamEvents(context, principal, operation, req, res);
   });
 
   return router;
 }
 
+/** Timers cannot wait longer than this (about 24.8 days); a later expiry is looked at again then. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * Server-sent events of one operation: every stored event (after `Last-Event-ID` when resuming),
  * then new ones as runs record them, then a `done` event with the final operation, and the end.
+ * A stream whose token is revoked, expires or whose user is disabled ends with an
+ * `unauthorized` event.
  */
-async function streamEvents(context: RouteContext, operation: OperationRow, req: Request, res: Response) {
+async function streamEvents(
+  context: RouteContext,
+  principal: Principal,
+  operation: OperationRow,
+  req: Request,
+  res: Response,
+) {
   const { store, bus } = context;
   const resumeFrom = req.get("last-event-id");
   let lastId = resumeFrom && /^\d+$/.test(resumeFrom) ? resumeFrom : "0";
@@ -61,12 +73,14 @@ async function streamEvents(context: RouteContext, operation: OperationRow, req:
   let pumping = false;
   let again = false;
   const timers: NodeJS.Timeout[] = [];
+  const timeouts: NodeJS.Timeout[] = [];
   let unsubscribe = () => {};
 
   const finish = () => {
     if (finished) return;
     finished = true;
     timers.forEach((timer) => clearInterval(timer));
+    timeouts.forEach((timer) => clearTimeout(timer));
     unsubscribe();
     res.end();
   };
@@ -106,8 +120,39 @@ async function streamEvents(context: RouteContext, operation: OperationRow, req:
     }
   };
 
+  const refuse = (detail: string) => {
+    if (finished) return;
+    res.write(`event: unauthorized\ndata: ${JSON.stringify({ status: 401, detail })}\n\n`);
+    finish();
+  };
+  const checkAccess = async () => {
+    try {
+      const refusal = await currentRefusal(store, principal);
+      if (refusal) refuse(refusal);
+    } catch {
+      finish();
+    }
+  };
+  const expireLater = (expiresAt: Date) => {
+    const wait = expiresAt.getTime() - Date.now();
+    const timer = setTimeout(
+      () => (wait > MAX_TIMER_MS ? expireLater(expiresAt) : void checkAccess()),
+      Math.max(0, Math.min(wait, MAX_TIMER_MS)),
+    );
+    timeouts.push(timer);
+  };
+
   req.on("close", finish);
-  unsubscribe = bus.subscribe(operation.id, () => void pump());
+  const unsubscribeAccess = bus.subscribeAccess(
+    { tokenId: principal.tokenId, userId: principal.user.id },
+    () => void checkAccess(),
+  );
+  if (principal.expiresAt) expireLater(principal.expiresAt);
+  const unsubscribeNews = bus.subscribe(operation.id, () => void pump());
+  unsubscribe = () => {
+    unsubscribeNews();
+    unsubscribeAccess();
+  };
   timers.push(setInterval(() => void pump(), context.streamPollMs));
   timers.push(
     setInterval(() => {
