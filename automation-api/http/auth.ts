@@ -3,23 +3,22 @@ import type { Principal } from "../domain/authz.js";
 import { UnauthorizedError } from "../domain/errors.js";
 import { hashToken, looksLikeToken } from "../domain/tokens.js";
 import type { Store, TokenWithUser } from "../store/store.js";
+import type { RateLimits } from "./rate-limit.js";
 
 /**
  * Resolves `Authorization: Bearer pk_...` to a principal; missing, malformed, unknown, revoked or
  * expired tokens, and tokens of a disabled user → 401.
  */
-export function authenticate(store: Store): RequestHandler {
+export function authenticate(store: Store, limits?: RateLimits): RequestHandler {
   return async (req, res, next) => {
-    const header = req.get("authorization");
-    if (!header) throw new UnauthorizedError();
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match?.[1] || !looksLikeToken(match[1])) {
-      throw new UnauthorizedError("the Authorization header must be 'Bearer pk_...' with a pluskube token");
+    limits?.refuseBlockedAddress(req, res);
+    let token: TokenWithUser;
+    try {
+      token = await authenticatedToken(store, req.get("authorization"));
+    } catch (error) {
+      if (limits && error instanceof UnauthorizedError) await limits.countFailure(req, res);
+      throw error;
     }
-    const token = await store.findTokenByHash(hashToken(match[1]));
-    if (!token) throw new UnauthorizedError("the token is not known");
-    const refused = accessRefusal(token);
-    if (refused) throw new UnauthorizedError(refused);
     const principal: Principal = {
       tokenId: token.id,
       user: token.user,
@@ -28,12 +27,27 @@ export function authenticate(store: Store): RequestHandler {
       expiresAt: token.expiresAt,
     };
     res.locals["principal"] = principal;
+    // After authentication, so that the limit counts the token however its header was written.
+    await limits?.countRequest(principal, res);
     // Last use is informational: record it at most once a minute per token, without waiting.
     if (!token.lastUsedAt || Date.now() - token.lastUsedAt.getTime() > 60_000) {
       store.touchToken(token.id).catch(() => {});
     }
     next();
   };
+}
+
+async function authenticatedToken(store: Store, header: string | undefined): Promise<TokenWithUser> {
+  if (!header) throw new UnauthorizedError();
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+  if (!match?.[1] || !looksLikeToken(match[1])) {
+    throw new UnauthorizedError("the Authorization header must be 'Bearer pk_...' with a pluskube token");
+  }
+  const token = await store.findTokenByHash(hashToken(match[1]));
+  if (!token) throw new UnauthorizedError("the token is not known");
+  const refused = accessRefusal(token);
+  if (refused) throw new UnauthorizedError(refused);
+  return token;
 }
 
 /** Why a known token no longer authenticates, or `undefined` while it does. */
