@@ -5,6 +5,7 @@ import type { ZoneCatalog } from "./domain/zones.js";
 import { authenticate } from "./http/auth.js";
 import type { RouteContext } from "./http/context.js";
 import { docsRoute } from "./http/docs.js";
+import { StreamSlots, type StreamLimits } from "./http/event-stream.js";
 import { notFoundRoute, problemMiddleware } from "./http/problem.js";
 import { RateLimits, type RateLimitOptions } from "./http/rate-limit.js";
 import { itemRoutes } from "./http/routes/items.js";
@@ -28,8 +29,8 @@ export interface AppDeps {
   readonly tokens?: { readonly projectTokenMaxLifetimeSeconds?: number };
   /** Largest accepted request body. Default 256 KiB. */
   readonly bodyLimitBytes?: number;
-  /** Event streams re-read the store this often without a notification. Default 2 s. */
-  readonly streamPollMs?: number;
+  /** Open event streams per token and per service process; 429 beyond. */
+  readonly streams?: StreamLimits;
   /** Default 15 s. */
   readonly streamHeartbeatMs?: number;
   readonly log?: (line: string) => void;
@@ -46,7 +47,7 @@ export function createApp(deps: AppDeps): Express {
     jobs: deps.jobs,
     bus: deps.bus,
     requests: new ProjectRequests(deps.store, deps.jobs, deps.zones),
-    streamPollMs: deps.streamPollMs ?? 2000,
+    streams: new StreamSlots(deps.streams),
     projectTokenMaxLifetimeSeconds: deps.tokens?.projectTokenMaxLifetimeSeconds,
     streamHeartbeatMs: deps.streamHeartbeatMs ?? 15_000,
   };

@@ -17,6 +17,10 @@ export interface ServiceConfig {
   readonly policyPackDir: string | undefined;
   /** Registries apps may pull from; empty allows any. */
   readonly allowedRegistries: readonly string[];
+  /** Requests per token, and failed authentications per client address, per minute. */
+  readonly rateLimit: { readonly limit: number; readonly authFailureLimit: number };
+  /** Open event streams per token and per service process. */
+  readonly streams: { readonly perToken: number; readonly perInstance: number };
   /** Longest lifetime of project tokens in seconds (and their lifetime when none is asked); none when absent. */
   readonly projectTokenMaxLifetimeSeconds: number | undefined;
 }
@@ -30,6 +34,10 @@ const EnvSchema = z.object({
   PLUSKUBE_POLICY_PACK: z.string().min(1).optional(),
   PLUSKUBE_ALLOWED_REGISTRIES: z.string().default(""),
   PLUSKUBE_PROJECT_TOKEN_MAX_LIFETIME: z.coerce.number().int().positive().optional(),
+  PLUSKUBE_RATE_LIMIT: z.coerce.number().int().positive().default(600),
+  PLUSKUBE_AUTH_FAILURE_LIMIT: z.coerce.number().int().positive().default(30),
+  PLUSKUBE_STREAMS_PER_TOKEN: z.coerce.number().int().positive().default(5),
+  PLUSKUBE_STREAMS_PER_INSTANCE: z.coerce.number().int().positive().default(500),
 });
 
 export function readConfig(env: NodeJS.ProcessEnv): ServiceConfig {
@@ -50,5 +58,10 @@ export function readConfig(env: NodeJS.ProcessEnv): ServiceConfig {
       .map((entry) => entry.trim())
       .filter(Boolean),
     projectTokenMaxLifetimeSeconds: values.PLUSKUBE_PROJECT_TOKEN_MAX_LIFETIME,
+    rateLimit: { limit: values.PLUSKUBE_RATE_LIMIT, authFailureLimit: values.PLUSKUBE_AUTH_FAILURE_LIMIT },
+    streams: {
+      perToken: values.PLUSKUBE_STREAMS_PER_TOKEN,
+      perInstance: values.PLUSKUBE_STREAMS_PER_INSTANCE,
+    },
   };
 }

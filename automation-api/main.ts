@@ -31,7 +31,11 @@ async function main(): Promise<void> {
       allowedRegistries: config.allowedRegistries,
       log: (line) => console.error(line),
     },
-    app: { tokens: { projectTokenMaxLifetimeSeconds: config.projectTokenMaxLifetimeSeconds } },
+    app: {
+      tokens: { projectTokenMaxLifetimeSeconds: config.projectTokenMaxLifetimeSeconds },
+      rateLimit: { windowMs: 60_000, ...config.rateLimit },
+      streams: config.streams,
+    },
   });
 
   const adminToken = service.adminToken;

@@ -300,7 +300,8 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
     method: "get",
     path: "/v1/operations/{id}/events",
     tags: ["operations"],
-    summary: "Server-sent events of an operation: stored events, then new ones until it is done",
+    summary:
+      "Server-sent events of an operation: stored events, then new ones until it is done; a few open streams per token (429 beyond); ends with `unauthorized` when the token is revoked or expires",
     request: { params: params("id") },
     responses: {
       "200": {
@@ -331,7 +332,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   404: "No such thing, or not yours",
   409: "Conflict: quota exceeded (with used, share, asked), name taken, volume in use, project being deleted",
   413: "The body is larger than the limit",
-  429: "Too many requests for this token",
+  429: "Too many requests for this token, too many failed authentications from this address, or too many open event streams",
 };
 
 function capitalise(text: string): string {
