@@ -27,6 +27,12 @@ export interface AppDeps {
   readonly rateLimit?: RateLimitOptions;
   /** Token lifetimes: the longest a project token may live, in seconds. Default: no maximum. */
   readonly tokens?: { readonly projectTokenMaxLifetimeSeconds?: number };
+  /**
+   * Proxies whose `X-Forwarded-For` names the client, as express's `trust proxy` setting (e.g.
+   * `loopback` or a hop count). Default: none, the client is the connection's address, which
+   * the failed-authentication limit counts.
+   */
+  readonly trustProxy?: boolean | number | string;
   /** Largest accepted request body. Default 256 KiB. */
   readonly bodyLimitBytes?: number;
   /** Open event streams per token and per service process; 429 beyond. */
@@ -56,6 +62,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("query parser", "simple");
+  if (deps.trustProxy !== undefined) app.set("trust proxy", deps.trustProxy);
   app.use(helmet());
 
   app.get("/healthz", (_req, res) => {

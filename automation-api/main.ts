@@ -42,6 +42,7 @@ async function main(): Promise<void> {
       tokens: { projectTokenMaxLifetimeSeconds: config.projectTokenMaxLifetimeSeconds },
       rateLimit: { windowMs: 60_000, ...config.rateLimit },
       streams: config.streams,
+      trustProxy: config.trustProxy,
     },
   });
 

@@ -144,8 +144,9 @@ export interface AccessNews {
 }
 
 /**
- * Removes the admin token file as soon as its token is revoked (in any service process);
- * returns the function that stops watching.
+ * Removes the admin token file as soon as its token is revoked or its user disabled (in any
+ * service process), and follows the file when it is rotated; returns the function that stops
+ * watching.
  */
 export async function watchAdminTokenFile(
   dataDir: string,
@@ -153,18 +154,28 @@ export async function watchAdminTokenFile(
   bus: AccessNews,
   log: (line: string) => void,
 ): Promise<() => void> {
-  const token = readAdminTokenFile(dataDir);
-  const row = token ? await store.findTokenByHash(hashToken(token)) : undefined;
-  if (!row) return () => {};
+  let stopped = false;
+  let unsubscribe = () => {};
   let checking = Promise.resolve();
-  return bus.subscribeAccess({ tokenId: row.id, userId: row.userId }, () => {
-    checking = checking
-      .then(() => removeDeadAdminTokenFile(dataDir, store, log))
-      .then(
-        () => {},
-        (error: unknown) => log(`checking ${adminTokenFile(dataDir)}: ${String(error)}`),
-      );
-  });
+  const watch = async () => {
+    unsubscribe();
+    unsubscribe = () => {};
+    const token = readAdminTokenFile(dataDir);
+    const row = token ? await store.findTokenByHash(hashToken(token)) : undefined;
+    if (!row || stopped) return;
+    unsubscribe = bus.subscribeAccess({ tokenId: row.id, userId: row.userId }, () => {
+      checking = checking
+        .then(() => removeDeadAdminTokenFile(dataDir, store, log))
+        // A rotation may have put a new token in the file since: watch that one.
+        .then(() => watch())
+        .catch((error: unknown) => log(`checking ${adminTokenFile(dataDir)}: ${String(error)}`));
+    });
+  };
+  await watch();
+  return () => {
+    stopped = true;
+    unsubscribe();
+  };
 }
 
 /** What rotating the admin token did. */
@@ -187,23 +198,34 @@ export async function rotateAdminToken(
   announce: (queries: Queries, ended: AccessEnded) => Promise<void>,
 ): Promise<RotatedAdminToken> {
   const old = readAdminTokenFile(dataDir);
-  const { token, revoked } = await store.transaction(async (queries) => {
-    await lockBootstrap(queries);
-    const admin = await adminUser(queries);
-    const held = old ? await queries.findTokenByHash(hashToken(old)) : undefined;
-    const tokens = await queries.listTokens({ userId: admin.id, projectId: null });
-    const revoked = tokens
-      .filter((row) => row.revokedAt === null)
-      .filter(
-        (row) => row.id === held?.id || row.name === FIRST_TOKEN_NAME || row.name === ROTATED_TOKEN_NAME,
-      )
-      .map((row) => row.id);
-    if (held && held.revokedAt === null && !revoked.includes(held.id)) revoked.push(held.id);
-    for (const id of revoked) await queries.revokeToken(id);
-    const token = await issueAdminToken(queries, admin.id, ROTATED_TOKEN_NAME);
-    await announce(queries, { tokens: revoked });
-    return { token, revoked };
-  });
-  const file = writeAdminTokenFile(dataDir, token);
-  return { token, file, revoked };
+  let written: string | undefined;
+  try {
+    const { token, revoked } = await store.transaction(async (queries) => {
+      await lockBootstrap(queries);
+      const admin = await adminUser(queries);
+      const held = old ? await queries.findTokenByHash(hashToken(old)) : undefined;
+      const tokens = await queries.listTokens({ userId: admin.id, projectId: null });
+      const revoked = tokens
+        .filter((row) => row.revokedAt === null)
+        .filter(
+          (row) => row.id === held?.id || row.name === FIRST_TOKEN_NAME || row.name === ROTATED_TOKEN_NAME,
+        )
+        .map((row) => row.id);
+      if (held && held.revokedAt === null && !revoked.includes(held.id)) revoked.push(held.id);
+      for (const id of revoked) await queries.revokeToken(id);
+      const token = await issueAdminToken(queries, admin.id, ROTATED_TOKEN_NAME);
+      await announce(queries, { tokens: revoked });
+      // Written before the commit sends the announcement: watchers then find the new token in the file.
+      written = writeAdminTokenFile(dataDir, token);
+      return { token, revoked };
+    });
+    return { token, file: written ?? adminTokenFile(dataDir), revoked };
+  } catch (error) {
+    // Nothing was revoked: the file gets back the token it held.
+    if (written) {
+      if (old) writeAdminTokenFile(dataDir, old);
+      else unlinkSync(written);
+    }
+    throw error;
+  }
 }

@@ -111,6 +111,7 @@ export async function streamEvents(
   const finish = () => {
     if (finished) return;
     finished = true;
+    // clearTimeout clears intervals too.
     timers.forEach((timer) => clearTimeout(timer));
     unsubscribers.forEach((unsubscribe) => unsubscribe());
     wakeWriter();
@@ -191,16 +192,11 @@ export async function streamEvents(
       ),
     );
   };
-  const heartbeat = () => {
-    timers.push(
-      setTimeout(() => {
-        if (finished) return;
-        // A client that has not taken the last writes needs no keep-alive.
-        if (!res.writableNeedDrain) res.write(`: keep-alive\n\n`);
-        heartbeat();
-      }, context.streamHeartbeatMs),
-    );
-  };
+  const heartbeat = setInterval(() => {
+    // A client that has not taken the last writes needs no keep-alive.
+    if (!finished && !res.writableNeedDrain) res.write(`: keep-alive\n\n`);
+  }, context.streamHeartbeatMs);
+  timers.push(heartbeat);
 
   req.on("close", finish);
   // Subscribed before the first read, so that no news between the read and the subscription is lost.
@@ -209,6 +205,5 @@ export async function streamEvents(
     bus.subscribeAccess({ tokenId: principal.tokenId, userId: principal.user.id }, () => void checkAccess()),
   );
   if (principal.expiresAt) expireAt(principal.expiresAt);
-  heartbeat();
   await pump();
 }

@@ -42,6 +42,11 @@ function dataDir(): string {
   return join(folder, "data");
 }
 
+async function until(done: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
 const mode = (path: string) => statSync(path).mode & 0o777;
 
 async function adminTokenId(token: string): Promise<string> {
@@ -64,10 +69,7 @@ describe("the admin token file", () => {
     const stop = await watchAdminTokenFile(dir, service.store, service.bus, () => {});
     try {
       await service.delete(`/v1/users/admin/tokens/${await adminTokenId(token)}`, admin);
-      const deadline = Date.now() + 3000;
-      while (existsSync(adminTokenFile(dir)) && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      await until(() => !existsSync(adminTokenFile(dir)));
 
       expect(existsSync(adminTokenFile(dir))).toBe(false);
     } finally {
@@ -90,6 +92,52 @@ describe("the admin token file", () => {
     expect(existsSync(adminTokenFile(revokedDir))).toBe(false);
     expect(existsSync(adminTokenFile(workingDir))).toBe(true);
     expect(lines).toEqual([expect.stringContaining("removed")]);
+  });
+});
+
+describe("rotating the admin token", () => {
+  it("replaces the token in the file and revokes the old one and the first start's", async () => {
+    const dir = dataDir();
+    const old = await newAdminToken();
+    writeAdminTokenFile(dir, old);
+
+    const rotated = await rotateAdminToken(service.store, dir, (queries, ended) =>
+      service.bus.notifyAccessEnded(queries, ended),
+    );
+
+    const inFile = readFileSync(adminTokenFile(dir), "utf8").trim();
+    expect(inFile).toBe(rotated.token);
+    expect(inFile).not.toBe(old);
+    expect(mode(adminTokenFile(dir))).toBe(0o600);
+    expect((await service.get("/v1/me", old)).status).toBe(401);
+    expect((await service.get("/v1/me", rotated.token)).status).toBe(200);
+    expect((await service.get("/v1/me", admin)).status).toBe(401);
+    admin = rotated.token;
+  });
+});
+
+describe("the admin token file's watcher", () => {
+  it("follows the file through a rotation: revoking the rotated token removes the file", async () => {
+    const dir = dataDir();
+    writeAdminTokenFile(dir, await newAdminToken());
+    const stop = await watchAdminTokenFile(dir, service.store, service.bus, () => {});
+    try {
+      const rotated = await rotateAdminToken(service.store, dir, (queries, ended) =>
+        service.bus.notifyAccessEnded(queries, ended),
+      );
+      admin = rotated.token;
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const keptThroughRotation = existsSync(adminTokenFile(dir));
+      admin = await newAdminToken();
+
+      await service.delete(`/v1/users/admin/tokens/${await adminTokenId(rotated.token)}`, admin);
+      await until(() => !existsSync(adminTokenFile(dir)));
+
+      expect(keptThroughRotation).toBe(true);
+      expect(existsSync(adminTokenFile(dir))).toBe(false);
+    } finally {
+      stop();
+    }
   });
 });
 
@@ -118,26 +166,5 @@ describe("the data folder", () => {
     secureDataDir(dir, (line) => lines.push(line));
 
     expect(lines).toEqual([]);
-  });
-});
-
-describe("rotating the admin token", () => {
-  it("replaces the token in the file and revokes the old one and the first start's", async () => {
-    const dir = dataDir();
-    const old = await newAdminToken();
-    writeAdminTokenFile(dir, old);
-
-    const rotated = await rotateAdminToken(service.store, dir, (queries, ended) =>
-      service.bus.notifyAccessEnded(queries, ended),
-    );
-
-    const inFile = readFileSync(adminTokenFile(dir), "utf8").trim();
-    expect(inFile).toBe(rotated.token);
-    expect(inFile).not.toBe(old);
-    expect(mode(adminTokenFile(dir))).toBe(0o600);
-    expect((await service.get("/v1/me", old)).status).toBe(401);
-    expect((await service.get("/v1/me", rotated.token)).status).toBe(200);
-    expect((await service.get("/v1/me", admin)).status).toBe(401);
-    admin = rotated.token;
   });
 });
