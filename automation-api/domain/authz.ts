@@ -1,6 +1,7 @@
 import type { ProjectRow, TokenScope, UserRow } from "../store/schema.js";
 import type { Queries } from "../store/store.js";
-import { ForbiddenError, NotFoundError } from "./errors.js";
+import { CLAIM_KIND_NAMES } from "../../spec/claim-kinds.js";
+import { DomainError, ForbiddenError, NotFoundError } from "./errors.js";
 
 /** Who is asking: the token's user, and for project tokens the one project and scope it carries. */
 export interface Principal {
@@ -36,13 +37,18 @@ export function requireWrite(principal: Principal): void {
 
 /**
  * Deleting a project or changing its settings belongs to its owner: a `deploy` token's scope is
- * the project's apps, databases, buckets and volumes only.
+ * the project's claims (apps, databases, buckets, volumes) only.
  */
 export function requireProjectOwner(principal: Principal, action: string): void {
   requireWrite(principal);
   if (principal.scope === "deploy") {
-    throw new ForbiddenError(
-      `a 'deploy' project token cannot ${action}; its scope is the project's apps, databases, buckets and volumes. Use the owner's user token`,
+    const kinds = CLAIM_KIND_NAMES.join(", ");
+    throw new DomainError(
+      403,
+      "forbidden",
+      "Forbidden",
+      `a 'deploy' project token cannot ${action}; its scope is the project's ${kinds}. Use the owner's user token`,
+      { scope: principal.scope, allowed: CLAIM_KIND_NAMES },
     );
   }
 }

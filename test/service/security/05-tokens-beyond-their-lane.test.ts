@@ -49,6 +49,7 @@ describe("deploy tokens stay in their lane", () => {
     expect(response.status).toBe(403);
     expect(response.headers.get("content-type")).toMatch(/^application\/problem\+json/);
     expect(response.body["detail"]).toMatch(/'deploy'/);
+    expect(response.body).toMatchObject({ scope: "deploy", allowed: expect.arrayContaining(["apps"]) });
     expect((await service.get("/v1/projects/shop", ana)).body["status"]).toBe("active");
   });
 
