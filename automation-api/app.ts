@@ -1,13 +1,13 @@
 import express, { type Express } from "express";
 import helmet from "helmet";
-import { ipKeyGenerator, rateLimit } from "express-rate-limit";
 import { ProjectRequests, type JobQueue } from "./domain/project-requests.js";
-import { hashToken } from "./domain/tokens.js";
 import type { ZoneCatalog } from "./domain/zones.js";
 import { authenticate } from "./http/auth.js";
 import type { RouteContext } from "./http/context.js";
 import { docsRoute } from "./http/docs.js";
-import { notFoundRoute, problemMiddleware, problemType, sendProblem } from "./http/problem.js";
+import { StreamSlots, type StreamLimits } from "./http/event-stream.js";
+import { notFoundRoute, problemMiddleware } from "./http/problem.js";
+import { RateLimits, type RateLimitOptions } from "./http/rate-limit.js";
 import { itemRoutes } from "./http/routes/items.js";
 import { operationRoutes } from "./http/routes/operations.js";
 import { projectTokenRoutes } from "./http/routes/project-tokens.js";
@@ -23,12 +23,20 @@ export interface AppDeps {
   readonly zones: ZoneCatalog;
   readonly jobs: JobQueue;
   readonly bus: EventBus;
-  /** Requests per token (or per address without one) per window. Default 600 a minute. */
-  readonly rateLimit?: { readonly windowMs?: number; readonly limit?: number };
+  /** Requests per token per window (default 600 a minute), failed authentications per address (default 30). */
+  readonly rateLimit?: RateLimitOptions;
+  /** Token lifetimes: the longest a project token may live, in seconds. Default: no maximum. */
+  readonly tokens?: { readonly projectTokenMaxLifetimeSeconds?: number };
+  /**
+   * Proxies whose `X-Forwarded-For` names the client, as express's `trust proxy` setting (e.g.
+   * `loopback` or a hop count). Default: none, the client is the connection's address, which
+   * the failed-authentication limit counts.
+   */
+  readonly trustProxy?: boolean | number | string;
   /** Largest accepted request body. Default 256 KiB. */
   readonly bodyLimitBytes?: number;
-  /** Event streams re-read the store this often without a notification. Default 2 s. */
-  readonly streamPollMs?: number;
+  /** Open event streams per token and per service process; 429 beyond. */
+  readonly streams?: StreamLimits;
   /** Default 15 s. */
   readonly streamHeartbeatMs?: number;
   readonly log?: (line: string) => void;
@@ -45,7 +53,8 @@ export function createApp(deps: AppDeps): Express {
     jobs: deps.jobs,
     bus: deps.bus,
     requests: new ProjectRequests(deps.store, deps.jobs, deps.zones),
-    streamPollMs: deps.streamPollMs ?? 2000,
+    streams: new StreamSlots(deps.streams),
+    projectTokenMaxLifetimeSeconds: deps.tokens?.projectTokenMaxLifetimeSeconds,
     streamHeartbeatMs: deps.streamHeartbeatMs ?? 15_000,
   };
   const document = openApiDocument();
@@ -53,6 +62,7 @@ export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable("x-powered-by");
   app.set("query parser", "simple");
+  if (deps.trustProxy !== undefined) app.set("trust proxy", deps.trustProxy);
   app.use(helmet());
 
   app.get("/healthz", (_req, res) => {
@@ -64,31 +74,10 @@ export function createApp(deps: AppDeps): Express {
   app.get("/docs", docsRoute(document));
 
   const v1 = express.Router();
-  v1.use(
-    rateLimit({
-      windowMs: deps.rateLimit?.windowMs ?? 60_000,
-      limit: deps.rateLimit?.limit ?? 600,
-      standardHeaders: "draft-8",
-      legacyHeaders: false,
-      // Per token: the hash of the presented credentials, or the address when there are none.
-      keyGenerator: (req) => {
-        const header = req.get("authorization");
-        return header ? `token:${hashToken(header)}` : `ip:${ipKeyGenerator(req.ip ?? "")}`;
-      },
-      handler: (req, res) => {
-        sendProblem(res, {
-          type: problemType("rate-limited"),
-          title: "Too Many Requests",
-          status: 429,
-          detail:
-            "too many requests with this token; wait before retrying (see the RateLimit and Retry-After headers)",
-          instance: req.originalUrl,
-        });
-      },
-    }),
-  );
+  // Authentication first: the limits count a request against its token, and nothing of a
+  // request is read before it is authenticated.
+  v1.use(authenticate(deps.store, new RateLimits(deps.store, deps.rateLimit, log)));
   v1.use(express.json({ limit: deps.bodyLimitBytes ?? 256 * 1024, type: JSON_TYPES, strict: false }));
-  v1.use(authenticate(deps.store));
   v1.use(userRoutes(context));
   v1.use(quotaRoutes(context));
   v1.use(projectRoutes(context));

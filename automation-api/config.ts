@@ -17,6 +17,14 @@ export interface ServiceConfig {
   readonly policyPackDir: string | undefined;
   /** Registries apps may pull from; empty allows any. */
   readonly allowedRegistries: readonly string[];
+  /** Requests per token, and failed authentications per client address, per minute. */
+  readonly rateLimit: { readonly limit: number; readonly authFailureLimit: number };
+  /** Proxies whose X-Forwarded-For names the client (express's `trust proxy`); none when absent. */
+  readonly trustProxy: string | number | undefined;
+  /** Open event streams per token and per service process. */
+  readonly streams: { readonly perToken: number; readonly perInstance: number };
+  /** Longest lifetime of project tokens in seconds (and their lifetime when none is asked); none when absent. */
+  readonly projectTokenMaxLifetimeSeconds: number | undefined;
 }
 
 const EnvSchema = z.object({
@@ -27,6 +35,12 @@ const EnvSchema = z.object({
   PLUSKUBE_WORKERS: z.coerce.number().int().min(1).max(64).default(2),
   PLUSKUBE_POLICY_PACK: z.string().min(1).optional(),
   PLUSKUBE_ALLOWED_REGISTRIES: z.string().default(""),
+  PLUSKUBE_PROJECT_TOKEN_MAX_LIFETIME: z.coerce.number().int().positive().optional(),
+  PLUSKUBE_TRUST_PROXY: z.string().min(1).optional(),
+  PLUSKUBE_RATE_LIMIT: z.coerce.number().int().positive().default(600),
+  PLUSKUBE_AUTH_FAILURE_LIMIT: z.coerce.number().int().positive().default(30),
+  PLUSKUBE_STREAMS_PER_TOKEN: z.coerce.number().int().positive().default(5),
+  PLUSKUBE_STREAMS_PER_INSTANCE: z.coerce.number().int().positive().default(500),
 });
 
 export function readConfig(env: NodeJS.ProcessEnv): ServiceConfig {
@@ -46,5 +60,15 @@ export function readConfig(env: NodeJS.ProcessEnv): ServiceConfig {
     allowedRegistries: values.PLUSKUBE_ALLOWED_REGISTRIES.split(",")
       .map((entry) => entry.trim())
       .filter(Boolean),
+    projectTokenMaxLifetimeSeconds: values.PLUSKUBE_PROJECT_TOKEN_MAX_LIFETIME,
+    trustProxy:
+      values.PLUSKUBE_TRUST_PROXY && /^\d+$/.test(values.PLUSKUBE_TRUST_PROXY)
+        ? Number(values.PLUSKUBE_TRUST_PROXY)
+        : values.PLUSKUBE_TRUST_PROXY,
+    rateLimit: { limit: values.PLUSKUBE_RATE_LIMIT, authFailureLimit: values.PLUSKUBE_AUTH_FAILURE_LIMIT },
+    streams: {
+      perToken: values.PLUSKUBE_STREAMS_PER_TOKEN,
+      perInstance: values.PLUSKUBE_STREAMS_PER_INSTANCE,
+    },
   };
 }

@@ -1,8 +1,12 @@
-import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import type { Server } from "node:http";
 import { loadZone } from "../zones/index.js";
 import { readConfig } from "./config.js";
+import {
+  removeDeadAdminTokenFile,
+  secureDataDir,
+  watchAdminTokenFile,
+  writeAdminTokenFile,
+} from "./domain/bootstrap.js";
 import { zonesFromFiles } from "./domain/zones.js";
 import { buildService } from "./service.js";
 
@@ -21,6 +25,9 @@ async function main(): Promise<void> {
     databaseUrl = await local.localDatabaseUrl(loadZone("local"));
   }
 
+  const log = (line: string) => console.error(line);
+  // Every start, not only the first: modes changed since (or a folder made by hand) are fixed.
+  secureDataDir(config.dataDir, log);
   const runner = await local.localRunner({ dataDir: config.dataDir, policyPackDir: config.policyPackDir });
   const service = await buildService({
     databaseUrl,
@@ -31,11 +38,19 @@ async function main(): Promise<void> {
       allowedRegistries: config.allowedRegistries,
       log: (line) => console.error(line),
     },
+    app: {
+      tokens: { projectTokenMaxLifetimeSeconds: config.projectTokenMaxLifetimeSeconds },
+      rateLimit: { windowMs: 60_000, ...config.rateLimit },
+      streams: config.streams,
+      trustProxy: config.trustProxy,
+    },
   });
 
   const adminToken = service.adminToken;
   // Kept before listening: a start that fails later must not lose the only copy of the token.
-  const adminTokenFile = adminToken ? writeAdminToken(config.dataDir, adminToken) : undefined;
+  const adminTokenFile = adminToken ? writeAdminTokenFile(config.dataDir, adminToken) : undefined;
+  if (!adminToken) await removeDeadAdminTokenFile(config.dataDir, service.store, log);
+  const stopWatching = await watchAdminTokenFile(config.dataDir, service.store, service.bus, log);
   const server: Server = await service.listen(config.port, config.host);
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
@@ -52,20 +67,12 @@ async function main(): Promise<void> {
     // Event streams stay open until their operation ends; do not wait for them.
     setTimeout(() => server.closeAllConnections(), 2000).unref();
     await closed;
+    stopWatching();
     await service.stop();
     process.exit(0);
   };
   process.on("SIGINT", () => void stop());
   process.on("SIGTERM", () => void stop());
-}
-
-/** The first admin token for the operator, readable only by the service's user. */
-function writeAdminToken(dataDir: string, token: string): string {
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const file = join(dataDir, "admin-token");
-  writeFileSync(file, `${token}\n`, { mode: 0o600 });
-  chmodSync(file, 0o600);
-  return file;
 }
 
 main().catch((error: unknown) => {

@@ -50,7 +50,8 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
   registry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",
-    description: "A pluskube token, `pk_` followed by 43 characters",
+    description:
+      "A pluskube token, `pk_` followed by 43 characters. Revoked or expired tokens, and tokens of a disabled user, get 401",
   });
 
   const problem = register(registry, "Problem", Problem);
@@ -119,7 +120,8 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
     method: "patch",
     path: "/v1/users/{user}",
     tags: ["users"],
-    summary: "Set a user's fair-share weight (administrators)",
+    summary:
+      "Set a user's fair-share weight, or disable them (every token stops at once, projects stay) and enable them again (administrators)",
     request: { params: params("user"), body: body(UserPatch) },
     responses: { "200": json(user, "The user"), ...problems(400, 403, 404) },
   });
@@ -143,7 +145,7 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
     method: "delete",
     path: "/v1/users/{user}/tokens/{token}",
     tags: ["users"],
-    summary: "Revoke a user token",
+    summary: "Revoke one of the user's tokens, user or project token (the user, or an administrator)",
     request: { params: params("user", "token") },
     responses: { "204": { description: "Revoked (or never existed)" }, ...problems(403, 404) },
   });
@@ -175,7 +177,8 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
     method: "put",
     path: "/v1/projects/{project}",
     tags: ["projects"],
-    summary: "Create a project in a zone (its namespace), or change its settings",
+    summary:
+      "Create a project in a zone (its namespace), or change its settings (user tokens only; a deploy token gets 403)",
     request: { params: params("project"), body: body(ProjectBody) },
     responses: { ...acceptedResponse, ...problems(400, 403, 404, 409, 413) },
   });
@@ -191,7 +194,7 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
     method: "delete",
     path: "/v1/projects/{project}",
     tags: ["projects"],
-    summary: "Destroy everything of a project, then the project",
+    summary: "Destroy everything of a project, then the project (user tokens only; a deploy token gets 403)",
     request: { params: params("project") },
     responses: {
       ...acceptedResponse,
@@ -297,7 +300,8 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
     method: "get",
     path: "/v1/operations/{id}/events",
     tags: ["operations"],
-    summary: "Server-sent events of an operation: stored events, then new ones until it is done",
+    summary:
+      "Server-sent events of an operation: stored events, then new ones until it is done; a few open streams per token (429 beyond); ends with `unauthorized` when the token is revoked or expires",
     request: { params: params("id") },
     responses: {
       "200": {
@@ -323,12 +327,12 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
 
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   400: "The body or a parameter does not validate; `errors` names each field",
-  401: "Missing, malformed, unknown or revoked token",
+  401: "Missing, malformed, unknown, revoked or expired token, or a disabled user",
   403: "The token may not do this",
   404: "No such thing, or not yours",
   409: "Conflict: quota exceeded (with used, share, asked), name taken, volume in use, project being deleted",
   413: "The body is larger than the limit",
-  429: "Too many requests for this token",
+  429: "Too many requests for this token, too many failed authentications from this address, or too many open event streams",
 };
 
 function capitalise(text: string): string {

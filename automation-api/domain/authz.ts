@@ -1,6 +1,7 @@
 import type { ProjectRow, TokenScope, UserRow } from "../store/schema.js";
 import type { Queries } from "../store/store.js";
-import { ForbiddenError, NotFoundError } from "./errors.js";
+import { CLAIM_KIND_NAMES } from "../../spec/claim-kinds.js";
+import { DomainError, ForbiddenError, NotFoundError } from "./errors.js";
 
 /** Who is asking: the token's user, and for project tokens the one project and scope it carries. */
 export interface Principal {
@@ -9,6 +10,8 @@ export interface Principal {
   readonly scope: TokenScope;
   /** Set for project tokens. */
   readonly projectId: string | null;
+  /** When the token stops working; null: never. */
+  readonly expiresAt: Date | null;
 }
 
 export function isProjectToken(principal: Principal): boolean {
@@ -30,6 +33,24 @@ export function requireUserToken(principal: Principal, action: string): void {
 export function requireWrite(principal: Principal): void {
   if (principal.scope === "read")
     throw new ForbiddenError("this token is read-only; a 'deploy' token can change the project");
+}
+
+/**
+ * Deleting a project or changing its settings belongs to its owner: a `deploy` token's scope is
+ * the project's claims (apps, databases, buckets, volumes) only.
+ */
+export function requireProjectOwner(principal: Principal, action: string): void {
+  requireWrite(principal);
+  if (principal.scope === "deploy") {
+    const kinds = CLAIM_KIND_NAMES.join(", ");
+    throw new DomainError(
+      403,
+      "forbidden",
+      "Forbidden",
+      `a 'deploy' project token cannot ${action}; its scope is the project's ${kinds}. Use the owner's user token`,
+      { scope: principal.scope, allowed: CLAIM_KIND_NAMES },
+    );
+  }
 }
 
 /** Whether a principal may see a project: its owner, and a project token only its own project. */

@@ -3,7 +3,7 @@ import { stackName } from "../../spec/project.js";
 import type { ZoneSpec } from "../../spec/zone.js";
 import type { OperationKind, OperationRow, ProjectRow } from "../store/schema.js";
 import type { Queries, Store } from "../store/store.js";
-import { projectOf, requireUserToken, requireWrite, type Principal } from "./authz.js";
+import { projectOf, requireProjectOwner, requireUserToken, requireWrite, type Principal } from "./authz.js";
 import { ConflictError, NotFoundError, QuotaExceededError, ValidationError } from "./errors.js";
 import { admitChange } from "./fair-share.js";
 import { roundUsage } from "../../spec/usage.js";
@@ -64,6 +64,7 @@ export class ProjectRequests {
       const existing = await queries.findProject(principal.user.id, name, { forUpdate: true });
       if (existing) {
         const project = await projectOf(queries, principal, name, { forUpdate: true });
+        requireProjectOwner(principal, "change the project's settings");
         if (project.zone !== body.zone) {
           throw new ConflictError(
             `project '${name}' is in zone '${project.zone}'; a project cannot move to another zone`,
@@ -120,6 +121,7 @@ export class ProjectRequests {
         return undefined;
       }
       const project = await projectOf(queries, principal, name, { forUpdate: true });
+      requireProjectOwner(principal, "delete the project");
       const revision = project.revision + 1;
       await queries.setProjectSpec(project.id, project.spec, revision, "deleting");
       const operation = await this.record(

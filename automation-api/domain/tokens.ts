@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
+import { ValidationError } from "./errors.js";
 
 export const TOKEN_PREFIX = "pk_";
 
@@ -19,4 +20,29 @@ export function tokenPrefix(token: string): string {
 
 export function looksLikeToken(value: string): boolean {
   return /^pk_[A-Za-z0-9_-]{43}$/.test(value);
+}
+
+/** Longest lifetime a token may be given: about ten years. */
+export const MAX_TOKEN_LIFETIME_SECONDS = 10 * 366 * 86_400;
+
+/**
+ * When a new token expires: `expiresIn` seconds from now, or for project tokens at most the
+ * service's maximum (which is also their lifetime when none is asked); `null` means never.
+ * An asked lifetime beyond the maximum is refused, naming the maximum.
+ */
+export function tokenExpiry(
+  expiresIn: number | undefined,
+  maxSeconds: number | undefined,
+  now = new Date(),
+): Date | null {
+  if (maxSeconds !== undefined && expiresIn !== undefined && expiresIn > maxSeconds) {
+    throw new ValidationError([
+      {
+        path: "expiresIn",
+        message: `must be at most ${maxSeconds} seconds, the longest this service gives project tokens`,
+      },
+    ]);
+  }
+  const seconds = expiresIn ?? maxSeconds;
+  return seconds === undefined ? null : new Date(now.getTime() + seconds * 1000);
 }

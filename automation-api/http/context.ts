@@ -1,6 +1,7 @@
 import type { ProjectRequests, JobQueue } from "../domain/project-requests.js";
 import type { ZoneCatalog } from "../domain/zones.js";
 import type { EventBus } from "../jobs/event-bus.js";
+import type { StreamSlots } from "./event-stream.js";
 import type { Store } from "../store/store.js";
 
 /** What route modules share. */
@@ -10,8 +11,10 @@ export interface RouteContext {
   readonly jobs: JobQueue;
   readonly bus: EventBus;
   readonly requests: ProjectRequests;
-  /** Event streams re-read the store this often even without a notification. */
-  readonly streamPollMs: number;
+  /** Open event streams of this process, per token and in all. */
+  readonly streams: StreamSlots;
+  /** Longest lifetime of project tokens, in seconds; none when undefined. */
+  readonly projectTokenMaxLifetimeSeconds: number | undefined;
   /** Comment lines keep idle event streams open through proxies. */
   readonly streamHeartbeatMs: number;
 }

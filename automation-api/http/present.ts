@@ -89,6 +89,7 @@ export function presentUser(user: UserRow) {
     name: user.name,
     admin: user.isAdmin,
     weight: user.weight,
+    disabled: user.disabledAt !== null,
     createdAt: user.createdAt.toISOString(),
   };
 }
@@ -103,6 +104,7 @@ export function presentToken(token: TokenRow, projectName?: string) {
     createdAt: token.createdAt.toISOString(),
     lastUsedAt: iso(token.lastUsedAt),
     revokedAt: iso(token.revokedAt),
+    expiresAt: iso(token.expiresAt),
   };
 }
 

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { CLAIM_KIND_NAMES, CLAIM_KINDS, type ClaimKindName } from "../../spec/claim-kinds.js";
 import { dnsLabel } from "../../spec/fields.js";
 import { SHARE_KINDS } from "../../spec/usage.js";
+import { MAX_TOKEN_LIFETIME_SECONDS } from "../domain/tokens.js";
 
 /**
  * Request and response schemas of the REST API. Request bodies validate at the edge and feed
@@ -42,13 +43,29 @@ export const UserBody = z.strictObject({
   admin: z.boolean().optional(),
 });
 
-export const UserPatch = z.strictObject({
-  weight: z.number().positive("must be more than 0").max(1000, "must be at most 1000"),
-});
+export const UserPatch = z
+  .strictObject({
+    weight: z.number().positive("must be more than 0").max(1000, "must be at most 1000").optional(),
+    /** `true` stops every token of the user at once (their projects stay); `false` enables them again. */
+    disabled: z.boolean().optional(),
+  })
+  .refine((patch) => patch.weight !== undefined || patch.disabled !== undefined, {
+    message: "give weight, disabled or both",
+  });
 
 export const TokenBody = z.strictObject({
   /** What the token is for, to recognise it in lists. */
   name: z.string().min(1, "must not be empty").max(100, "must be at most 100 characters"),
+  /**
+   * Seconds until the token stops working. Default: never for user tokens; for project tokens
+   * the service's maximum when one is configured (which also bounds this).
+   */
+  expiresIn: z
+    .number()
+    .int("must be a whole number of seconds")
+    .positive("must be more than 0")
+    .max(MAX_TOKEN_LIFETIME_SECONDS, `must be at most ${MAX_TOKEN_LIFETIME_SECONDS} seconds`)
+    .optional(),
 });
 
 export const ProjectTokenBody = TokenBody.extend({
@@ -119,6 +136,7 @@ export const User = z.object({
   name: z.string(),
   admin: z.boolean(),
   weight: z.number(),
+  disabled: z.boolean(),
   createdAt: Timestamp,
 });
 
@@ -131,6 +149,7 @@ export const Token = z.object({
   createdAt: Timestamp,
   lastUsedAt: Timestamp.nullable(),
   revokedAt: Timestamp.nullable(),
+  expiresAt: Timestamp.nullable(),
 });
 
 export const NewToken = Token.extend({

@@ -3,14 +3,46 @@ import pg from "pg";
 import type { Queries } from "../store/store.js";
 
 const CHANNEL = "pluskube_operations";
-/** Payloads are limited to 8000 bytes; beyond this many ids every listener looks for itself. */
+/** Payloads are limited to 8000 bytes: at most this many ids (37 bytes each) go in one notification. */
 const MAX_IDS = 200;
-const EVERYTHING = "*";
+const UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+/**
+ * The only payloads the bus acts on: a list of operation ids, or `token:` / `user:` and a list
+ * of ids whose access ended. Anything else on the channel (from whoever may NOTIFY on the
+ * database) is dropped, so that no payload can wake every stream at once.
+ */
+const PAYLOAD = new RegExp(`^(?:(token|user):)?(${UUID}(?:,${UUID}){0,${MAX_IDS - 1}})$`);
+
+/** Whose access ended: tokens revoked, users disabled. */
+export interface AccessEnded {
+  readonly tokens?: readonly string[];
+  readonly users?: readonly string[];
+}
+
+type News =
+  | { readonly kind: "operations" | "token" | "user"; readonly ids: ReadonlySet<string> }
+  | { readonly kind: "resync" };
+
+/** Reads a notification payload; `undefined` for anything not well-formed. */
+export function parsePayload(payload: string): News | undefined {
+  const match = PAYLOAD.exec(payload);
+  if (!match?.[2]) return undefined;
+  const kind = match[1] === "token" || match[1] === "user" ? match[1] : "operations";
+  return { kind, ids: new Set(match[2].split(",")) };
+}
+
+function chunks(ids: readonly string[]): string[][] {
+  const result: string[][] = [];
+  for (let start = 0; start < ids.length; start += MAX_IDS) result.push(ids.slice(start, start + MAX_IDS));
+  return result;
+}
 
 /**
  * Tells event-stream listeners in every service process that an operation has news (new events
- * or a new status), through PostgreSQL LISTEN/NOTIFY. Listeners also poll, so a lost
- * notification only delays a stream.
+ * or a new status), or that a token's access ended, through PostgreSQL LISTEN/NOTIFY: one
+ * connection per process feeds every stream, so streams do not poll the store. When the
+ * listening connection was lost, notifications may have been missed: every listener is woken
+ * once it is back.
  */
 export class EventBus {
   private readonly emitter = new EventEmitter();
@@ -28,10 +60,12 @@ export class EventBus {
     return bus;
   }
 
-  private async connect(): Promise<void> {
+  private async connect(reconnecting = false): Promise<void> {
     const client = new pg.Client({ connectionString: this.connectionString });
     client.on("notification", (message) => {
-      if (message.channel === CHANNEL) this.emit(message.payload ?? EVERYTHING);
+      if (message.channel !== CHANNEL || !message.payload) return;
+      const news = parsePayload(message.payload);
+      if (news) this.emitter.emit("news", news);
     });
     client.on("error", () => {
       client.end().catch(() => {});
@@ -41,35 +75,63 @@ export class EventBus {
     await client.connect();
     await client.query(`LISTEN ${CHANNEL}`);
     this.client = client;
+    if (reconnecting) this.emitter.emit("news", { kind: "resync" } satisfies News);
   }
 
   private reconnectLater(): void {
     if (this.closed) return;
     setTimeout(() => {
-      if (!this.closed) this.connect().catch(() => this.reconnectLater());
+      if (!this.closed) this.connect(true).catch(() => this.reconnectLater());
     }, 1000).unref();
   }
 
-  private emit(payload: string): void {
-    this.emitter.emit("news", payload === EVERYTHING ? EVERYTHING : new Set(payload.split(",")));
+  private async send(queries: Queries, prefix: string, ids: readonly string[]): Promise<void> {
+    for (const part of chunks(ids)) {
+      const payload = prefix + part.join(",");
+      if (this.connectionString) {
+        await queries.executor.executeSql("select pg_notify($1, $2)", [CHANNEL, payload]);
+      } else {
+        const news = parsePayload(payload);
+        if (news) this.emitter.emit("news", news);
+      }
+    }
   }
 
   /** Announces news of operations, on the given connection (inside a transaction it is sent at commit). */
   async notify(queries: Queries, operationIds: readonly string[]): Promise<void> {
-    if (operationIds.length === 0) return;
-    const payload = operationIds.length > MAX_IDS ? EVERYTHING : operationIds.join(",");
-    if (this.connectionString) {
-      await queries.executor.executeSql("select pg_notify($1, $2)", [CHANNEL, payload]);
-    } else {
-      this.emit(payload);
-    }
+    await this.send(queries, "", operationIds);
+  }
+
+  /** Announces that tokens were revoked or users disabled, so that their open streams end. */
+  async notifyAccessEnded(queries: Queries, ended: AccessEnded): Promise<void> {
+    await this.send(queries, "token:", ended.tokens ?? []);
+    await this.send(queries, "user:", ended.users ?? []);
   }
 
   /** Calls `listener` whenever the operation may have news; returns the unsubscribe function. */
   subscribe(operationId: string, listener: () => void): () => void {
-    const handler = (ids: Set<string> | typeof EVERYTHING) => {
-      if (ids === EVERYTHING || ids.has(operationId)) listener();
-    };
+    return this.on((news) => {
+      if (news.kind === "resync" || (news.kind === "operations" && news.ids.has(operationId))) listener();
+    });
+  }
+
+  /**
+   * Calls `listener` when the token may have been revoked or its user disabled (the listener
+   * checks which); returns the unsubscribe function.
+   */
+  subscribeAccess(access: { tokenId: string; userId: string }, listener: () => void): () => void {
+    return this.on((news) => {
+      if (
+        news.kind === "resync" ||
+        (news.kind === "token" && news.ids.has(access.tokenId)) ||
+        (news.kind === "user" && news.ids.has(access.userId))
+      ) {
+        listener();
+      }
+    });
+  }
+
+  private on(handler: (news: News) => void): () => void {
     this.emitter.on("news", handler);
     return () => this.emitter.off("news", handler);
   }

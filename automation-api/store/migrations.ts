@@ -123,6 +123,25 @@ const migrations: Record<string, Migration> = {
       await db.schema.createIndex("events_run_idx").on("events").columns(["run_id", "id"]).execute();
     },
   },
+  "0002-token-expiry-disabled-users-rate-limits": {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable("tokens").addColumn("expires_at", "timestamptz").execute();
+      await db.schema.alterTable("users").addColumn("disabled_at", "timestamptz").execute();
+      // Counters of the rate limits, shared by every service process; one row per key and window.
+      await db.schema
+        .createTable("rate_limits")
+        .addColumn("key", "text", (c) => c.notNull())
+        .addColumn("window_start", "timestamptz", (c) => c.notNull())
+        .addColumn("count", "integer", (c) => c.notNull())
+        .addPrimaryKeyConstraint("rate_limits_pkey", ["key", "window_start"])
+        .execute();
+      await db.schema
+        .createIndex("rate_limits_window_idx")
+        .on("rate_limits")
+        .column("window_start")
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -13,6 +13,8 @@ export interface UsersTable {
   /** Weight in the fair share of every zone; operators raise it for users who donate hardware. */
   weight: ColumnType<number, number | undefined, number>;
   createdAt: CreatedAt;
+  /** Set while an administrator has disabled the user: none of their tokens authenticate. */
+  disabledAt: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export const TokenScope = { user: "user", read: "read", deploy: "deploy" } as const;
@@ -32,6 +34,8 @@ export interface TokensTable {
   createdAt: CreatedAt;
   revokedAt: Date | null;
   lastUsedAt: Date | null;
+  /** The token is refused from this time on; null: it does not expire. */
+  expiresAt: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export const ProjectStatus = { active: "active", deleting: "deleting" } as const;
@@ -127,6 +131,13 @@ export interface EventsTable {
   data: Json<Record<string, unknown>>;
 }
 
+/** Requests counted against a rate limit key (a token, an address) in one fixed window. */
+export interface RateLimitsTable {
+  key: string;
+  windowStart: Date;
+  count: number;
+}
+
 export interface Database {
   users: UsersTable;
   tokens: TokensTable;
@@ -135,6 +146,7 @@ export interface Database {
   runs: RunsTable;
   operationRuns: OperationRunsTable;
   events: EventsTable;
+  rateLimits: RateLimitsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -84,7 +84,7 @@ export class Queries {
     return this.db.selectFrom("users").selectAll().orderBy("createdAt").orderBy("name").execute();
   }
 
-  async updateUser(id: string, change: { weight?: number }): Promise<UserRow> {
+  async updateUser(id: string, change: { weight?: number; disabledAt?: Date | null }): Promise<UserRow> {
     return this.db
       .updateTable("users")
       .set(change)
@@ -107,6 +107,7 @@ export class Queries {
     userId: string;
     projectId?: string | null;
     scope: TokenScope;
+    expiresAt?: Date | null;
   }): Promise<TokenRow> {
     return this.db.insertInto("tokens").values(token).returningAll().executeTakeFirstOrThrow();
   }
@@ -121,11 +122,12 @@ export class Queries {
         "users.isAdmin as userIsAdmin",
         "users.weight as userWeight",
         "users.createdAt as userCreatedAt",
+        "users.disabledAt as userDisabledAt",
       ])
       .where("tokens.hash", "=", hash)
       .executeTakeFirst();
     if (!row) return undefined;
-    const { userName, userIsAdmin, userWeight, userCreatedAt, ...token } = row;
+    const { userName, userIsAdmin, userWeight, userCreatedAt, userDisabledAt, ...token } = row;
     return {
       ...token,
       user: {
@@ -134,6 +136,7 @@ export class Queries {
         isAdmin: userIsAdmin,
         weight: userWeight,
         createdAt: userCreatedAt,
+        disabledAt: userDisabledAt,
       },
     };
   }

@@ -116,7 +116,7 @@ export class TestService<R extends Runner = FakeRunner> {
         deadWorkerGraceSeconds: 2,
         ...options.jobs,
       },
-      app: { log: () => {}, streamPollMs: 500, ...options.app },
+      app: { log: () => {}, ...options.app },
       workers: options.workers,
     });
     const server = await service.listen(0, "127.0.0.1");

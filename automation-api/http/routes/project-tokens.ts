@@ -1,6 +1,6 @@
 import { Router } from "express";
 import { projectOf, requireUserToken } from "../../domain/authz.js";
-import { hashToken, newToken, tokenPrefix } from "../../domain/tokens.js";
+import { hashToken, newToken, tokenExpiry, tokenPrefix } from "../../domain/tokens.js";
 import { principalOf } from "../auth.js";
 import type { RouteContext } from "../context.js";
 import { presentToken } from "../present.js";
@@ -8,7 +8,7 @@ import { ProjectTokenBody } from "../schemas.js";
 import { bodyOf, param } from "../validate.js";
 
 /** Tokens that reach one project only, read-only or allowed to deploy; managed with a user token. */
-export function projectTokenRoutes({ store }: RouteContext): Router {
+export function projectTokenRoutes({ store, bus, projectTokenMaxLifetimeSeconds }: RouteContext): Router {
   const router = Router();
 
   router.post("/projects/:project/tokens", async (req, res) => {
@@ -16,6 +16,7 @@ export function projectTokenRoutes({ store }: RouteContext): Router {
     const project = await projectOf(store, principal, param(req, "project"));
     requireUserToken(principal, "manage project tokens");
     const body = bodyOf(req, ProjectTokenBody);
+    const expiresAt = tokenExpiry(body.expiresIn, projectTokenMaxLifetimeSeconds);
     const token = newToken();
     const row = await store.insertToken({
       hash: hashToken(token),
@@ -24,6 +25,7 @@ export function projectTokenRoutes({ store }: RouteContext): Router {
       userId: project.userId,
       projectId: project.id,
       scope: body.scope,
+      expiresAt,
     });
     res.status(201).json({ ...presentToken(row, project.name), token });
   });
@@ -41,7 +43,10 @@ export function projectTokenRoutes({ store }: RouteContext): Router {
     const project = await projectOf(store, principal, param(req, "project"));
     requireUserToken(principal, "manage project tokens");
     const token = await store.findToken(param(req, "token"));
-    if (token && token.projectId === project.id) await store.revokeToken(token.id);
+    if (token && token.projectId === project.id) {
+      await store.revokeToken(token.id);
+      await bus.notifyAccessEnded(store, { tokens: [token.id] });
+    }
     res.status(204).end();
   });
 

@@ -1,7 +1,7 @@
 import { Router } from "express";
 import { requireAdmin, requireUserToken, type Principal } from "../../domain/authz.js";
 import { ConflictError, NotFoundError } from "../../domain/errors.js";
-import { hashToken, newToken, tokenPrefix } from "../../domain/tokens.js";
+import { hashToken, newToken, tokenExpiry, tokenPrefix } from "../../domain/tokens.js";
 import type { UserRow } from "../../store/schema.js";
 import type { Store } from "../../store/store.js";
 import { principalOf } from "../auth.js";
@@ -19,7 +19,7 @@ async function manageableUser(store: Store, principal: Principal, name: string):
   return user;
 }
 
-export function userRoutes({ store }: RouteContext): Router {
+export function userRoutes({ store, bus }: RouteContext): Router {
   const router = Router();
 
   router.get("/me", async (_req, res) => {
@@ -62,12 +62,23 @@ export function userRoutes({ store }: RouteContext): Router {
     const body = bodyOf(req, UserPatch);
     const user = await store.findUserByName(param(req, "user"));
     if (!user) throw new NotFoundError(`user '${param(req, "user")}'`);
-    res.json(presentUser(await store.updateUser(user.id, { weight: body.weight })));
+    if (body.disabled && user.id === principal.user.id) {
+      throw new ConflictError("administrators cannot disable themselves; ask another administrator");
+    }
+    const disabledAt =
+      body.disabled === undefined ? undefined : body.disabled ? (user.disabledAt ?? new Date()) : null;
+    const updated = await store.updateUser(user.id, {
+      ...(body.weight !== undefined ? { weight: body.weight } : {}),
+      ...(disabledAt !== undefined ? { disabledAt } : {}),
+    });
+    if (body.disabled) await bus.notifyAccessEnded(store, { users: [user.id] });
+    res.json(presentUser(updated));
   });
 
   router.post("/users/:user/tokens", async (req, res) => {
     const user = await manageableUser(store, principalOf(res), nameParam(req, "user"));
     const body = bodyOf(req, TokenBody);
+    const expiresAt = tokenExpiry(body.expiresIn, undefined);
     const token = newToken();
     const row = await store.insertToken({
       hash: hashToken(token),
@@ -75,6 +86,7 @@ export function userRoutes({ store }: RouteContext): Router {
       name: body.name,
       userId: user.id,
       scope: "user",
+      expiresAt,
     });
     res.status(201).json({ ...presentToken(row), token });
   });
@@ -88,7 +100,11 @@ export function userRoutes({ store }: RouteContext): Router {
   router.delete("/users/:user/tokens/:token", async (req, res) => {
     const user = await manageableUser(store, principalOf(res), param(req, "user"));
     const token = await store.findToken(param(req, "token"));
-    if (token && token.userId === user.id && token.projectId === null) await store.revokeToken(token.id);
+    // Any token of the user, project tokens included: an administrator can stop a leaked one.
+    if (token && token.userId === user.id) {
+      await store.revokeToken(token.id);
+      await bus.notifyAccessEnded(store, { tokens: [token.id] });
+    }
     res.status(204).end();
   });
 
