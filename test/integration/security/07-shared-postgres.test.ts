@@ -14,7 +14,7 @@ import { databaseSecretName } from "../../../components/project-database/names.j
 import { localZone } from "../../../localzone/zone.js";
 import { kubeGet } from "../helpers/local-zone.js";
 import { ProjectStack, uniqueProject } from "../helpers/project-stack.js";
-import { dropLocalServiceDatabase, realRunner } from "../service-helpers.js";
+import { dropLocalServiceDatabase, localServiceDatabase, realRunner } from "../service-helpers.js";
 
 const zone = localZone();
 const project = uniqueProject("it-sec07");
@@ -129,6 +129,39 @@ describe("the shared PostgreSQL of the local zone", () => {
       expect(service.adminToken).toMatch(/^pk_/);
     } finally {
       await dropLocalServiceDatabase(url);
+    }
+  });
+
+  it("hands a database an earlier version made as the administrator over to the service's role", async () => {
+    const asAdmin = await localServiceDatabase();
+    const database = new URL(asAdmin).pathname.slice(1);
+    try {
+      const before = await buildService({
+        databaseUrl: asAdmin,
+        zones: zonesFromFiles(),
+        runner: await realRunner(),
+        workers: false,
+      });
+      await before.stop();
+
+      const url = await localDatabaseUrl(zone, database);
+      const after = await buildService({
+        databaseUrl: url,
+        zones: zonesFromFiles(),
+        runner: await realRunner(),
+        workers: false,
+      });
+      await after.stop();
+      const row = await queryOne<{ others: number }>(
+        url,
+        `select count(*)::int as others from pg_class c join pg_namespace n on n.oid = c.relnamespace
+          where n.nspname not like 'pg\\_%' and n.nspname <> 'information_schema'
+            and c.relowner <> current_user::regrole`,
+      );
+
+      expect(row.others).toBe(0);
+    } finally {
+      await dropLocalServiceDatabase(asAdmin);
     }
   });
 });
