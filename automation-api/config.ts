@@ -2,6 +2,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { toSpecIssues } from "../spec/errors.js";
+import { RETENTION_DAYS_DEFAULT } from "./jobs/retention.js";
 
 /** The service's settings, read once from the environment by `main.ts`. */
 export interface ServiceConfig {
@@ -17,6 +18,8 @@ export interface ServiceConfig {
   readonly policyPackDir: string | undefined;
   /** Registries apps may pull from; empty allows any. */
   readonly allowedRegistries: readonly string[];
+  /** Days finished operations are kept, with their runs and events. Default 30. */
+  readonly retentionDays: number;
 }
 
 const EnvSchema = z.object({
@@ -27,6 +30,7 @@ const EnvSchema = z.object({
   PLUSKUBE_WORKERS: z.coerce.number().int().min(1).max(64).default(2),
   PLUSKUBE_POLICY_PACK: z.string().min(1).optional(),
   PLUSKUBE_ALLOWED_REGISTRIES: z.string().default(""),
+  PLUSKUBE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(RETENTION_DAYS_DEFAULT),
 });
 
 export function readConfig(env: NodeJS.ProcessEnv): ServiceConfig {
@@ -46,5 +50,6 @@ export function readConfig(env: NodeJS.ProcessEnv): ServiceConfig {
     allowedRegistries: values.PLUSKUBE_ALLOWED_REGISTRIES.split(",")
       .map((entry) => entry.trim())
       .filter(Boolean),
+    retentionDays: values.PLUSKUBE_RETENTION_DAYS,
   };
 }

@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     jobs: {
       workers: config.workers,
       allowedRegistries: config.allowedRegistries,
+      retentionDays: config.retentionDays,
       log: (line) => console.error(line),
     },
   });

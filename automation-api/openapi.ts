@@ -25,6 +25,7 @@ import {
   UserPatch,
   Zone,
 } from "./http/schemas.js";
+import { PageQuery } from "./http/pagination.js";
 
 type Responses = RouteConfig["responses"];
 
@@ -75,7 +76,12 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
       ]),
     );
   const acceptedResponse = { "202": json(operation, "Accepted: the operation that carries the change out") };
-  const list = (schema: z.ZodType) => z.object({ items: z.array(schema) });
+  // Every list comes in pages (http/pagination.ts): `next` is the link to the following page.
+  const list = (schema: z.ZodType) =>
+    z.object({
+      items: z.array(schema),
+      next: z.string().nullable().describe("Path of the next page; null on the last page"),
+    });
   const body = (schema: z.ZodType, type = "application/json") => ({
     content: { [type]: { schema } },
     required: true,
@@ -105,7 +111,8 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
     path: "/v1/users",
     tags: ["users"],
     summary: "List users (administrators)",
-    responses: { "200": json(list(user), "Users"), ...problems(403) },
+    request: { query: PageQuery },
+    responses: { "200": json(list(user), "Users"), ...problems(400, 403) },
   });
   route({
     method: "get",
@@ -136,8 +143,8 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
     path: "/v1/users/{user}/tokens",
     tags: ["users"],
     summary: "List a user's tokens (never the tokens themselves)",
-    request: { params: params("user") },
-    responses: { "200": json(list(token), "Tokens"), ...problems(403, 404) },
+    request: { query: PageQuery, params: params("user") },
+    responses: { "200": json(list(token), "Tokens"), ...problems(400, 403, 404) },
   });
   route({
     method: "delete",
@@ -153,7 +160,8 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
     path: "/v1/zones",
     tags: ["zones"],
     summary: "The zones projects can live in",
-    responses: { "200": json(list(Zone), "Zones"), ...problems() },
+    request: { query: PageQuery },
+    responses: { "200": json(list(Zone), "Zones"), ...problems(400) },
   });
   route({
     method: "get",
@@ -169,7 +177,8 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
     path: "/v1/projects",
     tags: ["projects"],
     summary: "List the caller's projects",
-    responses: { "200": json(list(project), "Projects"), ...problems() },
+    request: { query: PageQuery },
+    responses: { "200": json(list(project), "Projects"), ...problems(400) },
   });
   route({
     method: "put",
@@ -203,9 +212,9 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
     method: "get",
     path: "/v1/projects/{project}/operations",
     tags: ["projects"],
-    summary: "A project's recent operations",
-    request: { params: params("project") },
-    responses: { "200": json(list(operation), "Operations"), ...problems(404) },
+    summary: "A project's operations, newest first; finished ones are kept for the retention period",
+    request: { query: PageQuery, params: params("project") },
+    responses: { "200": json(list(operation), "Operations"), ...problems(400, 404) },
   });
 
   for (const collection of CLAIM_KIND_NAMES) {
@@ -219,8 +228,8 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
       path: base,
       tags,
       summary: `List the project's ${collection}`,
-      request: { params: params("project") },
-      responses: { "200": json(list(item), capitalise(collection)), ...problems(404) },
+      request: { query: PageQuery, params: params("project") },
+      responses: { "200": json(list(item), capitalise(collection)), ...problems(400, 404) },
     });
     route({
       method: "get",
@@ -273,8 +282,8 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
     path: "/v1/projects/{project}/tokens",
     tags: ["projects"],
     summary: "List a project's tokens",
-    request: { params: params("project") },
-    responses: { "200": json(list(token), "Tokens"), ...problems(403, 404) },
+    request: { query: PageQuery, params: params("project") },
+    responses: { "200": json(list(token), "Tokens"), ...problems(400, 403, 404) },
   });
   route({
     method: "delete",

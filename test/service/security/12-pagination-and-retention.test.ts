@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readConfig } from "../../../automation-api/config.js";
-import { TestService, testZone } from "../harness.js";
+import { TestService, testZone, type ApiResponse } from "../harness.js";
 
 type Page = { items: Record<string, unknown>[]; next: string | null };
 type Operation = { id: string; status: string; createdAt: string };
@@ -42,7 +42,7 @@ async function allPages(path: string, token: string, limit: number): Promise<Pag
   const pages: Page[] = [];
   let next: string | null = `${path}?limit=${limit}`;
   while (next !== null) {
-    const response = await service.get<Page>(next, token);
+    const response: ApiResponse<Page> = await service.get<Page>(next, token);
     expect(response.status, response.text).toBe(200);
     pages.push(response.body);
     next = response.body.next;
