@@ -25,7 +25,7 @@ import {
   UserPatch,
   Zone,
 } from "./http/schemas.js";
-import { PageQuery } from "./http/pagination.js";
+import { EventPageQuery, PageQuery } from "./http/pagination.js";
 
 type Responses = RouteConfig["responses"];
 
@@ -298,9 +298,9 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
     method: "get",
     path: "/v1/operations/{id}",
     tags: ["operations"],
-    summary: "An operation's status and engine events",
-    request: { params: params("id") },
-    responses: { "200": json(operation, "The operation"), ...problems(404) },
+    summary: "An operation's status and a page of its engine events, oldest first",
+    request: { query: EventPageQuery, params: params("id") },
+    responses: { "200": json(operation, "The operation"), ...problems(400, 404) },
   });
   route({
     method: "get",

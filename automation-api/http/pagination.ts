@@ -8,20 +8,34 @@ export const PAGE_LIMIT_DEFAULT = 50;
 /** Most items one page may hold. */
 export const PAGE_LIMIT_MAX = 200;
 
-/** The query of every list: how many items, and where the previous page ended. */
-export const PageQuery = z.object({
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(PAGE_LIMIT_MAX)
-    .default(PAGE_LIMIT_DEFAULT)
-    .describe(`Items per page, 1 to ${PAGE_LIMIT_MAX}; default ${PAGE_LIMIT_DEFAULT}`),
-  cursor: z
-    .string()
-    .optional()
-    .describe("Where the page starts: the `cursor` of the previous page's `next` link, as given"),
-});
+/**
+ * An operation's events page with larger pages: a run has hundreds of them, and before pages
+ * existed an operation showed its first 1000.
+ */
+export const EVENT_PAGE_LIMIT_DEFAULT = 500;
+export const EVENT_PAGE_LIMIT_MAX = 1000;
+
+/** The query of a list: how many items (`defaultLimit` unless asked, at most `maxLimit`), and where the previous page ended. */
+function pageQuery(defaultLimit: number, maxLimit: number) {
+  return z.object({
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(maxLimit)
+      .default(defaultLimit)
+      .describe(`Items per page, 1 to ${maxLimit}; default ${defaultLimit}`),
+    cursor: z
+      .string()
+      .optional()
+      .describe("Where the page starts: the `cursor` of the previous page's `next` link, as given"),
+  });
+}
+
+/** The query of every list. */
+export const PageQuery = pageQuery(PAGE_LIMIT_DEFAULT, PAGE_LIMIT_MAX);
+/** The query of an operation, whose events come in pages. */
+export const EventPageQuery = pageQuery(EVENT_PAGE_LIMIT_DEFAULT, EVENT_PAGE_LIMIT_MAX);
 
 /** One page of a list: the items, and the link to the next page (null on the last one). */
 export interface Page<T> {
@@ -49,13 +63,22 @@ function badCursor(): ValidationError {
   ]);
 }
 
+/** How a list's pages are read. */
+export interface PageOptions {
+  /** Patterns each field of the list's sort key matches. Default: one field, any text. */
+  readonly keyFields?: readonly RegExp[];
+  /** The query schema. Default `PageQuery`. */
+  readonly query?: typeof PageQuery;
+}
+
 /**
  * Reads `limit` and `cursor` of a request for the list named `list` (cursors are opaque: the
- * previous page's last sort key, tied to the list that gave it out); `keyFields` match each
- * field of that list's key. A bad value is a 400 that says what is allowed.
+ * previous page's last sort key, tied to the list that gave it out). A bad value is a 400 that
+ * says what is allowed.
  */
-export function pageRequest(req: Request, list: string, keyFields: readonly RegExp[] = [/./]): PageRequest {
-  const query = queryOf(req, PageQuery);
+export function pageRequest(req: Request, list: string, options: PageOptions = {}): PageRequest {
+  const keyFields = options.keyFields ?? [/./];
+  const query = queryOf(req, options.query ?? PageQuery);
   let after: readonly string[] | undefined;
   if (query.cursor !== undefined) {
     let decoded: unknown;

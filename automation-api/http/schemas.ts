@@ -101,6 +101,11 @@ export const Operation = z.object({
   finishedAt: Timestamp.nullable(),
   links: z.object({ self: z.string(), events: z.string(), project: z.string() }),
   events: z.array(OperationEvent).optional(),
+  eventsNext: z
+    .string()
+    .nullable()
+    .optional()
+    .describe("With `events`: the path of the next page of events; null on the last page"),
 });
 
 const Amounts = z.object(Object.fromEntries(SHARE_KINDS.map((kind) => [kind, z.number()])));

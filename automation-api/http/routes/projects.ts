@@ -50,7 +50,7 @@ export function projectRoutes(context: RouteContext): Router {
 
   router.get("/projects/:project/operations", async (req, res) => {
     const project = await projectOf(store, principalOf(res), param(req, "project"));
-    const request = pageRequest(req, "operations", [/^\d{1,20}$/, UUID_PATTERN]);
+    const request = pageRequest(req, "operations", { keyFields: [/^\d{1,20}$/, UUID_PATTERN] });
     // One more than the page tells whether there is a next one.
     const rows = await store.operationsPage(project.id, request.limit + 1, request.after as [string, string]);
     const items = rows.slice(0, request.limit);

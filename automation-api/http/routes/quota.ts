@@ -38,7 +38,7 @@ export function quotaRoutes({ store, zones }: RouteContext): Router {
   router.get("/zones", (req, res) => {
     // Zones keep the catalog's order, which changes only with the service's configuration.
     const ordered = zones.list().map((zone, index) => ({ zone, key: String(index).padStart(6, "0") }));
-    const page = pageOf(ordered, (entry) => entry.key, pageRequest(req, "zones", [/^\d{6}$/]));
+    const page = pageOf(ordered, (entry) => entry.key, pageRequest(req, "zones", { keyFields: [/^\d{6}$/] }));
     res.json(presentPage(page, (entry) => presentZone(entry.zone)));
   });
 

@@ -107,6 +107,36 @@ describe("lists in pages", () => {
     await service.delete("/v1/projects/aardvarks", ana);
   });
 
+  it("gives an operation's events in pages, oldest first, every event once", async () => {
+    type WithEvents = { events: { id: string }[]; eventsNext: string | null };
+    const operation = operationIds[0] ?? "";
+    const whole = await service.get<WithEvents>(`/v1/operations/${operation}?limit=1000`, ana);
+    const seen: string[] = [];
+    let next: string | null = `/v1/operations/${operation}?limit=2`;
+    while (next !== null) {
+      const response: ApiResponse<WithEvents> = await service.get<WithEvents>(next, ana);
+      expect(response.status, response.text).toBe(200);
+      expect(response.body.events.length).toBeLessThanOrEqual(2);
+      seen.push(...response.body.events.map((event) => event.id));
+      next = response.body.eventsNext;
+      if (seen.length > 1000) throw new Error("more events than the operation has");
+    }
+
+    expect(whole.body.events.length).toBeGreaterThan(2);
+    expect(whole.body.eventsNext).toBeNull();
+    expect(seen).toEqual(whole.body.events.map((event) => event.id));
+  });
+
+  it("answers 400 problem+json for an operation's events with a cursor of another list", async () => {
+    const projects = await service.get<Page>("/v1/projects?limit=1", ana);
+    const cursor = new URL(projects.body.next ?? "", service.url).searchParams.get("cursor") ?? "";
+
+    const response = await service.get(`/v1/operations/${operationIds[0] ?? ""}?cursor=${cursor}`, ana);
+
+    expect(response.status).toBe(400);
+    expect(response.headers.get("content-type")).toContain("application/problem+json");
+  });
+
   it.each([
     ["a cursor it never gave out", "cursor=bm9wZQ", "cursor"],
     ["another list's cursor", "cursor=FROM_USERS", "cursor"],
