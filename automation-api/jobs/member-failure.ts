@@ -21,7 +21,7 @@ const KNOWN_FAILURES: readonly KnownFailure[] = [
   // The API server's refusal of an object of the member's spec names the object and the rule
   // (quota, Pod Security, a field's value), nothing of the zone.
   {
-    pattern: /\b([a-z0-9.-]+ "[^"\n]+" is (?:forbidden|invalid): [^\n]*)/,
+    pattern: /\b([A-Za-z0-9.-]+ "[^"\n]+" is (?:forbidden|invalid): [^\n]*)/,
     reason: (match) => `the cluster refused ${String(match[1])}`,
   },
   {
@@ -55,9 +55,9 @@ const KNOWN_FAILURES: readonly KnownFailure[] = [
 
 /** Host names, addresses and files a refusal's own words may still carry. */
 const INTERNALS: readonly [RegExp, string][] = [
-  [/\b[a-z][a-z0-9+.-]*:\/\/[^\s"')]+/gi, "<address>"],
+  [/\b[a-z][a-z0-9+.-]*:\/\/[^\s"'),;]+/gi, "<address>"],
   [/\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b/g, "<address>"],
-  [/\[[0-9a-f:]+\](?::\d+)?/gi, "<address>"],
+  [/\[[0-9a-f]*:[0-9a-f:]+\](?::\d+)?/gi, "<address>"],
   [/(?<![\w.-])(?:~|\.{1,2})?(?:\/[\w.@+-]+){2,}\/?/g, "<path>"],
 ];
 

@@ -6,6 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { EngineFailure, type RunRequest, type RunResult } from "../../../automation-api/runner/runner.js";
+import { failureReason, withoutInternals } from "../../../automation-api/jobs/member-failure.js";
 import { FakeRunner } from "../fake-runner.js";
 import { TestService, testZone } from "../harness.js";
 
@@ -166,5 +167,46 @@ describe("a failed run as a member sees it", () => {
     } finally {
       await other.close();
     }
+  });
+});
+
+describe("the table of known failures", () => {
+  it.each([
+    [
+      "a Pod Security refusal",
+      'error: resource "shop/web" was not successfully created by the Kubernetes API server: pods "web" is forbidden: violates PodSecurity "restricted:latest": privileged (container "app" must not set securityContext.privileged=true)',
+      'the cluster refused pods "web" is forbidden: violates PodSecurity "restricted:latest": privileged (container "app" must not set securityContext.privileged=true)',
+    ],
+    [
+      "an invalid field",
+      'Deployment.apps "web" is invalid: spec.template.spec.containers[0].image: Required value',
+      'the cluster refused Deployment.apps "web" is invalid: spec.template.spec.containers[0].image: Required value',
+    ],
+    [
+      "an image that cannot be pulled",
+      `the Kubernetes API server reported that "shop/web" failed to fully initialize or become live: [Pod shop/web-5d9]: containers with unready status: [app] -- [ImagePullBackOff] Back-off pulling image "registry.internal:5000/web"`,
+      "an app did not become ready: its pods report ImagePullBackOff",
+    ],
+    [
+      "a database server failure",
+      `pq: role "shop_main" already exists (${HOST}:5432)`,
+      "the zone's database server could not complete it",
+    ],
+    [
+      "an unreachable part",
+      `dial tcp ${HOST}:16443: connect: connection refused`,
+      "a part of the zone could not be reached",
+    ],
+    ["anything else", "panic: runtime error: index out of range", "the zone could not complete it"],
+  ])("tells %s as the member may read it", (_what, detail, reason) => {
+    expect(failureReason(detail, ADMIN)).toBe(reason);
+  });
+
+  it("takes addresses, paths and the administrator's name out of a text and leaves the rest", () => {
+    const text = `role ${ADMIN} at https://${HOST}:16443/api, [fd00::1]:5432 and ${HOST}:5432 read ${PATH} for containers[0]`;
+
+    expect(withoutInternals(text, ADMIN)).toBe(
+      "role <administrator> at <address>, <address> and <address> read <path> for containers[0]",
+    );
   });
 });
