@@ -14,7 +14,7 @@ import { databaseSecretName } from "../../../components/project-database/names.j
 import { localZone } from "../../../localzone/zone.js";
 import { kubeGet } from "../helpers/local-zone.js";
 import { ProjectStack, uniqueProject } from "../helpers/project-stack.js";
-import { dropLocalServiceDatabase, localServiceDatabase, realRunner } from "../service-helpers.js";
+import { adminMadeServiceDatabase, dropLocalServiceDatabase, realRunner } from "../service-helpers.js";
 
 const zone = localZone();
 const project = uniqueProject("it-sec07");
@@ -133,7 +133,7 @@ describe("the shared PostgreSQL of the local zone", () => {
   });
 
   it("hands a database an earlier version made as the administrator over to the service's role", async () => {
-    const asAdmin = await localServiceDatabase();
+    const asAdmin = await adminMadeServiceDatabase();
     const database = new URL(asAdmin).pathname.slice(1);
     try {
       const before = await buildService({
