@@ -54,6 +54,15 @@ async function asAdmin<T>(
 }
 
 /**
+ * Serialises the setup between processes (until the session ends): two starts at once would
+ * both CREATE the role or database, and two GRANT/REVOKE on one database at once fail with
+ * "tuple concurrently updated".
+ */
+async function lockServiceSetup(client: pg.Client): Promise<void> {
+  await client.query("select pg_advisory_lock(hashtext('pluskube:service-database'))");
+}
+
+/**
  * Closes the server's own databases to PUBLIC and makes (or repairs) the service's role: a
  * login with no superuser-like attribute, whose password is the one in `servicePasswordFile`.
  * Safe to run again and from several processes at once.
@@ -62,8 +71,7 @@ export async function hardenZonePostgres(zone: ZoneSpec): Promise<void> {
   const password = ensureSecretFile(servicePasswordFile(), () => randomBytes(24).toString("base64url"));
   const role = pg.escapeIdentifier(SERVICE_ROLE);
   await asAdmin(zone, "postgres", async (client) => {
-    // Two starts at once would both try CREATE ROLE; one waits for the other instead.
-    await client.query("select pg_advisory_lock(hashtext('pluskube:service-role'))");
+    await lockServiceSetup(client);
     const { rows } = await client.query("select 1 from pg_roles where rolname = $1", [SERVICE_ROLE]);
     const verb = rows.length === 0 ? "create" : "alter";
     await client.query(
@@ -87,6 +95,7 @@ export async function ensureServiceDatabase(zone: ZoneSpec, database: string): P
   const name = pg.escapeIdentifier(database);
   const role = pg.escapeIdentifier(SERVICE_ROLE);
   const owner = await asAdmin(zone, "postgres", async (client) => {
+    await lockServiceSetup(client);
     const { rows } = await client.query<{ owner: string }>(
       "select pg_get_userbyid(datdba) as owner from pg_database where datname = $1",
       [database],
@@ -115,28 +124,31 @@ export async function ensureServiceDatabase(zone: ZoneSpec, database: string): P
 function handOver(role: string): string {
   const target = pg.escapeLiteral(role);
   const user = "n.nspname not like 'pg\\_%' and n.nspname <> 'information_schema'";
+  // What an extension made stays the extension's.
+  const own = (oid: string) =>
+    `not exists (select 1 from pg_depend d where d.objid = ${oid} and d.deptype = 'e')`;
   return `do $$
 declare
   item record;
 begin
   for item in select n.nspname from pg_namespace n
-      where ${user} and pg_get_userbyid(n.nspowner) not in (${target}, 'pg_database_owner') loop
+      where ${user} and ${own("n.oid")} and pg_get_userbyid(n.nspowner) not in (${target}, 'pg_database_owner') loop
     execute format('alter schema %I owner to %I', item.nspname, ${target});
   end loop;
   for item in select c.oid::regclass as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
-      where ${user} and c.relkind in ('r', 'p', 'v', 'm', 'f') and pg_get_userbyid(c.relowner) <> ${target} loop
+      where ${user} and ${own("c.oid")} and c.relkind in ('r', 'p', 'v', 'm', 'f') and pg_get_userbyid(c.relowner) <> ${target} loop
     execute format('alter table %s owner to %I', item.name, ${target});
   end loop;
   for item in select c.oid::regclass as name from pg_class c join pg_namespace n on n.oid = c.relnamespace
-      where ${user} and c.relkind = 'S' and pg_get_userbyid(c.relowner) <> ${target} loop
+      where ${user} and ${own("c.oid")} and c.relkind = 'S' and pg_get_userbyid(c.relowner) <> ${target} loop
     execute format('alter sequence %s owner to %I', item.name, ${target});
   end loop;
   for item in select p.oid::regprocedure as name from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-      where ${user} and pg_get_userbyid(p.proowner) <> ${target} loop
+      where ${user} and ${own("p.oid")} and pg_get_userbyid(p.proowner) <> ${target} loop
     execute format('alter routine %s owner to %I', item.name, ${target});
   end loop;
   for item in select t.oid::regtype as name from pg_type t join pg_namespace n on n.oid = t.typnamespace
-      where ${user} and t.typtype in ('e', 'd') and pg_get_userbyid(t.typowner) <> ${target} loop
+      where ${user} and ${own("t.oid")} and t.typtype in ('e', 'd') and pg_get_userbyid(t.typowner) <> ${target} loop
     execute format('alter type %s owner to %I', item.name, ${target});
   end loop;
 end $$`;
