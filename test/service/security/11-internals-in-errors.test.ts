@@ -203,10 +203,10 @@ describe("the table of known failures", () => {
   });
 
   it("takes addresses, paths and the administrator's name out of a text and leaves the rest", () => {
-    const text = `role ${ADMIN} at https://${HOST}:16443/api, [fd00::1]:5432 and ${HOST}:5432 read ${PATH} for containers[0]`;
+    const text = `role ${ADMIN} at https://${HOST}:16443/api, [fd00::1]:5432, db.zone.internal:5432 and ${HOST}:5432 read ${PATH} for containers[0]`;
 
     expect(withoutInternals(text, ADMIN)).toBe(
-      "role <administrator> at <address>, <address> and <address> read <path> for containers[0]",
+      "role <administrator> at <address>, <address>, <address> and <address> read <path> for containers[0]",
     );
   });
 });
