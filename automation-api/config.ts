@@ -2,6 +2,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
 import { toSpecIssues } from "../spec/errors.js";
+import { RETENTION_DAYS_DEFAULT } from "./jobs/retention.js";
 
 /** The service's settings, read once from the environment by `main.ts`. */
 export interface ServiceConfig {
@@ -25,6 +26,8 @@ export interface ServiceConfig {
   readonly streams: { readonly perToken: number; readonly perInstance: number };
   /** Longest lifetime of project tokens in seconds (and their lifetime when none is asked); none when absent. */
   readonly projectTokenMaxLifetimeSeconds: number | undefined;
+  /** Days finished operations are kept, with their runs and events. Default 30. */
+  readonly retentionDays: number;
 }
 
 const EnvSchema = z.object({
@@ -41,6 +44,7 @@ const EnvSchema = z.object({
   PLUSKUBE_AUTH_FAILURE_LIMIT: z.coerce.number().int().positive().default(30),
   PLUSKUBE_STREAMS_PER_TOKEN: z.coerce.number().int().positive().default(5),
   PLUSKUBE_STREAMS_PER_INSTANCE: z.coerce.number().int().positive().default(500),
+  PLUSKUBE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(RETENTION_DAYS_DEFAULT),
 });
 
 export function readConfig(env: NodeJS.ProcessEnv): ServiceConfig {
@@ -70,5 +74,6 @@ export function readConfig(env: NodeJS.ProcessEnv): ServiceConfig {
       perToken: values.PLUSKUBE_STREAMS_PER_TOKEN,
       perInstance: values.PLUSKUBE_STREAMS_PER_INSTANCE,
     },
+    retentionDays: values.PLUSKUBE_RETENTION_DAYS,
   };
 }

@@ -1,10 +1,10 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import pg from "pg";
 import type { PulumiCommand } from "@pulumi/pulumi/automation/index.js";
 import type { ZoneSpec } from "../spec/zone.js";
 import { ZONE_COMPONENTS } from "../localzone/toolchain/components.js";
+import { ensureServiceDatabase, SERVICE_DATABASE, SERVICE_ROLE } from "../localzone/zone/service-database.js";
 import { AutomationRunner } from "./runner/automation-runner.js";
 import { projectProgram } from "./runner/project-program.js";
 
@@ -13,7 +13,7 @@ import { projectProgram } from "./runner/project-program.js";
  * the tests nor a service pointed at another database load any of it.
  */
 
-export const SERVICE_DATABASE = "pluskube_service";
+export { SERVICE_DATABASE, SERVICE_ROLE };
 
 /** What the zone and an app need; a failed database or bucket provider only disables those claims. */
 const REQUIRED = ["pulumi", "language-nodejs", "kubernetes-provider", "random-provider", ...ZONE_COMPONENTS];
@@ -37,7 +37,11 @@ export async function ensureLocalZone(): Promise<void> {
   await zoneUp({ say });
 }
 
-/** The service's database on the local zone's PostgreSQL, created on first use. */
+/**
+ * The service's database on the local zone's PostgreSQL, created on first use, owned by the
+ * service's own role (never the server's superuser) and closed to every tenant's role; the URL
+ * connects as that role.
+ */
 export async function localDatabaseUrl(zone: ZoneSpec, database = SERVICE_DATABASE): Promise<string> {
   const { resolveZonePath } = await import("../localzone/paths.js");
   const passwordFile = resolveZonePath(zone.postgres.passwordFile);
@@ -46,19 +50,7 @@ export async function localDatabaseUrl(zone: ZoneSpec, database = SERVICE_DATABA
       `the local zone's PostgreSQL password file ${passwordFile} is missing; run npm run zone:up`,
     );
   }
-  const password = readFileSync(passwordFile, "utf8").trim();
-  const { host, port, adminUser } = zone.postgres;
-  const url = (database: string) =>
-    `postgres://${encodeURIComponent(adminUser)}:${encodeURIComponent(password)}@${host}:${port}/${database}?sslmode=disable`;
-  const client = new pg.Client({ connectionString: url("postgres") });
-  await client.connect();
-  try {
-    const { rows } = await client.query("select 1 from pg_database where datname = $1", [database]);
-    if (rows.length === 0) await client.query(`create database ${pg.escapeIdentifier(database)}`);
-  } finally {
-    await client.end();
-  }
-  return url(database);
+  return ensureServiceDatabase(zone, database);
 }
 
 export interface LocalEngine {

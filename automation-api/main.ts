@@ -36,6 +36,7 @@ async function main(): Promise<void> {
     jobs: {
       workers: config.workers,
       allowedRegistries: config.allowedRegistries,
+      retentionDays: config.retentionDays,
       log: (line) => console.error(line),
     },
     app: {

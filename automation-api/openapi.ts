@@ -25,6 +25,7 @@ import {
   UserPatch,
   Zone,
 } from "./http/schemas.js";
+import { EventPageQuery, PageQuery } from "./http/pagination.js";
 
 type Responses = RouteConfig["responses"];
 
@@ -76,7 +77,12 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
       ]),
     );
   const acceptedResponse = { "202": json(operation, "Accepted: the operation that carries the change out") };
-  const list = (schema: z.ZodType) => z.object({ items: z.array(schema) });
+  // Every list comes in pages (http/pagination.ts): `next` is the link to the following page.
+  const list = (schema: z.ZodType) =>
+    z.object({
+      items: z.array(schema),
+      next: z.string().nullable().describe("Path of the next page; null on the last page"),
+    });
   const body = (schema: z.ZodType, type = "application/json") => ({
     content: { [type]: { schema } },
     required: true,
@@ -106,7 +112,8 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
     path: "/v1/users",
     tags: ["users"],
     summary: "List users (administrators)",
-    responses: { "200": json(list(user), "Users"), ...problems(403) },
+    request: { query: PageQuery },
+    responses: { "200": json(list(user), "Users"), ...problems(400, 403) },
   });
   route({
     method: "get",
@@ -138,8 +145,8 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
     path: "/v1/users/{user}/tokens",
     tags: ["users"],
     summary: "List a user's tokens (never the tokens themselves)",
-    request: { params: params("user") },
-    responses: { "200": json(list(token), "Tokens"), ...problems(403, 404) },
+    request: { query: PageQuery, params: params("user") },
+    responses: { "200": json(list(token), "Tokens"), ...problems(400, 403, 404) },
   });
   route({
     method: "delete",
@@ -155,7 +162,8 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
     path: "/v1/zones",
     tags: ["zones"],
     summary: "The zones projects can live in",
-    responses: { "200": json(list(Zone), "Zones"), ...problems() },
+    request: { query: PageQuery },
+    responses: { "200": json(list(Zone), "Zones"), ...problems(400) },
   });
   route({
     method: "get",
@@ -171,7 +179,8 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
     path: "/v1/projects",
     tags: ["projects"],
     summary: "List the caller's projects",
-    responses: { "200": json(list(project), "Projects"), ...problems() },
+    request: { query: PageQuery },
+    responses: { "200": json(list(project), "Projects"), ...problems(400) },
   });
   route({
     method: "put",
@@ -206,9 +215,9 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
     method: "get",
     path: "/v1/projects/{project}/operations",
     tags: ["projects"],
-    summary: "A project's recent operations",
-    request: { params: params("project") },
-    responses: { "200": json(list(operation), "Operations"), ...problems(404) },
+    summary: "A project's operations, newest first; finished ones are kept for the retention period",
+    request: { query: PageQuery, params: params("project") },
+    responses: { "200": json(list(operation), "Operations"), ...problems(400, 404) },
   });
 
   for (const collection of CLAIM_KIND_NAMES) {
@@ -222,8 +231,8 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
       path: base,
       tags,
       summary: `List the project's ${collection}`,
-      request: { params: params("project") },
-      responses: { "200": json(list(item), capitalise(collection)), ...problems(404) },
+      request: { query: PageQuery, params: params("project") },
+      responses: { "200": json(list(item), capitalise(collection)), ...problems(400, 404) },
     });
     route({
       method: "get",
@@ -276,8 +285,8 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
     path: "/v1/projects/{project}/tokens",
     tags: ["projects"],
     summary: "List a project's tokens",
-    request: { params: params("project") },
-    responses: { "200": json(list(token), "Tokens"), ...problems(403, 404) },
+    request: { query: PageQuery, params: params("project") },
+    responses: { "200": json(list(token), "Tokens"), ...problems(400, 403, 404) },
   });
   route({
     method: "delete",
@@ -292,9 +301,9 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
     method: "get",
     path: "/v1/operations/{id}",
     tags: ["operations"],
-    summary: "An operation's status and engine events",
-    request: { params: params("id") },
-    responses: { "200": json(operation, "The operation"), ...problems(404) },
+    summary: "An operation's status and a page of its engine events, oldest first",
+    request: { query: EventPageQuery, params: params("id") },
+    responses: { "200": json(operation, "The operation"), ...problems(400, 404) },
   });
   route({
     method: "get",

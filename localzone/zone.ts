@@ -35,6 +35,7 @@ import {
   waitFor,
   type ProcessSpec,
 } from "./zone/process.js";
+import { hardenZonePostgres, SERVICE_ROLE, servicePasswordFile } from "./zone/service-database.js";
 import { ensureS3Admin, masterPort, s3Port, seaweedSpec } from "./zone/seaweedfs.js";
 
 export type Say = (line: string) => void;
@@ -209,6 +210,9 @@ async function startZone(opts: ZoneOptions): Promise<void> {
     say(`  postgres: already running (pid ${pgPid})`);
   }
   await waitFor("postgres", async () => postgresReady(zone, pg), { timeoutMs, say, logHint: pg.logFile });
+  // Tenants' roles share this server: they must not reach its own databases, nor the service's.
+  await hardenZonePostgres(zone);
+  say(`  postgres: postgres and template1 closed to PUBLIC; service role ${SERVICE_ROLE} ready`);
 
   const admin = ensureS3Admin(zone);
   ensureProcess(dir, seaweedSpec(requireBinary(bins.weed, "seaweedfs"), zone, dir, admin), say);
@@ -296,6 +300,7 @@ async function stopZone(opts: ZoneOptions & { readonly purge?: boolean }): Promi
     for (const file of [zone.postgres.passwordFile, zone.s3.adminAccessKeyFile, zone.s3.adminSecretKeyFile]) {
       rmSync(resolveZonePath(file), { force: true });
     }
+    rmSync(servicePasswordFile(), { force: true });
     rmSync(localKubeconfig(zone), { force: true });
     say(`  purged ${dir}`);
   }

@@ -1,7 +1,7 @@
 import type { ProjectSpec } from "../../spec/project.js";
 import { mapUsage, SHARE_KINDS } from "../../spec/usage.js";
 import type { ZoneSpec } from "../../spec/zone.js";
-import { EngineFailure, type PolicyContext } from "../runner/runner.js";
+import { ServiceRefusal, type PolicyContext } from "../runner/runner.js";
 import type { ProjectRow } from "../store/schema.js";
 import type { Queries } from "../store/store.js";
 import { userQuota } from "./fair-share.js";
@@ -51,7 +51,7 @@ export async function stackPolicyContext(
   allowedRegistries: readonly string[],
 ): Promise<PolicyContext> {
   const user = await queries.findUserById(project.userId);
-  if (!user) throw new EngineFailure("the project's owner no longer exists");
+  if (!user) throw new ServiceRefusal("the project's owner no longer exists");
   const quota = await userQuota(queries, user, zone, project);
   const others = mapUsage(
     SHARE_KINDS,

@@ -107,12 +107,22 @@ export const Operation = z.object({
   project: z.string(),
   zone: z.string(),
   revision: z.number().int(),
-  message: z.string().nullable(),
+  message: z
+    .string()
+    .nullable()
+    .describe(
+      "Why the operation failed: what failed, the reason where it lies in the spec (a policy's or the cluster's refusal), and a reference an operator finds the engine's full text under in the service's log. The zone's hosts, files and accounts are never in it.",
+    ),
   createdAt: Timestamp,
   startedAt: Timestamp.nullable(),
   finishedAt: Timestamp.nullable(),
   links: z.object({ self: z.string(), events: z.string(), project: z.string() }),
   events: z.array(OperationEvent).optional(),
+  eventsNext: z
+    .string()
+    .nullable()
+    .optional()
+    .describe("With `events`: the path of the next page of events; null on the last page"),
 });
 
 const Amounts = z.object(Object.fromEntries(SHARE_KINDS.map((kind) => [kind, z.number()])));

@@ -9,6 +9,7 @@ import type { EventBus } from "./event-bus.js";
 import { QueueTable } from "./queue-table.js";
 import { errorMessage, runStack, type StackRunJob } from "./stack-run.js";
 import { StackLocks } from "./stack-lock.js";
+import { PRUNE_INTERVAL_SECONDS_DEFAULT, pruneFinished, RETENTION_DAYS_DEFAULT } from "./retention.js";
 import { sweepDeadWorkers } from "./sweeper.js";
 
 export const STACK_QUEUE = "stack-up";
@@ -37,6 +38,10 @@ export interface StackJobsOptions {
   readonly expireInSeconds?: number;
   /** Registries the image-registries policy allows; empty allows any. */
   readonly allowedRegistries?: readonly string[];
+  /** Finished operations, with their runs and events, are kept this many days. Default 30. */
+  readonly retentionDays?: number;
+  /** How often the sweeper prunes what is past retention. Default 1 h. */
+  readonly pruneIntervalSeconds?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -59,6 +64,7 @@ export class StackJobs implements JobQueue {
   private readonly worker = `${hostname()}:${process.pid}:${randomBytes(3).toString("hex")}`;
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
+  private prunedAt = 0;
   private readonly running = new Set<Promise<unknown>>();
   /** Jobs this process's workers took, which the sweeper must leave alone. */
   private readonly handling = new Set<string>();
@@ -214,10 +220,24 @@ export class StackJobs implements JobQueue {
       graceSeconds: this.options.deadWorkerGraceSeconds ?? 15,
       log: (line) => this.log(line),
     })
+      .then(() => this.pruneWhenDue())
       .catch((error: unknown) => this.log(`sweeper: ${errorMessage(error)}`))
       .finally(() => {
         this.sweeping = undefined;
       });
     return this.sweeping;
+  }
+
+  /** Deletes finished operations past the retention period, with their runs and events. */
+  async prune(): Promise<void> {
+    this.prunedAt = Date.now();
+    await pruneFinished(this.options.store, this.options.retentionDays ?? RETENTION_DAYS_DEFAULT, (line) =>
+      this.log(line),
+    );
+  }
+
+  private async pruneWhenDue(): Promise<void> {
+    const every = (this.options.pruneIntervalSeconds ?? PRUNE_INTERVAL_SECONDS_DEFAULT) * 1000;
+    if (Date.now() - this.prunedAt >= every) await this.prune();
   }
 }

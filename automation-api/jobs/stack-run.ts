@@ -3,10 +3,11 @@ import { stackPolicyContext } from "../domain/policy-context.js";
 import type { StackJob } from "../domain/project-requests.js";
 import type { ZoneCatalog } from "../domain/zones.js";
 import type { Runner, RunEvent, RunResult } from "../runner/runner.js";
-import { EngineFailure } from "../runner/runner.js";
+import { EngineFailure, ServiceRefusal } from "../runner/runner.js";
 import type { Store } from "../store/store.js";
 import type { EventBus } from "./event-bus.js";
 import { EventRecorder, runEventRow } from "./event-recorder.js";
+import { failureReason, memberEvent, memberMessage, policyRefusals } from "./member-failure.js";
 
 /** What a run of a stack needs besides its job. */
 export interface StackRunContext {
@@ -63,9 +64,20 @@ export async function runStack(context: StackRunContext, job: StackRunJob): Prom
     type: "run",
     data: { phase: "started", kind, revision: project.revision, attempt: job.retryCount + 1 },
   });
+  // Members see the engine's words only once the zone's internals are out; the run's id is the
+  // reference under which the log keeps them whole.
+  const adminUser = zone?.postgres.adminUser;
+  const where = `stack ${job.data.stack} run ${run.id}`;
+  const policyEvents: RunEvent[] = [];
   try {
-    if (!zone) throw new EngineFailure(`zone '${project.zone}' is no longer offered by this service`);
-    const onEvent = (event: RunEvent) => events.push(runEventRow(event));
+    if (!zone) throw new ServiceRefusal(`zone '${project.zone}' is no longer offered by this service`);
+    const onEvent = (event: RunEvent) => {
+      if (event.type === "policy") policyEvents.push(event);
+      if (event.type === "diagnostic" && event.severity === "error") {
+        context.log(`${where}: engine error: ${event.message}`);
+      }
+      events.push(runEventRow(memberEvent(event, adminUser)));
+    };
     if (needsRecovery) {
       events.push({
         type: "run",
@@ -100,36 +112,50 @@ export async function runStack(context: StackRunContext, job: StackRunJob): Prom
       await context.bus.notify(queries, operations);
     });
   } catch (error) {
-    const message = errorMessage(error);
+    const detail = errorMessage(error);
+    const what = kind === "update" ? "updating the project's stack" : "deleting the project's stack";
     if (error instanceof EngineFailure) {
+      const refusals = policyRefusals(policyEvents);
+      const reason =
+        error instanceof ServiceRefusal
+          ? detail
+          : refusals.length > 0
+            ? refusals.join("; ")
+            : failureReason(detail, adminUser);
+      const message = memberMessage(`${what} failed`, reason, run.id);
+      context.log(`${where} failed: ${detail}`);
       events.push({ type: "run", data: { phase: "failed", message } });
       await events.flush();
       await store.transaction(async (queries) => {
-        await queries.finishRun(run.id, "failed", message);
+        // The run keeps the engine's full text: runs are the operators', never shown to members.
+        await queries.finishRun(run.id, "failed", detail);
         await queries.finishOperations(operations, "failed", message);
         await context.bus.notify(queries, operations);
       });
       return;
     }
     const last = job.retryCount >= job.retryLimit;
+    const attempts = job.retryCount + 1;
+    const reason = failureReason(detail, adminUser, "the run stopped before it finished");
+    const message = memberMessage(`${what}, attempt ${attempts}, failed`, reason, run.id);
     events.push({
       type: "run",
       data: { phase: "interrupted", message, retry: !last },
     });
     await events.flush();
     await store.transaction(async (queries) => {
-      await queries.finishRun(run.id, "interrupted", message);
+      await queries.finishRun(run.id, "interrupted", detail);
       await queries.setNeedsRecovery(project.id, true);
       if (last) {
         await queries.finishOperations(
           operations,
           "failed",
-          `gave up after ${job.retryCount + 1} attempts: ${message}`,
+          memberMessage(`${what} failed after ${attempts} attempts`, reason, run.id),
         );
       }
       await context.bus.notify(queries, operations);
     });
-    context.log(`stack ${job.data.stack}: attempt ${job.retryCount + 1} died: ${message}`);
+    context.log(`${where}: attempt ${attempts} died: ${detail}`);
     throw error;
   }
 }

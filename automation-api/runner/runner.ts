@@ -84,3 +84,11 @@ export class EngineFailure extends Error {
     this.name = "EngineFailure";
   }
 }
+
+/** An EngineFailure the service raises itself, in words written for the member (no engine text). */
+export class ServiceRefusal extends EngineFailure {
+  constructor(message: string) {
+    super(message);
+    this.name = "ServiceRefusal";
+  }
+}

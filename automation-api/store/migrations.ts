@@ -142,6 +142,18 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0003-retention-and-pages": {
+    // The prune looks for finished operations and runs by age; lists page operations by time.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema.createIndex("operations_finished_idx").on("operations").column("finished_at").execute();
+      await db.schema.createIndex("runs_finished_idx").on("runs").column("finished_at").execute();
+      await db.schema
+        .createIndex("operations_project_created_idx")
+        .on("operations")
+        .columns(["project_id", "created_at desc", "id desc"])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

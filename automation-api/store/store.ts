@@ -303,6 +303,48 @@ export class Queries {
       .execute();
   }
 
+  /**
+   * A page of a project's operations, newest first. Each comes with its sort key (creation time
+   * in microseconds, as stored, and id), which `after` takes from the previous page's last one.
+   */
+  async operationsPage(
+    projectId: string,
+    limit: number,
+    after?: readonly [string, string],
+  ): Promise<{ operation: OperationRow; key: [string, string] }[]> {
+    const micros = sql<string>`(extract(epoch from operations.created_at) * 1000000)::bigint`;
+    let query = this.db
+      .selectFrom("operations")
+      .selectAll()
+      .select(sql<string>`${micros}::text`.as("pageMicros"))
+      .where("projectId", "=", projectId);
+    if (after) query = query.where(sql<boolean>`(${micros}, id) < (${after[0]}::bigint, ${after[1]}::uuid)`);
+    const rows = await query.orderBy("createdAt", "desc").orderBy("id", "desc").limit(limit).execute();
+    return rows.map(({ pageMicros, ...operation }) => ({ operation, key: [pageMicros, operation.id] }));
+  }
+
+  /**
+   * Deletes operations finished before `before`, then the runs (and with them their events) that
+   * finished before it and no longer serve any operation. Returns how many of each went.
+   */
+  async pruneFinished(before: Date): Promise<{ operations: number; runs: number }> {
+    const operations = await this.db
+      .deleteFrom("operations")
+      .where("status", "in", ["succeeded", "failed"])
+      .where("finishedAt", "<", before)
+      .executeTakeFirst();
+    const runs = await this.db
+      .deleteFrom("runs")
+      .where("finishedAt", "<", before)
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(selectFrom("operationRuns").select("runId").whereRef("operationRuns.runId", "=", "runs.id")),
+        ),
+      )
+      .executeTakeFirst();
+    return { operations: Number(operations.numDeletedRows), runs: Number(runs.numDeletedRows) };
+  }
+
   /** Operations of a project not yet finished, up to a revision: what a run at that revision covers. */
   async claimOperations(projectId: string, revision: number, runId: string): Promise<OperationRow[]> {
     const claimed = await this.db
@@ -420,9 +462,10 @@ export class Queries {
   }
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A UUID as PostgreSQL writes it. */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function isUuid(value: string): boolean {
-  return UUID.test(value);
+  return UUID_PATTERN.test(value);
 }
 
 /** The service's PostgreSQL: a pool, typed queries and migrations. */

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import pg from "pg";
-import { localRunner } from "../../automation-api/local-zone.js";
+import { localDatabaseUrl, localRunner } from "../../automation-api/local-zone.js";
 import type { AutomationRunner } from "../../automation-api/runner/automation-runner.js";
 import type {
   Runner,
@@ -30,8 +30,16 @@ async function onServer(statement: string): Promise<void> {
   }
 }
 
-/** A new database for one test file's service, on the local zone's PostgreSQL. */
+/**
+ * A new database for one test file's service, on the local zone's PostgreSQL, made as `npm start`
+ * makes its own: owned by the service's role, which the URL connects as.
+ */
 export async function localServiceDatabase(): Promise<string> {
+  return localDatabaseUrl(localZone(), `service_it_${randomBytes(5).toString("hex")}`);
+}
+
+/** A new database made by the server's administrator, as versions before the service's own role did. */
+export async function adminMadeServiceDatabase(): Promise<string> {
   const name = `service_it_${randomBytes(5).toString("hex")}`;
   await onServer(`create database ${name}`);
   return zoneDatabaseUrl(name);

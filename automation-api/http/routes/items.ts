@@ -8,6 +8,7 @@ import { principalOf } from "../auth.js";
 import type { RouteContext } from "../context.js";
 import { presentItem } from "../present.js";
 import { ItemBodies, MergePatch } from "../schemas.js";
+import { pageOf, pageRequest, presentPage } from "../pagination.js";
 import { bodyOf, nameParam, param } from "../validate.js";
 import { accepted } from "./projects.js";
 
@@ -25,7 +26,8 @@ function mount(router: Router, { store, requests }: RouteContext, collection: Cl
   router.get(base, async (req, res) => {
     const project = await projectOf(store, principalOf(res), param(req, "project"));
     const items = project.spec[collection] as readonly { name: string }[];
-    res.json({ items: items.map((item) => presentItem(project, collection, item)) });
+    const page = pageOf(items, (item) => item.name, pageRequest(req, collection));
+    res.json(presentPage(page, (item) => presentItem(project, collection, item)));
   });
 
   router.get(`${base}/:name`, async (req, res) => {

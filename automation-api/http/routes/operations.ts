@@ -6,7 +6,8 @@ import type { Store } from "../../store/store.js";
 import { principalOf } from "../auth.js";
 import type { RouteContext } from "../context.js";
 import { streamEvents } from "../event-stream.js";
-import { presentOperation } from "../present.js";
+import { presentEvent, presentOperation } from "../present.js";
+import { EventPageQuery, pageRequest } from "../pagination.js";
 import { param } from "../validate.js";
 
 /** An operation the principal may read: their own, and for project tokens only their project's. */
@@ -28,8 +29,15 @@ export function operationRoutes(context: RouteContext): Router {
 
   router.get("/operations/:id", async (req, res) => {
     const operation = await visibleOperation(store, principalOf(res), param(req, "id"));
-    const events = await store.operationEvents(operation.id);
-    res.json(presentOperation(operation, events));
+    const request = pageRequest(req, "events", { keyFields: [/^\d{1,20}$/], query: EventPageQuery });
+    // One more than the page tells whether there is a next one.
+    const events = await store.operationEvents(operation.id, request.after?.[0], request.limit + 1);
+    const page = events.slice(0, request.limit);
+    const last = page.at(-1);
+    res.json({
+      ...presentOperation(operation, page),
+      eventsNext: events.length > request.limit && last ? request.nextLink([last.id]) : null,
+    });
   });
 
   router.get("/operations/:id/events", async (req, res) => {

@@ -5,6 +5,7 @@ import { principalOf } from "../auth.js";
 import type { RouteContext } from "../context.js";
 import { presentToken } from "../present.js";
 import { ProjectTokenBody } from "../schemas.js";
+import { byCreation, pageOf, pageRequest, presentPage } from "../pagination.js";
 import { bodyOf, param } from "../validate.js";
 
 /** Tokens that reach one project only, read-only or allowed to deploy; managed with a user token. */
@@ -35,7 +36,8 @@ export function projectTokenRoutes({ store, bus, projectTokenMaxLifetimeSeconds 
     const project = await projectOf(store, principal, param(req, "project"));
     requireUserToken(principal, "manage project tokens");
     const tokens = await store.listTokens({ userId: project.userId, projectId: project.id });
-    res.json({ items: tokens.map((token) => presentToken(token, project.name)) });
+    const page = pageOf(tokens, byCreation, pageRequest(req, "project-tokens"));
+    res.json(presentPage(page, (token) => presentToken(token, project.name)));
   });
 
   router.delete("/projects/:project/tokens/:token", async (req, res) => {

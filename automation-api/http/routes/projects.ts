@@ -5,6 +5,8 @@ import { principalOf } from "../auth.js";
 import type { RouteContext } from "../context.js";
 import { operationLinks, presentOperation, presentProject } from "../present.js";
 import { ProjectBody } from "../schemas.js";
+import { UUID_PATTERN } from "../../store/store.js";
+import { pageOf, pageRequest, presentPage } from "../pagination.js";
 import { bodyOf, nameParam, param } from "../validate.js";
 
 /** `202 Accepted` with the operation that will carry the change out. */
@@ -19,14 +21,13 @@ export function projectRoutes(context: RouteContext): Router {
   const { store, zones, requests } = context;
   const router = Router();
 
-  router.get("/projects", async (_req, res) => {
+  router.get("/projects", async (req, res) => {
     const principal: Principal = principalOf(res);
-    const projects = await store.listProjects(principal.user.id);
-    res.json({
-      items: projects
-        .filter((project) => principal.projectId === null || project.id === principal.projectId)
-        .map((project) => presentProject(project, zones.get(project.zone))),
-    });
+    const projects = (await store.listProjects(principal.user.id)).filter(
+      (project) => principal.projectId === null || project.id === principal.projectId,
+    );
+    const page = pageOf(projects, (project) => project.name, pageRequest(req, "projects"));
+    res.json(presentPage(page, (project) => presentProject(project, zones.get(project.zone))));
   });
 
   router.put("/projects/:project", async (req, res) => {
@@ -49,8 +50,15 @@ export function projectRoutes(context: RouteContext): Router {
 
   router.get("/projects/:project/operations", async (req, res) => {
     const project = await projectOf(store, principalOf(res), param(req, "project"));
-    const operations = await store.listOperations(project.id);
-    res.json({ items: operations.map((operation) => presentOperation(operation)) });
+    const request = pageRequest(req, "operations", { keyFields: [/^\d{1,20}$/, UUID_PATTERN] });
+    // One more than the page tells whether there is a next one.
+    const rows = await store.operationsPage(project.id, request.limit + 1, request.after as [string, string]);
+    const items = rows.slice(0, request.limit);
+    const last = items.at(-1);
+    res.json({
+      items: items.map((row) => presentOperation(row.operation)),
+      next: rows.length > request.limit && last ? request.nextLink(last.key) : null,
+    });
   });
 
   return router;

@@ -9,6 +9,7 @@ import { principalOf } from "../auth.js";
 import type { RouteContext } from "../context.js";
 import { presentZone } from "../present.js";
 import { QuotaQuery } from "../schemas.js";
+import { pageOf, pageRequest, presentPage } from "../pagination.js";
 import { queryOf } from "../validate.js";
 
 export function quotaRoutes({ store, zones }: RouteContext): Router {
@@ -34,8 +35,11 @@ export function quotaRoutes({ store, zones }: RouteContext): Router {
     });
   });
 
-  router.get("/zones", (_req, res) => {
-    res.json({ items: zones.list().map(presentZone) });
+  router.get("/zones", (req, res) => {
+    // Zones keep the catalog's order, which changes only with the service's configuration.
+    const ordered = zones.list().map((zone, index) => ({ zone, key: String(index).padStart(6, "0") }));
+    const page = pageOf(ordered, (entry) => entry.key, pageRequest(req, "zones", { keyFields: [/^\d{6}$/] }));
+    res.json(presentPage(page, (entry) => presentZone(entry.zone)));
   });
 
   return router;

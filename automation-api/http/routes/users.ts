@@ -8,6 +8,7 @@ import { principalOf } from "../auth.js";
 import type { RouteContext } from "../context.js";
 import { presentToken, presentUser } from "../present.js";
 import { TokenBody, UserBody, UserPatch } from "../schemas.js";
+import { byCreation, pageOf, pageRequest, presentPage } from "../pagination.js";
 import { bodyOf, nameParam, param } from "../validate.js";
 
 /** The user named in the path, when the principal may manage it: an administrator, or the user itself. */
@@ -46,9 +47,10 @@ export function userRoutes({ store, bus }: RouteContext): Router {
     res.status(201).location(`/v1/users/${user.name}`).json(presentUser(user));
   });
 
-  router.get("/users", async (_req, res) => {
+  router.get("/users", async (req, res) => {
     requireAdmin(principalOf(res));
-    res.json({ items: (await store.listUsers()).map(presentUser) });
+    const page = pageOf(await store.listUsers(), byCreation, pageRequest(req, "users"));
+    res.json(presentPage(page, presentUser));
   });
 
   router.get("/users/:user", async (req, res) => {
@@ -94,7 +96,8 @@ export function userRoutes({ store, bus }: RouteContext): Router {
   router.get("/users/:user/tokens", async (req, res) => {
     const user = await manageableUser(store, principalOf(res), param(req, "user"));
     const tokens = await store.listTokens({ userId: user.id, projectId: null });
-    res.json({ items: tokens.map((token) => presentToken(token)) });
+    const page = pageOf(tokens, byCreation, pageRequest(req, "user-tokens"));
+    res.json(presentPage(page, (token) => presentToken(token)));
   });
 
   router.delete("/users/:user/tokens/:token", async (req, res) => {
