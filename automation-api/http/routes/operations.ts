@@ -6,7 +6,7 @@ import type { Store } from "../../store/store.js";
 import { principalOf } from "../auth.js";
 import type { RouteContext } from "../context.js";
 import { streamEvents } from "../event-stream.js";
-import { presentEvent, presentOperation } from "../present.js";
+import { presentOperation } from "../present.js";
 import { EventPageQuery, pageRequest } from "../pagination.js";
 import { param } from "../validate.js";
 
