@@ -4,6 +4,7 @@ import { ipKeyGenerator, rateLimit } from "express-rate-limit";
 import { ProjectRequests, type JobQueue } from "./domain/project-requests.js";
 import { hashToken } from "./domain/tokens.js";
 import type { ZoneCatalog } from "./domain/zones.js";
+import type { ZoneClusters } from "./cluster/cluster.js";
 import { authenticate } from "./http/auth.js";
 import type { RouteContext } from "./http/context.js";
 import { docsRoute } from "./http/docs.js";
@@ -21,6 +22,8 @@ import type { Store } from "./store/store.js";
 export interface AppDeps {
   readonly store: Store;
   readonly zones: ZoneCatalog;
+  /** The zones' clusters, read to decide requests (never written: stacks do that). */
+  readonly clusters: ZoneClusters;
   readonly jobs: JobQueue;
   readonly bus: EventBus;
   /** Requests per token (or per address without one) per window. Default 600 a minute. */
@@ -44,7 +47,7 @@ export function createApp(deps: AppDeps): Express {
     zones: deps.zones,
     jobs: deps.jobs,
     bus: deps.bus,
-    requests: new ProjectRequests(deps.store, deps.jobs, deps.zones),
+    requests: new ProjectRequests(deps.store, deps.jobs, deps.zones, deps.clusters),
     streamPollMs: deps.streamPollMs ?? 2000,
     streamHeartbeatMs: deps.streamHeartbeatMs ?? 15_000,
   };

@@ -2,6 +2,7 @@ import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Server } from "node:http";
 import { loadZone } from "../zones/index.js";
+import { kubeClusters } from "./cluster/kube-clusters.js";
 import { readConfig } from "./config.js";
 import { zonesFromFiles } from "./domain/zones.js";
 import { buildService } from "./service.js";
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
     databaseUrl,
     zones,
     runner,
+    clusters: kubeClusters(),
     jobs: {
       workers: config.workers,
       allowedRegistries: config.allowedRegistries,

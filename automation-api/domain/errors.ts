@@ -92,3 +92,16 @@ export class QuotaExceededError extends DomainError {
     );
   }
 }
+
+/** A zone's cluster could not be read for a decision that needs it; nothing was changed. */
+export class ZoneUnreachableError extends DomainError {
+  constructor(zone: string) {
+    super(
+      503,
+      "zone-unreachable",
+      "Service Unavailable",
+      `the cluster of zone '${zone}' could not be reached to check the request; nothing was changed, try again later`,
+      { zone },
+    );
+  }
+}

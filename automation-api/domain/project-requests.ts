@@ -20,6 +20,8 @@ import {
   type ProjectSettings,
 } from "./spec.js";
 import type { ZoneCatalog } from "./zones.js";
+import type { ZoneClusters } from "../cluster/cluster.js";
+import { requireNamespaceAbsent } from "./namespace-check.js";
 
 /** A job that brings a stack to its project's latest desired spec. */
 export interface StackJob {
@@ -50,6 +52,7 @@ export class ProjectRequests {
     private readonly store: Store,
     private readonly jobs: JobQueue,
     private readonly zones: ZoneCatalog,
+    private readonly clusters: ZoneClusters,
   ) {}
 
   /** Creates a project in a zone, or updates its settings; idempotent. */
@@ -103,6 +106,9 @@ export class ProjectRequests {
           "name-taken",
         );
       }
+      // After the insert, so that a name another member holds is still answered as taken; a
+      // refusal here rolls the insert back.
+      await requireNamespaceAbsent(this.clusters, zone, name);
       const operation = await this.record(queries, principal, project, "update", `PUT projects/${name}`, 1);
       return { operation, project, created: true };
     });

@@ -3,6 +3,7 @@ import { isDnsLabel } from "../../spec/names.js";
 import { isByteQuantity, isCpuQuantity } from "../../spec/quantity.js";
 import { ArgumentProblems, isCidr, isIntegerIn, isPlain, isQuantityOrZero } from "../validation.js";
 import type { TenantNamespaceArgs, TenantQuota } from "./args.js";
+import { isCreateOnlyProvider } from "./create-only-provider.js";
 
 const DNS_LABEL =
   "a DNS label (lowercase letters, digits and '-', starting and ending with a letter or digit)";
@@ -36,6 +37,11 @@ export function validateTenantNamespaceArgs(args: TenantNamespaceArgs, resource?
   const problems = new ArgumentProblems();
   if (typeof args.project !== "string" || !isDnsLabel(args.project)) {
     problems.expect("project", `${DNS_LABEL}, at most 63 characters`, args.project);
+  }
+  if (!isCreateOnlyProvider(args.namespaceProvider)) {
+    problems.add(
+      "namespaceProvider must be a provider made by createOnlyKubernetesProvider() for the zone's cluster, so that an existing namespace is never taken over",
+    );
   }
   checkQuota(args.quota, problems);
 

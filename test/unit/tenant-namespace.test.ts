@@ -20,7 +20,8 @@ const quota = {
   configMaps: 11,
 };
 
-const args: TenantNamespaceArgs = {
+let args: TenantNamespaceArgs;
+const argsBesidesProvider = {
   project: "shop",
   quota,
   containerDefaults: { cpu: "250m", memory: "512Mi", disk: "1Gi" },
@@ -28,7 +29,7 @@ const args: TenantNamespaceArgs = {
   serviceEgress: [{ cidr: "10.0.3.7/32", port: 5432 }],
   volumes: [{ name: "data", size: "10Gi" }],
   storageClass: "standard",
-};
+} as const;
 
 type Spec = Record<string, unknown>;
 
@@ -38,10 +39,23 @@ describe("TenantNamespace", () => {
   let tenant: InstanceType<typeof mod.TenantNamespace>;
 
   const spec = (type: string, name: string) => recorder.one(type, name).inputs.spec as Spec;
+  const providers = new Map<string, string | undefined>();
+  const providerOf = (type: string, name: string) => providers.get(`${type}::${name}`);
 
   beforeAll(async () => {
     recorder = await installMocks();
+    // Which provider each resource is registered with, which the shared recorder leaves out.
+    const monitor = pulumi.runtime.getMonitor() as unknown as { mocks: pulumi.runtime.Mocks };
+    const newResource = monitor.mocks.newResource.bind(monitor.mocks);
+    monitor.mocks.newResource = (mockArgs) => {
+      providers.set(`${mockArgs.type}::${mockArgs.name}`, mockArgs.provider);
+      return newResource(mockArgs);
+    };
     mod = await import("../../components/tenant-namespace/index.js");
+    args = {
+      ...argsBesidesProvider,
+      namespaceProvider: mod.createOnlyKubernetesProvider("create-only", { context: "zone" }),
+    };
     tenant = new mod.TenantNamespace("shop", args);
     await settle(recorder);
   });
@@ -61,6 +75,16 @@ describe("TenantNamespace", () => {
         "pod-security.kubernetes.io/warn-version": "latest",
       },
     });
+  });
+
+  it("creates the namespace through the create-only provider, so that an existing one is never adopted", () => {
+    const provider = recorder.one("pulumi:providers:kubernetes", "create-only");
+
+    expect(String(provider.inputs.enableServerSideApply)).toBe("false");
+    expect(providerOf("kubernetes:core/v1:Namespace", "shop-namespace")).toMatch(
+      /pulumi:providers:kubernetes::create-only::/,
+    );
+    expect(providerOf("kubernetes:core/v1:ResourceQuota", "shop-quota")).not.toMatch(/create-only/);
   });
 
   it("exposes the namespace, service account and claim names as outputs", async () => {
@@ -233,7 +257,12 @@ describe("TenantNamespace", () => {
   });
 
   it("leaves out internet egress, zone services and volumes when not asked for", async () => {
-    new mod.TenantNamespace("quiet", { project: "quiet", quota, internetEgress: false });
+    new mod.TenantNamespace("quiet", {
+      project: "quiet",
+      namespaceProvider: args.namespaceProvider,
+      quota,
+      internetEgress: false,
+    });
     await settle(recorder);
     const policies = recorder
       .ofType(POLICY)
