@@ -105,3 +105,20 @@ export class ZoneUnreachableError extends DomainError {
     );
   }
 }
+
+/** A well-formed request the zone cannot carry out as asked, such as an image it does not pull. */
+export class UnprocessableError extends DomainError {
+  constructor(
+    problem: string,
+    readonly issues: readonly SpecIssue[],
+    extensions: Record<string, unknown> = {},
+  ) {
+    super(
+      422,
+      problem,
+      "Unprocessable Content",
+      issues.map((issue) => `${issue.path || "(body)"}: ${issue.message}`).join("; "),
+      { errors: issues, ...extensions },
+    );
+  }
+}

@@ -22,6 +22,7 @@ import {
 import type { ZoneCatalog } from "./zones.js";
 import type { ZoneClusters } from "../cluster/cluster.js";
 import { requireNamespaceAbsent } from "./namespace-check.js";
+import { requireAllowedRegistries } from "./image-registries.js";
 
 /** A job that brings a stack to its project's latest desired spec. */
 export interface StackJob {
@@ -222,6 +223,7 @@ export class ProjectRequests {
     const before = project.spec;
     const after = mutate(before);
     if (after === undefined) return undefined;
+    requireAllowedRegistries(after, zone);
     await queries.lockUserZone(principal.user.id, zone.name);
     const admission = await admitChange(queries, principal.user, zone, project, after);
     if (!admission.admitted) {

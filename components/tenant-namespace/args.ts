@@ -76,6 +76,11 @@ export interface TenantNamespaceArgs {
   readonly ingressNamespaces?: readonly string[];
   /** Whether pods may open connections to public internet addresses. Default `true`. */
   readonly internetEgress?: boolean;
+  /**
+   * The zone's own address ranges (its nodes, API server and storage hosts), which internet
+   * egress leaves out as it does private ranges. Default none. Plain.
+   */
+  readonly zoneRanges?: readonly string[];
   /** Zone services (Postgres, S3) reachable in any case, by address and port. Default none. */
   readonly serviceEgress?: readonly ServiceEgress[];
   /** Persistent volumes of the project, one PersistentVolumeClaim each. Default none. */

@@ -120,7 +120,7 @@ export class TenantNamespace extends pulumi.ComponentResource {
     if (ingressNamespaces.length > 0) {
       policies.push(["allow-ingress-controller", ingressControllerSpec(ingressNamespaces)]);
     }
-    if (internetEgress) policies.push(["allow-internet", internetSpec()]);
+    if (internetEgress) policies.push(["allow-internet", internetSpec(args.zoneRanges ?? [])]);
     if (serviceEgress.length > 0) policies.push(["allow-zone-services", serviceEgressSpec(serviceEgress)]);
     for (const [role, spec] of policies) {
       new k8s.networking.v1.NetworkPolicy(

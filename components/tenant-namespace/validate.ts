@@ -1,4 +1,5 @@
 import type * as pulumi from "@pulumi/pulumi";
+import { parseCidr } from "../../spec/address-ranges.js";
 import { isDnsLabel } from "../../spec/names.js";
 import { isByteQuantity, isCpuQuantity } from "../../spec/quantity.js";
 import { ArgumentProblems, isCidr, isIntegerIn, isPlain, isQuantityOrZero } from "../validation.js";
@@ -60,6 +61,17 @@ export function validateTenantNamespaceArgs(args: TenantNamespaceArgs, resource?
 
   (args.ingressNamespaces ?? []).forEach((namespace, index) => {
     if (!isDnsLabel(namespace)) problems.expect(`ingressNamespaces[${index}]`, DNS_LABEL, namespace);
+  });
+
+  (args.zoneRanges ?? []).forEach((cidr, index) => {
+    const range = typeof cidr === "string" ? parseCidr(cidr) : undefined;
+    if (!range || range.prefix === 0) {
+      problems.expect(
+        `zoneRanges[${index}]`,
+        "an address range such as 203.0.113.0/28, not the whole address space",
+        cidr,
+      );
+    }
   });
 
   (args.serviceEgress ?? []).forEach((egress, index) => {

@@ -75,6 +75,7 @@ export function composeProject(spec: ProjectSpec, zone: ZoneSpec): ProjectOutput
       containerDefaults: zone.chunk,
       ingressNamespaces: [zone.ingressNamespace, ...(zone.knative ? KNATIVE_NAMESPACES : [])],
       internetEgress: spec.internetEgress,
+      zoneRanges: zone.addressRanges,
       serviceEgress: OUTSIDE_CLUSTER_KINDS.some(({ kind }) => spec[kind].length > 0)
         ? zoneServiceEgress(zone)
         : [],

@@ -102,6 +102,16 @@ describe("validateTenantNamespaceArgs", () => {
       "volumes[1].name must be unique",
     ],
     ["a storage class with uppercase", { storageClass: "Standard" }, "storageClass must be a DNS label"],
+    [
+      "a zone range that is not a range",
+      { zoneRanges: ["203.0.113.7"] },
+      "zoneRanges[0] must be an address range",
+    ],
+    [
+      "a zone range of every address",
+      { zoneRanges: ["0.0.0.0/0"] },
+      "zoneRanges[0] must be an address range",
+    ],
   ])("refuses %s, naming the argument", (_case, patch, message) => {
     const act = () => mod.validateTenantNamespaceArgs({ ...valid, ...patch });
     expect(act).toThrow(pulumi.ResourceError);

@@ -27,11 +27,24 @@ const argsBesidesProvider = {
   containerDefaults: { cpu: "250m", memory: "512Mi", disk: "1Gi" },
   ingressNamespaces: ["ingress-nginx"],
   serviceEgress: [{ cidr: "10.0.3.7/32", port: 5432 }],
+  zoneRanges: ["203.0.113.0/28", "2001:db8:1::/48"],
   volumes: [{ name: "data", size: "10Gi" }],
   storageClass: "standard",
 } as const;
 
 type Spec = Record<string, unknown>;
+
+/** The IPv4 ranges internet egress leaves out, as NAT64's well-known prefix maps them, then its local-use prefix. */
+const NAT64_CLOSED = [
+  "64:ff9b::a00:0/104",
+  "64:ff9b::ac10:0/108",
+  "64:ff9b::c0a8:0/112",
+  "64:ff9b::6440:0/106",
+  "64:ff9b::7f00:0/104",
+  "64:ff9b::a9fe:0/112",
+  "64:ff9b::cb00:7100/124",
+  "64:ff9b:1::/48",
+];
 
 describe("TenantNamespace", () => {
   let recorder: ResourceRecorder;
@@ -157,7 +170,7 @@ describe("TenantNamespace", () => {
     ]);
   });
 
-  it("allows internet egress to public addresses only", () => {
+  it("allows internet egress to public addresses only, leaving out the zone's own ranges", () => {
     const [rule] = spec(POLICY, "shop-allow-internet").egress as { to: { ipBlock: Spec }[] }[];
     expect(rule?.to[0]?.ipBlock).toEqual({
       cidr: "0.0.0.0/0",
@@ -168,9 +181,21 @@ describe("TenantNamespace", () => {
         "100.64.0.0/10",
         "127.0.0.0/8",
         "169.254.0.0/16",
+        "203.0.113.0/28",
       ],
     });
-    expect(rule?.to[1]?.ipBlock).toEqual({ cidr: "::/0", except: ["fc00::/7", "fe80::/10", "::1/128"] });
+    expect(rule?.to[1]?.ipBlock).toEqual({
+      cidr: "::/0",
+      except: ["fc00::/7", "fe80::/10", "::1/128", "2001:db8:1::/48", ...NAT64_CLOSED],
+    });
+  });
+
+  it("leaves out, through NAT64, every IPv4 range it leaves out, and NAT64's local-use prefix", () => {
+    const [rule] = spec(POLICY, "shop-allow-internet").egress as { to: { ipBlock: Spec }[] }[];
+    const except = rule?.to[1]?.ipBlock.except as string[];
+
+    expect(except).toEqual(expect.arrayContaining(NAT64_CLOSED));
+    expect(except).not.toContain("64:ff9b::/96");
   });
 
   it("allows the zone's services by address and TCP port", () => {
