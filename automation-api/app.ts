@@ -2,6 +2,7 @@ import express, { type Express } from "express";
 import helmet from "helmet";
 import { ProjectRequests, type JobQueue } from "./domain/project-requests.js";
 import type { ZoneCatalog } from "./domain/zones.js";
+import type { ZoneClusters } from "./cluster/cluster.js";
 import { authenticate } from "./http/auth.js";
 import type { RouteContext } from "./http/context.js";
 import { docsRoute } from "./http/docs.js";
@@ -21,6 +22,8 @@ import type { Store } from "./store/store.js";
 export interface AppDeps {
   readonly store: Store;
   readonly zones: ZoneCatalog;
+  /** The zones' clusters, read to decide requests (never written: stacks do that). */
+  readonly clusters: ZoneClusters;
   readonly jobs: JobQueue;
   readonly bus: EventBus;
   /** Requests per token per window (default 600 a minute), failed authentications per address (default 30). */
@@ -52,7 +55,7 @@ export function createApp(deps: AppDeps): Express {
     zones: deps.zones,
     jobs: deps.jobs,
     bus: deps.bus,
-    requests: new ProjectRequests(deps.store, deps.jobs, deps.zones),
+    requests: new ProjectRequests(deps.store, deps.jobs, deps.zones, deps.clusters),
     streams: new StreamSlots(deps.streams),
     projectTokenMaxLifetimeSeconds: deps.tokens?.projectTokenMaxLifetimeSeconds,
     streamHeartbeatMs: deps.streamHeartbeatMs ?? 15_000,

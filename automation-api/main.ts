@@ -1,5 +1,6 @@
 import type { Server } from "node:http";
 import { loadZone } from "../zones/index.js";
+import { kubeClusters } from "./cluster/kube-clusters.js";
 import { readConfig } from "./config.js";
 import {
   removeDeadAdminTokenFile,
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
     databaseUrl,
     zones,
     runner,
+    clusters: kubeClusters(),
     jobs: {
       workers: config.workers,
       allowedRegistries: config.allowedRegistries,

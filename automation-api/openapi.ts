@@ -188,8 +188,10 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
     tags: ["projects"],
     summary:
       "Create a project in a zone (its namespace), or change its settings (user tokens only; a deploy token gets 403)",
+    description:
+      "A new project's name must not be a namespace that already exists in the zone: its namespace is created for it, never taken over (409 `namespace-exists`).",
     request: { params: params("project"), body: body(ProjectBody) },
-    responses: { ...acceptedResponse, ...problems(400, 403, 404, 409, 413) },
+    responses: { ...acceptedResponse, ...problems(400, 403, 404, 409, 413, 503) },
   });
   route({
     method: "get",
@@ -248,7 +250,7 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
       tags,
       summary: `Set ${article(singular)} ${singular}'s desired state (create or replace)`,
       request: { params: params("project", "name"), body: body(itemBody) },
-      responses: { ...acceptedResponse, ...problems(400, 403, 404, 409, 413) },
+      responses: { ...acceptedResponse, ...problems(400, 403, 404, 409, 413, 422) },
     });
     route({
       method: "patch",
@@ -256,7 +258,7 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
       tags,
       summary: `Change some fields of ${article(singular)} ${singular} (JSON merge patch; null resets a field)`,
       request: { params: params("project", "name"), body: body(MergePatch, "application/merge-patch+json") },
-      responses: { ...acceptedResponse, ...problems(400, 403, 404, 409, 413) },
+      responses: { ...acceptedResponse, ...problems(400, 403, 404, 409, 413, 422) },
     });
     route({
       method: "delete",
@@ -339,9 +341,11 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   401: "Missing, malformed, unknown, revoked or expired token, or a disabled user",
   403: "The token may not do this",
   404: "No such thing, or not yours",
-  409: "Conflict: quota exceeded (with used, share, asked), name taken, volume in use, project being deleted",
+  409: "Conflict: quota exceeded (with used, share, asked), name taken, namespace already exists in the zone (`namespace-exists`: a project's namespace is created for it, never taken over), volume in use, project being deleted",
   413: "The body is larger than the limit",
+  422: "The zone cannot carry this out as asked: an image from a registry named by an address (IP literal, localhost, link-local) the zone does not allow (`registry-not-allowed`; `errors` names each app)",
   429: "Too many requests for this token, too many failed authentications from this address, or too many open event streams",
+  503: "The zone's cluster could not be reached to check the request (`zone-unreachable`); nothing was changed",
 };
 
 function capitalise(text: string): string {

@@ -14,7 +14,7 @@ import { parseProjectSpec } from "../spec/project.js";
 import { loadZoneFile, resolveZonePath } from "../spec/zone.js";
 import { loadZone } from "../zones/index.js";
 import { readConfig } from "./config.js";
-import { operatorPolicyContext } from "./domain/policy-context.js";
+import { operatorPolicyContext, zonePolicyInput } from "./domain/policy-context.js";
 
 const USAGE =
   "usage: npm run --silent policy-config -- SPEC.yaml [--zone NAME | --zone-file PATH] > config.json";
@@ -39,7 +39,7 @@ function main(): void {
   const zoneFile = values["zone-file"];
   const zone = zoneFile !== undefined ? loadZoneFile(at(zoneFile)) : loadZone(values.zone ?? spec.zone);
   const context = operatorPolicyContext(spec, zone, readConfig(process.env).allowedRegistries);
-  console.log(JSON.stringify(policyConfigFor(context), null, 2));
+  console.log(JSON.stringify(policyConfigFor({ ...context, ...zonePolicyInput(zone) }), null, 2));
 }
 
 try {

@@ -1,6 +1,7 @@
 import type { Server } from "node:http";
 import type { Express } from "express";
 import { createApp, type AppDeps } from "./app.js";
+import type { ZoneClusters } from "./cluster/cluster.js";
 import { ensureAdmin } from "./domain/bootstrap.js";
 import type { ZoneCatalog } from "./domain/zones.js";
 import { EventBus } from "./jobs/event-bus.js";
@@ -13,10 +14,12 @@ export interface ServiceParts {
   readonly databaseUrl: string;
   readonly zones: ZoneCatalog;
   readonly runner: Runner;
+  /** Readers of the zones' clusters (`kubeClusters()` in production, a fake in the HTTP tests). */
+  readonly clusters: ZoneClusters;
   /** Job queue settings beyond what the service wires itself. */
   readonly jobs?: Partial<Omit<StackJobsOptions, "connectionString" | "store" | "runner" | "zones" | "bus">>;
   /** App settings beyond what the service wires itself. */
-  readonly app?: Partial<Omit<AppDeps, "store" | "zones" | "jobs" | "bus">>;
+  readonly app?: Partial<Omit<AppDeps, "store" | "zones" | "clusters" | "jobs" | "bus">>;
   /** Whether to run job workers in this process. Default true; without them requests still enqueue. */
   readonly workers?: boolean;
 }
@@ -40,7 +43,7 @@ export interface Service {
  * benchmarks all build the service here.
  */
 export async function buildService(parts: ServiceParts): Promise<Service> {
-  const { databaseUrl, zones, runner } = parts;
+  const { databaseUrl, zones, runner, clusters } = parts;
   const store = Store.connect(databaseUrl);
   await store.migrate();
   const bus = await EventBus.start(databaseUrl);
@@ -48,7 +51,7 @@ export async function buildService(parts: ServiceParts): Promise<Service> {
   if (parts.workers === false) await jobs.startQueue();
   else await jobs.start();
   const adminToken = await ensureAdmin(store);
-  const app = createApp({ store, zones, jobs, bus, ...parts.app });
+  const app = createApp({ store, zones, clusters, jobs, bus, ...parts.app });
   return {
     store,
     bus,

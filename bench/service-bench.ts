@@ -3,6 +3,7 @@ import type { Server } from "node:http";
 import { staticZones } from "../automation-api/domain/zones.js";
 import { localDatabaseUrl, localRunner } from "../automation-api/local-zone.js";
 import type { AutomationRunner } from "../automation-api/runner/automation-runner.js";
+import { kubeClusters } from "../automation-api/cluster/kube-clusters.js";
 import { buildService } from "../automation-api/service.js";
 import { ensureToolchain } from "../localzone/toolchain.js";
 import { dataDir } from "../localzone/paths.js";
@@ -55,6 +56,7 @@ export async function startService(options: { workers?: number } = {}): Promise<
     databaseUrl,
     zones: staticZones([zone]),
     runner: await realRunner(),
+    clusters: kubeClusters(),
     jobs: { workers: options.workers ?? 2, log: (line) => console.error(line) },
     app: { rateLimit: { limit: 100_000 } },
   });

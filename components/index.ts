@@ -3,6 +3,7 @@ export {
   TENANT_NAMESPACE_TYPE,
   PROJECT_SERVICE_ACCOUNT,
   validateTenantNamespaceArgs,
+  createOnlyKubernetesProvider,
 } from "./tenant-namespace/index.js";
 export type {
   TenantNamespaceArgs,
@@ -10,6 +11,7 @@ export type {
   ContainerDefaults,
   TenantVolume,
   ServiceEgress,
+  CreateOnlyProviderArgs,
 } from "./tenant-namespace/index.js";
 export { AppClaim, APP_CLAIM_TYPE, AppVolumeKind, validateAppClaimArgs } from "./app-claim/index.js";
 export type { AppClaimArgs, AppVolume, AppVolumeMount, AppProbe } from "./app-claim/index.js";

@@ -36,6 +36,24 @@ export interface IngressHostsConfig {
 export interface ImageRegistriesConfig {
   /** Registries (`ghcr.io`) or registry paths (`ghcr.io/team`) images may come from. Default `[]`: any. */
   readonly allowed: readonly string[];
+  /**
+   * Registries named by an address (`10.0.3.9:5000`) the zone allows, exactly as written; every
+   * other registry that is an IP literal, localhost or link-local is refused. Default `[]`.
+   */
+  readonly addressRegistries: readonly string[];
+}
+
+/** A zone service reachable past the closed ranges, on its own TCP port. */
+export interface ZoneServiceEndpoint {
+  readonly cidr: string;
+  readonly port: number;
+}
+
+export interface NetworkIsolationConfig {
+  /** The zone's own address ranges, which egress may not open. Default `[]`. */
+  readonly zoneRanges: readonly string[];
+  /** The zone's Postgres and S3 where given as addresses, reachable on their ports. Default `[]`. */
+  readonly zoneServices: readonly ZoneServiceEndpoint[];
 }
 
 export interface DatabasePrivilegesConfig {
@@ -49,6 +67,7 @@ export interface PluskubePolicyConfig {
   readonly "namespace-confinement": NamespaceConfinementConfig;
   readonly "ingress-hosts": IngressHostsConfig;
   readonly "image-registries": ImageRegistriesConfig;
+  readonly "network-isolation": NetworkIsolationConfig;
   readonly "database-privileges": DatabasePrivilegesConfig;
 }
 
@@ -71,6 +90,12 @@ export interface ProjectPolicyInput {
   readonly allowedRegistries?: readonly string[];
   /** Highest database connection limit the zone allows; default: none. */
   readonly maxConnectionLimit?: number;
+  /** The zone's own address ranges (the zone file's `addressRanges`); default none. */
+  readonly zoneRanges?: readonly string[];
+  /** The zone's services reachable by address and port; default none. */
+  readonly zoneServices?: readonly ZoneServiceEndpoint[];
+  /** Address registries the zone allows (the zone file's `addressRegistries`); default none. */
+  readonly addressRegistries?: readonly string[];
 }
 
 /**
@@ -91,7 +116,14 @@ export function policyConfigFor(input: ProjectPolicyInput): PluskubePolicyConfig
       verifiedDomains: [...input.verifiedDomains],
       requireTls: input.requireTls ?? true,
     },
-    "image-registries": { allowed: [...(input.allowedRegistries ?? [])] },
+    "image-registries": {
+      allowed: [...(input.allowedRegistries ?? [])],
+      addressRegistries: [...(input.addressRegistries ?? [])],
+    },
+    "network-isolation": {
+      zoneRanges: [...(input.zoneRanges ?? [])],
+      zoneServices: (input.zoneServices ?? []).map(({ cidr, port }) => ({ cidr, port })),
+    },
     "database-privileges":
       input.maxConnectionLimit === undefined ? {} : { maxConnectionLimit: input.maxConnectionLimit },
   };

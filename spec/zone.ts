@@ -4,9 +4,30 @@ import { join } from "node:path";
 import { z } from "zod";
 import { parse as parseYaml } from "yaml";
 import { parseWith } from "./errors.js";
+import { isCidrText, parseCidr } from "./address-ranges.js";
 import { byteQuantity, cpuQuantity, dnsLabel, envMap, hostName, positiveInt } from "./fields.js";
+import { isAddressRegistry } from "./registries.js";
 
 const resources = z.strictObject({ cpu: cpuQuantity, memory: byteQuantity, disk: byteQuantity });
+
+const addressRange = z
+  .string()
+  .refine(isCidrText, "must be an address range such as 203.0.113.0/28 or 2001:db8:1::/48")
+  .refine(
+    (cidr) => (parseCidr(cidr)?.prefix ?? 0) > 0,
+    "must not be the whole address space: list the zone's own ranges",
+  );
+
+const addressRegistry = z
+  .string()
+  .regex(
+    /^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/i,
+    "must be a registry host[:port] such as 10.0.3.9:5000",
+  )
+  .refine(
+    isAddressRegistry,
+    "must be a registry named by an address (IP literal or localhost); named registries need no entry",
+  );
 
 /** What a zone (one Kubernetes cluster per city, with its Postgres and S3) offers and how to reach it. */
 export const ZoneSpecSchema = z.strictObject({
@@ -44,6 +65,18 @@ export const ZoneSpecSchema = z.strictObject({
   }),
   /** Kept back from the capacity for the platform itself. */
   reserve: resources,
+  /**
+   * The zone's own address ranges: its nodes' and storage hosts' public addresses, its API
+   * server, anything of the zone reachable outside the cluster network. Internet egress leaves
+   * them out (as it does private ranges); the zone's Postgres and S3 stay reachable on their
+   * own ports only.
+   */
+  addressRanges: z.array(addressRange).default([]),
+  /**
+   * Registries named by an address (`10.0.3.9:5000`, `localhost:5000`) that apps may pull from,
+   * exactly as written in image references. Any other address registry is refused.
+   */
+  addressRegistries: z.array(addressRegistry).default([]),
   /** Number of fake nodes the local zone runs; ignored by real zones. */
   nodes: positiveInt(100).optional(),
   /** The zone's PostgreSQL server, where projects get databases. */

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import * as k8s from "@pulumi/kubernetes";
 import * as postgresql from "@pulumi/postgresql";
 import * as pulumi from "@pulumi/pulumi";
+import { createOnlyKubernetesProvider } from "../components/tenant-namespace/index.js";
 import { resolveZonePath, type ZoneSpec } from "../spec/zone.js";
 
 /** Contents of a credential file named by a zone (see `resolveZonePath`), without its trailing newline. */
@@ -16,6 +17,21 @@ export function readZoneFile(path: string): string {
 export function zoneKubernetesProvider(zone: ZoneSpec, opts?: pulumi.CustomResourceOptions): k8s.Provider {
   return new k8s.Provider(
     `${zone.name}-kubernetes`,
+    {
+      kubeconfig: zone.kubeconfig === undefined ? undefined : pulumi.secret(readZoneFile(zone.kubeconfig)),
+      context: zone.context,
+    },
+    opts,
+  );
+}
+
+/**
+ * The zone's cluster for creating a project's Namespace only: the same kubeconfig and context,
+ * with creates that fail on an existing object instead of adopting it.
+ */
+export function zoneNamespaceProvider(zone: ZoneSpec, opts?: pulumi.CustomResourceOptions): k8s.Provider {
+  return createOnlyKubernetesProvider(
+    `${zone.name}-kubernetes-create-only`,
     {
       kubeconfig: zone.kubeconfig === undefined ? undefined : pulumi.secret(readZoneFile(zone.kubeconfig)),
       context: zone.context,

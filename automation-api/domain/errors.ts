@@ -92,3 +92,33 @@ export class QuotaExceededError extends DomainError {
     );
   }
 }
+
+/** A zone's cluster could not be read for a decision that needs it; nothing was changed. */
+export class ZoneUnreachableError extends DomainError {
+  constructor(zone: string) {
+    super(
+      503,
+      "zone-unreachable",
+      "Service Unavailable",
+      `the cluster of zone '${zone}' could not be reached to check the request; nothing was changed, try again later`,
+      { zone },
+    );
+  }
+}
+
+/** A well-formed request the zone cannot carry out as asked, such as an image it does not pull. */
+export class UnprocessableError extends DomainError {
+  constructor(
+    problem: string,
+    readonly issues: readonly SpecIssue[],
+    extensions: Record<string, unknown> = {},
+  ) {
+    super(
+      422,
+      problem,
+      "Unprocessable Content",
+      issues.map((issue) => `${issue.path || "(body)"}: ${issue.message}`).join("; "),
+      { errors: issues, ...extensions },
+    );
+  }
+}

@@ -1,6 +1,8 @@
 import type { ProjectSpec } from "../../spec/project.js";
 import { mapUsage, SHARE_KINDS } from "../../spec/usage.js";
 import type { ZoneSpec } from "../../spec/zone.js";
+import type { ProjectPolicyInput } from "../../policy/config.js";
+import { zoneServiceEgress } from "../../stacks/project/compose.js";
 import { ServiceRefusal, type PolicyContext } from "../runner/runner.js";
 import type { ProjectRow } from "../store/schema.js";
 import type { Queries } from "../store/store.js";
@@ -21,6 +23,21 @@ export interface PolicyContextInput {
   readonly admitted: Amounts;
   /** Registries the zone allows images from; empty allows any. */
   readonly allowedRegistries: readonly string[];
+}
+
+/**
+ * What the pack is told of the zone's own network, from its zone file: the ranges egress must
+ * leave closed, the zone services reachable inside them, the address registries it allows. The
+ * service's runs and an operator's `policy-config` both take it from here.
+ */
+export function zonePolicyInput(
+  zone: ZoneSpec,
+): Required<Pick<ProjectPolicyInput, "zoneRanges" | "zoneServices" | "addressRegistries">> {
+  return {
+    zoneRanges: zone.addressRanges,
+    zoneServices: zoneServiceEgress(zone),
+    addressRegistries: zone.addressRegistries,
+  };
 }
 
 /**

@@ -20,6 +20,9 @@ import {
   type ProjectSettings,
 } from "./spec.js";
 import type { ZoneCatalog } from "./zones.js";
+import type { ZoneClusters } from "../cluster/cluster.js";
+import { requireNamespaceAbsent } from "./namespace-check.js";
+import { requireAllowedRegistries } from "./image-registries.js";
 
 /** A job that brings a stack to its project's latest desired spec. */
 export interface StackJob {
@@ -50,6 +53,7 @@ export class ProjectRequests {
     private readonly store: Store,
     private readonly jobs: JobQueue,
     private readonly zones: ZoneCatalog,
+    private readonly clusters: ZoneClusters,
   ) {}
 
   /** Creates a project in a zone, or updates its settings; idempotent. */
@@ -104,6 +108,9 @@ export class ProjectRequests {
           "name-taken",
         );
       }
+      // After the insert, so that a name another member holds is still answered as taken; a
+      // refusal here rolls the insert back.
+      await requireNamespaceAbsent(this.clusters, zone, name);
       const operation = await this.record(queries, principal, project, "update", `PUT projects/${name}`, 1);
       return { operation, project, created: true };
     });
@@ -218,6 +225,7 @@ export class ProjectRequests {
     const before = project.spec;
     const after = mutate(before);
     if (after === undefined) return undefined;
+    requireAllowedRegistries(after, zone);
     await queries.lockUserZone(principal.user.id, zone.name);
     const admission = await admitChange(queries, principal.user, zone, project, after);
     if (!admission.admitted) {

@@ -12,6 +12,7 @@ import {
   type Stack,
 } from "@pulumi/pulumi/automation/index.js";
 import { policyConfigFor } from "../../policy/config.js";
+import { zonePolicyInput } from "../domain/policy-context.js";
 import type { ProjectSpec } from "../../spec/project.js";
 import { stackName } from "../../spec/project.js";
 import type { ZoneSpec } from "../../spec/zone.js";
@@ -226,6 +227,7 @@ export class AutomationRunner implements Runner {
       verifiedDomains: request.policy.verifiedDomains,
       requireTls: request.policy.requireTls,
       allowedRegistries: request.policy.allowedRegistries,
+      ...zonePolicyInput(request.zone),
     });
     writeFileSync(file, JSON.stringify(config, null, 2), { mode: 0o600 });
     return file;

@@ -1,3 +1,4 @@
+import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
 
 /**
@@ -60,6 +61,13 @@ export interface ServiceEgress {
 export interface TenantNamespaceArgs {
   /** Project name; also the namespace's name. A DNS label. Required. */
   readonly project: string;
+  /**
+   * Provider the Namespace alone is created through, made by `createOnlyKubernetesProvider` for
+   * the same cluster as the other children's provider. Required: its create fails when the
+   * namespace already exists, so the component never takes over (and on destroy never deletes)
+   * a namespace it did not create.
+   */
+  readonly namespaceProvider: k8s.Provider;
   /** Hard limits of the namespace's ResourceQuota. Required. */
   readonly quota: TenantQuota;
   /** LimitRange defaults charged to containers that name no resources. Default one chunk: 250m, 512Mi, 1Gi. */
@@ -68,6 +76,11 @@ export interface TenantNamespaceArgs {
   readonly ingressNamespaces?: readonly string[];
   /** Whether pods may open connections to public internet addresses. Default `true`. */
   readonly internetEgress?: boolean;
+  /**
+   * The zone's own address ranges (its nodes, API server and storage hosts), which internet
+   * egress leaves out as it does private ranges. Default none. Plain.
+   */
+  readonly zoneRanges?: readonly string[];
   /** Zone services (Postgres, S3) reachable in any case, by address and port. Default none. */
   readonly serviceEgress?: readonly ServiceEgress[];
   /** Persistent volumes of the project, one PersistentVolumeClaim each. Default none. */

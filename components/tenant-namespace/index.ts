@@ -14,4 +14,6 @@ export type {
   ServiceEgress,
 } from "./args.js";
 export { validateTenantNamespaceArgs } from "./validate.js";
+export { createOnlyKubernetesProvider, isCreateOnlyProvider } from "./create-only-provider.js";
+export type { CreateOnlyProviderArgs } from "./create-only-provider.js";
 export { PRIVATE_IPV4_RANGES, PRIVATE_IPV6_RANGES } from "./isolation.js";

@@ -1,4 +1,5 @@
 import type * as k8s from "@pulumi/kubernetes";
+import { internetExclusions } from "../../spec/address-ranges.js";
 import type { ServiceEgress } from "./args.js";
 
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
@@ -7,21 +8,7 @@ type PolicyRule = k8s.types.input.rbac.v1.PolicyRule;
 /** Label every namespace carries with its own name (Kubernetes 1.21+), usable in selectors. */
 export const NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name";
 
-/**
- * Address ranges that internet egress leaves out: private networks (RFC 1918), shared address
- * space (RFC 6598, often a pod or VPN network), loopback and link-local (which holds cloud
- * metadata endpoints such as 169.254.169.254), and their IPv6 counterparts. Together they cover
- * the zone's own nodes, pods and services, so "internet" means public addresses only.
- */
-export const PRIVATE_IPV4_RANGES = [
-  "10.0.0.0/8",
-  "172.16.0.0/12",
-  "192.168.0.0/16",
-  "100.64.0.0/10",
-  "127.0.0.0/8",
-  "169.254.0.0/16",
-] as const;
-export const PRIVATE_IPV6_RANGES = ["fc00::/7", "fe80::/10", "::1/128"] as const;
+export { PRIVATE_IPV4_RANGES, PRIVATE_IPV6_RANGES } from "../../spec/address-ranges.js";
 
 const ALL_PODS = {};
 
@@ -72,16 +59,20 @@ export function dnsSpec(): NetworkPolicySpec {
   };
 }
 
-/** Public internet addresses, every port; private and link-local ranges stay closed. */
-export function internetSpec(): NetworkPolicySpec {
+/**
+ * Public internet addresses, every port. Private and link-local ranges, the zone's own ranges
+ * and their NAT64 forms stay closed (see `internetExclusions`).
+ */
+export function internetSpec(zoneRanges: readonly string[] = []): NetworkPolicySpec {
+  const closed = internetExclusions(zoneRanges);
   return {
     podSelector: ALL_PODS,
     policyTypes: ["Egress"],
     egress: [
       {
         to: [
-          { ipBlock: { cidr: "0.0.0.0/0", except: [...PRIVATE_IPV4_RANGES] } },
-          { ipBlock: { cidr: "::/0", except: [...PRIVATE_IPV6_RANGES] } },
+          { ipBlock: { cidr: "0.0.0.0/0", except: closed.ipv4 } },
+          { ipBlock: { cidr: "::/0", except: closed.ipv6 } },
         ],
       },
     ],

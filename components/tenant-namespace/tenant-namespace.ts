@@ -82,7 +82,10 @@ export class TenantNamespace extends pulumi.ComponentResource {
     const namespace = new k8s.core.v1.Namespace(
       `${name}-namespace`,
       { metadata: { name: project, labels: { ...labels, ...podSecurityLabels() } } },
-      child,
+      // Created, never adopted: see createOnlyKubernetesProvider. A namespace that already
+      // exists fails the create, and what fails to be created is never in the state, so a
+      // destroy cannot delete it either.
+      { ...child, provider: args.namespaceProvider },
     );
     // Every other child names the namespace through this output, so it waits for the namespace.
     const ns = namespace.metadata.name;
@@ -117,7 +120,7 @@ export class TenantNamespace extends pulumi.ComponentResource {
     if (ingressNamespaces.length > 0) {
       policies.push(["allow-ingress-controller", ingressControllerSpec(ingressNamespaces)]);
     }
-    if (internetEgress) policies.push(["allow-internet", internetSpec()]);
+    if (internetEgress) policies.push(["allow-internet", internetSpec(args.zoneRanges ?? [])]);
     if (serviceEgress.length > 0) policies.push(["allow-zone-services", serviceEgressSpec(serviceEgress)]);
     for (const [role, spec] of policies) {
       new k8s.networking.v1.NetworkPolicy(

@@ -1,8 +1,10 @@
 import type * as pulumi from "@pulumi/pulumi";
+import { parseCidr } from "../../spec/address-ranges.js";
 import { isDnsLabel } from "../../spec/names.js";
 import { isByteQuantity, isCpuQuantity } from "../../spec/quantity.js";
 import { ArgumentProblems, isCidr, isIntegerIn, isPlain, isQuantityOrZero } from "../validation.js";
 import type { TenantNamespaceArgs, TenantQuota } from "./args.js";
+import { isCreateOnlyProvider } from "./create-only-provider.js";
 
 const DNS_LABEL =
   "a DNS label (lowercase letters, digits and '-', starting and ending with a letter or digit)";
@@ -37,6 +39,11 @@ export function validateTenantNamespaceArgs(args: TenantNamespaceArgs, resource?
   if (typeof args.project !== "string" || !isDnsLabel(args.project)) {
     problems.expect("project", `${DNS_LABEL}, at most 63 characters`, args.project);
   }
+  if (!isCreateOnlyProvider(args.namespaceProvider)) {
+    problems.add(
+      "namespaceProvider must be a provider made by createOnlyKubernetesProvider() for the zone's cluster, so that an existing namespace is never taken over",
+    );
+  }
   checkQuota(args.quota, problems);
 
   const defaults = args.containerDefaults;
@@ -54,6 +61,17 @@ export function validateTenantNamespaceArgs(args: TenantNamespaceArgs, resource?
 
   (args.ingressNamespaces ?? []).forEach((namespace, index) => {
     if (!isDnsLabel(namespace)) problems.expect(`ingressNamespaces[${index}]`, DNS_LABEL, namespace);
+  });
+
+  (args.zoneRanges ?? []).forEach((cidr, index) => {
+    const range = typeof cidr === "string" ? parseCidr(cidr) : undefined;
+    if (!range || range.prefix === 0) {
+      problems.expect(
+        `zoneRanges[${index}]`,
+        "an address range such as 203.0.113.0/28, not the whole address space",
+        cidr,
+      );
+    }
   });
 
   (args.serviceEgress ?? []).forEach((egress, index) => {

@@ -6,6 +6,7 @@ import type { ResourceValidationPolicy } from "@pulumi/policy";
 import type { ImageRegistriesConfig } from "../config.js";
 import { containersOf } from "../kube.js";
 import { parseImageReference } from "../../spec/names.js";
+import { addressRegistryProblem } from "../../spec/registries.js";
 import { validatePodTemplates } from "./workloads.js";
 
 /** Other names of Docker Hub, which references without a registry are pulled from. */
@@ -29,7 +30,8 @@ function allows(entry: string, registry: string, repository: string): boolean {
 
 export const imageRegistries: ResourceValidationPolicy = {
   name: "image-registries",
-  description: "Images come only from the registries the zone allows (all when the list is empty).",
+  description:
+    "Images come only from the registries the zone allows (all when the list is empty), and never from a registry named by an address (IP literal, localhost, link-local) the zone does not allow by name.",
   enforcementLevel: "mandatory",
   configSchema: {
     properties: {
@@ -40,13 +42,27 @@ export const imageRegistries: ResourceValidationPolicy = {
         description:
           "Registries (ghcr.io) or registry paths (ghcr.io/team) images may come from; empty allows all.",
       },
+      addressRegistries: {
+        type: "array",
+        items: { type: "string", minLength: 1 },
+        default: [],
+        description:
+          "Registries named by an address (10.0.3.9:5000) the zone allows, exactly as written; other address registries are refused.",
+      },
     },
   },
   validateResource: validatePodTemplates((pod, args, reportViolation) => {
-    const allowed = args.getConfig<Partial<ImageRegistriesConfig>>().allowed ?? [];
-    if (allowed.length === 0) return;
+    const config = args.getConfig<Partial<ImageRegistriesConfig>>();
+    const allowed = config.allowed ?? [];
     for (const { path, container } of containersOf(pod)) {
       const image = container.image ?? "";
+      // The node pulls outside any NetworkPolicy: an address registry reaches the zone's inside.
+      const addressProblem = addressRegistryProblem(image, config.addressRegistries ?? []);
+      if (addressProblem) {
+        reportViolation(`${path}.image: ${addressProblem}`);
+        continue;
+      }
+      if (allowed.length === 0) continue;
       const reference = parseImageReference(image);
       if (!reference) {
         reportViolation(`${path}.image '${image}' is not an image reference such as ghcr.io/team/app:1.0`);

@@ -15,6 +15,8 @@ import type {
   StackValidationArgs,
 } from "@pulumi/policy";
 import { kubeTypeOf, type ObjectMeta } from "../kube.js";
+import type { NetworkIsolationConfig } from "../config.js";
+import { egressRangeViolations } from "./egress-ranges.js";
 import { CLUSTER_SCOPED_KINDS } from "./namespace-confinement.js";
 
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
@@ -73,9 +75,38 @@ function validateDefaultDeny(args: StackValidationArgs, reportViolation: (messag
 export const networkIsolation: ResourceValidationPolicy & StackValidationPolicy = {
   name: "network-isolation",
   description:
-    "The project's namespace has a default-deny NetworkPolicy; Services are ClusterIP only, without external IPs or hand-written endpoints.",
+    "The project's namespace has a default-deny NetworkPolicy; egress never opens the zone's own or private ranges (nor their NAT64 forms) but to the zone's services; Services are ClusterIP only, without external IPs or hand-written endpoints.",
   enforcementLevel: "mandatory",
+  configSchema: {
+    properties: {
+      zoneRanges: {
+        type: "array",
+        items: { type: "string", minLength: 1 },
+        default: [],
+        description: "The zone's own address ranges (nodes, API server, storage hosts), closed to egress.",
+      },
+      zoneServices: {
+        type: "array",
+        items: {
+          type: "object",
+          properties: { cidr: { type: "string" }, port: { type: "integer" } },
+          required: ["cidr", "port"],
+        },
+        default: [],
+        description:
+          "The zone's services (Postgres, S3) by address range and TCP port, the only way into those ranges.",
+      },
+    },
+  },
   validateResource: (args, reportViolation) => {
+    const networkPolicy = args.asType(k8s.networking.v1.NetworkPolicy);
+    if (networkPolicy) {
+      const config = args.getConfig<Partial<NetworkIsolationConfig>>();
+      for (const violation of egressRangeViolations(networkPolicy.spec as NetworkPolicySpec, config)) {
+        reportViolation(violation);
+      }
+      return;
+    }
     if (args.isType(k8s.core.v1.Endpoints) || args.isType(k8s.discovery.v1.EndpointSlice)) {
       reportViolation(
         `${args.isType(k8s.core.v1.Endpoints) ? "Endpoints" : "EndpointSlice"} objects are not allowed: written by hand they route a Service, and the ingress in front of it, to any address`,
@@ -83,7 +114,11 @@ export const networkIsolation: ResourceValidationPolicy & StackValidationPolicy 
       return;
     }
     const service = args.asType(k8s.core.v1.Service);
-    if (!service) return args.notApplicable("Policy only applies to Services, Endpoints and EndpointSlices");
+    if (!service) {
+      return args.notApplicable(
+        "Policy only applies to NetworkPolicies, Services, Endpoints and EndpointSlices",
+      );
+    }
     const type = service.spec?.type;
     if (type !== undefined && type !== "ClusterIP") {
       reportViolation(

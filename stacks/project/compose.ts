@@ -10,7 +10,7 @@ import {
   type ClaimOutputName,
 } from "../../spec/claim-kinds.js";
 import type { ZoneSpec } from "../../spec/zone.js";
-import { zoneKubernetesProvider } from "../providers.js";
+import { zoneKubernetesProvider, zoneNamespaceProvider } from "../providers.js";
 import { CLAIM_COMPOSERS, type ClaimComposer } from "./claims.js";
 import { namespaceQuota } from "./namespace-quota.js";
 
@@ -70,10 +70,12 @@ export function composeProject(spec: ProjectSpec, zone: ZoneSpec): ProjectOutput
     project,
     {
       project,
+      namespaceProvider: zoneNamespaceProvider(zone),
       quota: namespaceQuota(spec, zone),
       containerDefaults: zone.chunk,
       ingressNamespaces: [zone.ingressNamespace, ...(zone.knative ? KNATIVE_NAMESPACES : [])],
       internetEgress: spec.internetEgress,
+      zoneRanges: zone.addressRanges,
       serviceEgress: OUTSIDE_CLUSTER_KINDS.some(({ kind }) => spec[kind].length > 0)
         ? zoneServiceEgress(zone)
         : [],

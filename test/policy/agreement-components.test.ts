@@ -25,6 +25,7 @@ describe("the components and the policy pack", () => {
     const project = spec.project;
     const tenant = new components.TenantNamespace(project, {
       project,
+      namespaceProvider: components.createOnlyKubernetesProvider("create-only", {}),
       quota: {
         cpu: "8",
         memory: "16Gi",

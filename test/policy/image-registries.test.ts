@@ -51,8 +51,10 @@ describe("image-registries", () => {
   });
 
   it("tells a registry port apart", async () => {
-    expect(await violations("localhost:5000/web:1", ["localhost:5001"])).toHaveLength(1);
-    expect(await violations("localhost:5000/web:1", ["localhost:5000"])).toEqual([]);
+    expect(await violations("registry.example.org:5000/web:1", ["registry.example.org:5001"])).toHaveLength(
+      1,
+    );
+    expect(await violations("registry.example.org:5000/web:1", ["registry.example.org:5000"])).toEqual([]);
   });
 
   it("refuses a reference that is not an image reference", async () => {

@@ -75,7 +75,8 @@ describe("the pluskube policy pack", () => {
           verifiedDomains: ["shop.example.com"],
           requireTls: true,
         },
-        "image-registries": { allowed: [] },
+        "image-registries": { allowed: [], addressRegistries: [] },
+        "network-isolation": { zoneRanges: [], zoneServices: [] },
         "database-privileges": {},
       });
     });
@@ -86,9 +87,19 @@ describe("the pluskube policy pack", () => {
         allowedRegistries: ["ghcr.io"],
         maxConnectionLimit: 50,
         requireTls: false,
+        zoneRanges: ["203.0.113.0/28"],
+        zoneServices: [{ cidr: "203.0.113.5/32", port: 8333 }],
+        addressRegistries: ["10.0.3.9:5000"],
       });
 
-      expect(config["image-registries"]).toEqual({ allowed: ["ghcr.io"] });
+      expect(config["image-registries"]).toEqual({
+        allowed: ["ghcr.io"],
+        addressRegistries: ["10.0.3.9:5000"],
+      });
+      expect(config["network-isolation"]).toEqual({
+        zoneRanges: ["203.0.113.0/28"],
+        zoneServices: [{ cidr: "203.0.113.5/32", port: 8333 }],
+      });
       expect(config["database-privileges"]).toEqual({ maxConnectionLimit: 50 });
       expect(config["ingress-hosts"].requireTls).toBe(false);
     });

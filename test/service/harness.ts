@@ -11,6 +11,8 @@ import { buildService, type Service } from "../../automation-api/service.js";
 import type { Store } from "../../automation-api/store/store.js";
 import { parseZoneSpec, type ZoneSpec } from "../../spec/zone.js";
 import type { Runner } from "../../automation-api/runner/runner.js";
+import type { ZoneClusters } from "../../automation-api/cluster/cluster.js";
+import { FakeClusters } from "./fake-clusters.js";
 import { FakeRunner } from "./fake-runner.js";
 
 /**
@@ -77,7 +79,9 @@ export interface ServiceOptions<R extends Runner = FakeRunner> {
   readonly databaseUrl?: string;
   readonly zones?: readonly ZoneSpec[];
   readonly runner?: R;
-  readonly app?: Partial<Omit<AppDeps, "store" | "zones" | "jobs" | "bus">>;
+  /** The zones' clusters as the service reads them. Default: clusters with no namespaces at all. */
+  readonly clusters?: ZoneClusters;
+  readonly app?: Partial<Omit<AppDeps, "store" | "zones" | "clusters" | "jobs" | "bus">>;
   readonly jobs?: Partial<Omit<StackJobsOptions, "connectionString" | "store" | "runner" | "zones" | "bus">>;
   /** Start without job workers (requests still enqueue). */
   readonly workers?: boolean;
@@ -107,6 +111,7 @@ export class TestService<R extends Runner = FakeRunner> {
       databaseUrl,
       zones: staticZones(options.zones ?? [testZone(), testZone("otherzone")]),
       runner,
+      clusters: options.clusters ?? new FakeClusters(),
       jobs: {
         workers: 2,
         retryDelaySeconds: 0,

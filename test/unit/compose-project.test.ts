@@ -57,7 +57,10 @@ describe("composeProject", () => {
     expect(count("kubernetes:core/v1:PersistentVolumeClaim")).toEqual(["shop-volume-data"]);
     expect(count("kubernetes:apps/v1:Deployment")).toEqual(["app-web-deployment"]);
     expect(count("kubernetes:serving.knative.dev/v1:Service")).toEqual(["app-api-knative-service"]);
-    expect(count("pulumi:providers:kubernetes")).toEqual(["lisbon-kubernetes"]);
+    expect(count("pulumi:providers:kubernetes")).toEqual([
+      "lisbon-kubernetes",
+      "lisbon-kubernetes-create-only",
+    ]);
     expect(count("pulumi:providers:postgresql")).toEqual(["lisbon-postgresql"]);
   });
 
@@ -85,11 +88,22 @@ describe("composeProject", () => {
     expect(providers.get("kubernetes:apps/v1:Deployment::app-web-deployment")).toMatch(
       /pulumi:providers:kubernetes::lisbon-kubernetes::/,
     );
-    expect(providers.get("kubernetes:core/v1:Namespace::shop-namespace")).toMatch(/lisbon-kubernetes/);
+    expect(providers.get("kubernetes:core/v1:Namespace::shop-namespace")).toMatch(
+      /pulumi:providers:kubernetes::lisbon-kubernetes-create-only::/,
+    );
     expect(providers.get("kubernetes:core/v1:Secret::database-main-secret")).toMatch(/lisbon-kubernetes/);
     expect(providers.get("postgresql:index/role:Role::database-main-role")).toMatch(
       /pulumi:providers:postgresql::lisbon-postgresql::/,
     );
+  });
+
+  it("creates the namespace through a provider of the same cluster with server-side apply off", () => {
+    const kubernetes = inputsOf("pulumi:providers:kubernetes", "lisbon-kubernetes");
+    const createOnly = inputsOf("pulumi:providers:kubernetes", "lisbon-kubernetes-create-only");
+
+    expect(createOnly.kubeconfig).toEqual(kubernetes.kubeconfig);
+    expect(createOnly.context).toBe(kubernetes.context);
+    expect(String(createOnly.enableServerSideApply)).toBe("false");
   });
 
   it("reads the kubeconfig and its context, and the Postgres password from its file", () => {

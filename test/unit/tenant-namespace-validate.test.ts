@@ -16,7 +16,7 @@ const quota: TenantQuota = {
   configMaps: 10,
 };
 
-const valid: TenantNamespaceArgs = { project: "shop", quota };
+let valid: TenantNamespaceArgs;
 
 describe("validateTenantNamespaceArgs", () => {
   let mod: typeof import("../../components/tenant-namespace/index.js");
@@ -25,6 +25,11 @@ describe("validateTenantNamespaceArgs", () => {
   beforeAll(async () => {
     recorder = await installMocks();
     mod = await import("../../components/tenant-namespace/index.js");
+    valid = {
+      project: "shop",
+      quota,
+      namespaceProvider: mod.createOnlyKubernetesProvider("create-only", {}),
+    };
   });
 
   it("accepts a quota of zero storage and zero claims", () => {
@@ -97,10 +102,35 @@ describe("validateTenantNamespaceArgs", () => {
       "volumes[1].name must be unique",
     ],
     ["a storage class with uppercase", { storageClass: "Standard" }, "storageClass must be a DNS label"],
+    [
+      "a zone range that is not a range",
+      { zoneRanges: ["203.0.113.7"] },
+      "zoneRanges[0] must be an address range",
+    ],
+    [
+      "a zone range of every address",
+      { zoneRanges: ["0.0.0.0/0"] },
+      "zoneRanges[0] must be an address range",
+    ],
   ])("refuses %s, naming the argument", (_case, patch, message) => {
     const act = () => mod.validateTenantNamespaceArgs({ ...valid, ...patch });
     expect(act).toThrow(pulumi.ResourceError);
     expect(act).toThrow(message);
+  });
+
+  it("refuses a namespace provider that would adopt an existing namespace (server-side apply on)", async () => {
+    const k8s = await import("@pulumi/kubernetes");
+    const adopting = new k8s.Provider("adopting", {});
+
+    const act = () => mod.validateTenantNamespaceArgs({ ...valid, namespaceProvider: adopting });
+
+    expect(act).toThrow(pulumi.ResourceError);
+    expect(act).toThrow("namespaceProvider must be a provider made by createOnlyKubernetesProvider()");
+  });
+
+  it("refuses a missing namespace provider", () => {
+    const { namespaceProvider: _omitted, ...rest } = valid;
+    expect(() => mod.validateTenantNamespaceArgs(rest as TenantNamespaceArgs)).toThrow("namespaceProvider");
   });
 
   it("refuses a missing quota", () => {

@@ -20,17 +20,31 @@ const quota = {
   configMaps: 11,
 };
 
-const args: TenantNamespaceArgs = {
+let args: TenantNamespaceArgs;
+const argsBesidesProvider = {
   project: "shop",
   quota,
   containerDefaults: { cpu: "250m", memory: "512Mi", disk: "1Gi" },
   ingressNamespaces: ["ingress-nginx"],
   serviceEgress: [{ cidr: "10.0.3.7/32", port: 5432 }],
+  zoneRanges: ["203.0.113.0/28", "2001:db8:1::/48"],
   volumes: [{ name: "data", size: "10Gi" }],
   storageClass: "standard",
-};
+} as const;
 
 type Spec = Record<string, unknown>;
+
+/** The IPv4 ranges internet egress leaves out, as NAT64's well-known prefix maps them, then its local-use prefix. */
+const NAT64_CLOSED = [
+  "64:ff9b::a00:0/104",
+  "64:ff9b::ac10:0/108",
+  "64:ff9b::c0a8:0/112",
+  "64:ff9b::6440:0/106",
+  "64:ff9b::7f00:0/104",
+  "64:ff9b::a9fe:0/112",
+  "64:ff9b::cb00:7100/124",
+  "64:ff9b:1::/48",
+];
 
 describe("TenantNamespace", () => {
   let recorder: ResourceRecorder;
@@ -38,10 +52,23 @@ describe("TenantNamespace", () => {
   let tenant: InstanceType<typeof mod.TenantNamespace>;
 
   const spec = (type: string, name: string) => recorder.one(type, name).inputs.spec as Spec;
+  const providers = new Map<string, string | undefined>();
+  const providerOf = (type: string, name: string) => providers.get(`${type}::${name}`);
 
   beforeAll(async () => {
     recorder = await installMocks();
+    // Which provider each resource is registered with, which the shared recorder leaves out.
+    const monitor = pulumi.runtime.getMonitor() as unknown as { mocks: pulumi.runtime.Mocks };
+    const newResource = monitor.mocks.newResource.bind(monitor.mocks);
+    monitor.mocks.newResource = (mockArgs) => {
+      providers.set(`${mockArgs.type}::${mockArgs.name}`, mockArgs.provider);
+      return newResource(mockArgs);
+    };
     mod = await import("../../components/tenant-namespace/index.js");
+    args = {
+      ...argsBesidesProvider,
+      namespaceProvider: mod.createOnlyKubernetesProvider("create-only", { context: "zone" }),
+    };
     tenant = new mod.TenantNamespace("shop", args);
     await settle(recorder);
   });
@@ -61,6 +88,16 @@ describe("TenantNamespace", () => {
         "pod-security.kubernetes.io/warn-version": "latest",
       },
     });
+  });
+
+  it("creates the namespace through the create-only provider, so that an existing one is never adopted", () => {
+    const provider = recorder.one("pulumi:providers:kubernetes", "create-only");
+
+    expect(String(provider.inputs.enableServerSideApply)).toBe("false");
+    expect(providerOf("kubernetes:core/v1:Namespace", "shop-namespace")).toMatch(
+      /pulumi:providers:kubernetes::create-only::/,
+    );
+    expect(providerOf("kubernetes:core/v1:ResourceQuota", "shop-quota")).not.toMatch(/create-only/);
   });
 
   it("exposes the namespace, service account and claim names as outputs", async () => {
@@ -133,7 +170,7 @@ describe("TenantNamespace", () => {
     ]);
   });
 
-  it("allows internet egress to public addresses only", () => {
+  it("allows internet egress to public addresses only, leaving out the zone's own ranges", () => {
     const [rule] = spec(POLICY, "shop-allow-internet").egress as { to: { ipBlock: Spec }[] }[];
     expect(rule?.to[0]?.ipBlock).toEqual({
       cidr: "0.0.0.0/0",
@@ -144,9 +181,21 @@ describe("TenantNamespace", () => {
         "100.64.0.0/10",
         "127.0.0.0/8",
         "169.254.0.0/16",
+        "203.0.113.0/28",
       ],
     });
-    expect(rule?.to[1]?.ipBlock).toEqual({ cidr: "::/0", except: ["fc00::/7", "fe80::/10", "::1/128"] });
+    expect(rule?.to[1]?.ipBlock).toEqual({
+      cidr: "::/0",
+      except: ["fc00::/7", "fe80::/10", "::1/128", "2001:db8:1::/48", ...NAT64_CLOSED],
+    });
+  });
+
+  it("leaves out, through NAT64, every IPv4 range it leaves out, and NAT64's local-use prefix", () => {
+    const [rule] = spec(POLICY, "shop-allow-internet").egress as { to: { ipBlock: Spec }[] }[];
+    const except = rule?.to[1]?.ipBlock.except as string[];
+
+    expect(except).toEqual(expect.arrayContaining(NAT64_CLOSED));
+    expect(except).not.toContain("64:ff9b::/96");
   });
 
   it("allows the zone's services by address and TCP port", () => {
@@ -233,7 +282,12 @@ describe("TenantNamespace", () => {
   });
 
   it("leaves out internet egress, zone services and volumes when not asked for", async () => {
-    new mod.TenantNamespace("quiet", { project: "quiet", quota, internetEgress: false });
+    new mod.TenantNamespace("quiet", {
+      project: "quiet",
+      namespaceProvider: args.namespaceProvider,
+      quota,
+      internetEgress: false,
+    });
     await settle(recorder);
     const policies = recorder
       .ofType(POLICY)

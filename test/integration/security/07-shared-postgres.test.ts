@@ -4,6 +4,7 @@
  * made by a real project stack) must reach neither the service's database nor `postgres`, and
  * the service must run on a role of its own that is no superuser.
  */
+import { kubeClusters } from "../../../automation-api/cluster/kube-clusters.js";
 import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import pg from "pg";
@@ -122,6 +123,7 @@ describe("the shared PostgreSQL of the local zone", () => {
         databaseUrl: url,
         zones: zonesFromFiles(),
         runner: await realRunner(),
+        clusters: kubeClusters(),
         workers: false,
       });
       await service.stop();
@@ -140,6 +142,7 @@ describe("the shared PostgreSQL of the local zone", () => {
         databaseUrl: asAdmin,
         zones: zonesFromFiles(),
         runner: await realRunner(),
+        clusters: kubeClusters(),
         workers: false,
       });
       await before.stop();
@@ -149,6 +152,7 @@ describe("the shared PostgreSQL of the local zone", () => {
         databaseUrl: url,
         zones: zonesFromFiles(),
         runner: await realRunner(),
+        clusters: kubeClusters(),
         workers: false,
       });
       await after.stop();

@@ -1,0 +1,40 @@
+import type { ZoneSpec } from "../../spec/zone.js";
+
+/**
+ * What the service reads of a zone's Kubernetes cluster. The service never writes to a cluster
+ * (its stacks do); it reads to decide requests and, as it grows, to show members their runtime
+ * views (app status, logs), always confined to one namespace. Tests hand in a fake.
+ */
+export interface ZoneCluster {
+  /** The namespace called `name`, or `undefined` when the cluster has none. */
+  namespace(name: string): Promise<NamespaceFacts | undefined>;
+}
+
+/** What the service needs to know of an existing namespace. */
+export interface NamespaceFacts {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Whether the namespace is being deleted (phase `Terminating`). */
+  readonly terminating: boolean;
+}
+
+/** The clusters of the zones the service offers, one reader per zone. */
+export interface ZoneClusters {
+  cluster(zone: ZoneSpec): ZoneCluster;
+}
+
+/** A zone's cluster did not answer, or answered with an error other than "not found". */
+export class ClusterUnreachableError extends Error {
+  constructor(
+    readonly zone: string,
+    cause: unknown,
+  ) {
+    super(
+      `the cluster of zone '${zone}' could not be read: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+      },
+    );
+    this.name = "ClusterUnreachableError";
+  }
+}

@@ -1,0 +1,3 @@
+export type { NamespaceFacts, ZoneCluster, ZoneClusters } from "./cluster.js";
+export { ClusterUnreachableError } from "./cluster.js";
+export { kubeClusters, zoneKubeConfig } from "./kube-clusters.js";
