@@ -56,6 +56,31 @@ export class ValidationError extends DomainError {
   }
 }
 
+/** A field at fault in a `LimitError`: where, what is wrong, and which limit it passed. */
+export interface LimitIssue extends SpecIssue {
+  /** The limit's name, such as `limits.smallestDatabaseGB` of the zone, or `quantity`. */
+  readonly limit: string;
+  /** What the limit allows, as a number or a quantity. */
+  readonly allowed: number | string;
+}
+
+/**
+ * A well-formed value beyond a limit the platform or the zone sets (a quantity too large to
+ * count, a size below the zone's smallest, a connection limit above the zone's): 422, with
+ * every field at fault and the limit it passed.
+ */
+export class LimitError extends DomainError {
+  constructor(readonly issues: readonly LimitIssue[]) {
+    super(
+      422,
+      "beyond-limit",
+      "Unprocessable Content",
+      issues.map((issue) => `${issue.path || "(body)"}: ${issue.message}`).join("; "),
+      { errors: issues },
+    );
+  }
+}
+
 /** A project row whose stored spec no longer reads as a ProjectSpec: the service's fault, not the caller's. */
 export class StoredSpecError extends DomainError {
   constructor(project: string, zone: string, issues: readonly SpecIssue[]) {

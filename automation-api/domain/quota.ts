@@ -86,16 +86,23 @@ export type Admission =
 
 const EPSILON = 1e-9;
 
+/** Whether every figure is a finite number. */
+export const allFinite = (...figures: readonly number[]): boolean => figures.every(Number.isFinite);
+
 /**
  * Admits a request when, in every kind it grows, the user's resulting total stays within the
  * share. A kind the request does not grow is never refused: a user left above a share that
- * shrank when others joined keeps what runs and can always shrink.
+ * shrank when others joined keeps what runs and can always shrink. A figure that is not a finite
+ * number (NaN fails every comparison) refuses its kind whatever the request does, since nothing
+ * can be known about what it holds.
  */
 export function admit(input: AdmissionInput): Admission {
   const asked = mapUsage(SHARE_KINDS, (kind) => input.after[kind] - input.before[kind]);
   const resulting = mapUsage(SHARE_KINDS, (kind) => input.used[kind] + asked[kind]);
   const exceeded = SHARE_KINDS.filter(
-    (kind) => asked[kind] > EPSILON && resulting[kind] > input.share[kind] + EPSILON,
+    (kind) =>
+      !allFinite(asked[kind], resulting[kind], input.share[kind]) ||
+      (asked[kind] > EPSILON && resulting[kind] > input.share[kind] + EPSILON),
   );
   if (exceeded.length === 0) return { admitted: true, resulting };
   return { admitted: false, exceeded, used: input.used, asked, share: input.share };
