@@ -177,7 +177,7 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
     tags: ["projects"],
     summary: "Create a project in a zone (its namespace), or change its settings",
     request: { params: params("project"), body: body(ProjectBody) },
-    responses: { ...acceptedResponse, ...problems(400, 403, 404, 409, 413) },
+    responses: { ...acceptedResponse, ...problems(400, 403, 404, 409, 413, 422) },
   });
   route({
     method: "get",
@@ -236,7 +236,7 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
       tags,
       summary: `Set ${article(singular)} ${singular}'s desired state (create or replace)`,
       request: { params: params("project", "name"), body: body(itemBody) },
-      responses: { ...acceptedResponse, ...problems(400, 403, 404, 409, 413) },
+      responses: { ...acceptedResponse, ...problems(400, 403, 404, 409, 413, 422) },
     });
     route({
       method: "patch",
@@ -244,7 +244,7 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
       tags,
       summary: `Change some fields of ${article(singular)} ${singular} (JSON merge patch; null resets a field)`,
       request: { params: params("project", "name"), body: body(MergePatch, "application/merge-patch+json") },
-      responses: { ...acceptedResponse, ...problems(400, 403, 404, 409, 413) },
+      responses: { ...acceptedResponse, ...problems(400, 403, 404, 409, 413, 422) },
     });
     route({
       method: "delete",
@@ -326,7 +326,10 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   401: "Missing, malformed, unknown or revoked token",
   403: "The token may not do this",
   404: "No such thing, or not yours",
-  409: "Conflict: quota exceeded (with used, share, asked), name taken, volume in use, project being deleted",
+  409:
+    "Conflict: quota exceeded (with used, share, asked); zone full (within the share but beyond what the zone has free now, with zoneFree); " +
+    "a zone limit reached (projects per member, items per project: with limit, allowed, current); name taken, volume in use, project being deleted",
+  422: "A well-formed value beyond a limit: a quantity too large to count, a size below the zone's smallest, a connection limit above the zone's; `errors` names each field with its limit and what it allows",
   413: "The body is larger than the limit",
   429: "Too many requests for this token",
 };

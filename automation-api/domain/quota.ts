@@ -72,16 +72,29 @@ export interface AdmissionInput {
   readonly before: Amounts;
   readonly after: Amounts;
   readonly share: Amounts;
+  /**
+   * The zone as a whole: what every member's projects hold now (this one included) and what the
+   * zone hands out. Left out, only the share is checked.
+   */
+  readonly zone?: { readonly used: Amounts; readonly allocatable: Amounts };
 }
 
 export type Admission =
   | { readonly admitted: true; readonly resulting: Amounts }
   | {
       readonly admitted: false;
+      /**
+       * `share`: the request exceeds the member's fair share. `zone`: it fits the share, but
+       * not what is free in the zone now, because others hold more than their shares (nothing
+       * is evicted); what is free grows as they shrink.
+       */
+      readonly reason: "share" | "zone";
       readonly exceeded: readonly ShareKind[];
       readonly used: Amounts;
       readonly asked: Amounts;
       readonly share: Amounts;
+      /** What is free in the zone now; with reason `zone`. */
+      readonly zoneFree?: Amounts;
     };
 
 const EPSILON = 1e-9;
@@ -104,8 +117,23 @@ export function admit(input: AdmissionInput): Admission {
       !allFinite(asked[kind], resulting[kind], input.share[kind]) ||
       (asked[kind] > EPSILON && resulting[kind] > input.share[kind] + EPSILON),
   );
-  if (exceeded.length === 0) return { admitted: true, resulting };
-  return { admitted: false, exceeded, used: input.used, asked, share: input.share };
+  const refused = { admitted: false, used: input.used, asked, share: input.share } as const;
+  if (exceeded.length > 0) return { ...refused, reason: "share", exceeded };
+  if (input.zone) {
+    const free = zoneFree(input.zone.allocatable, input.zone.used);
+    const beyond = SHARE_KINDS.filter(
+      (kind) =>
+        !allFinite(input.zone?.used[kind] ?? NaN, input.zone?.allocatable[kind] ?? NaN) ||
+        (asked[kind] > EPSILON && asked[kind] > free[kind] + EPSILON),
+    );
+    if (beyond.length > 0) return { ...refused, reason: "zone", exceeded: beyond, zoneFree: free };
+  }
+  return { admitted: true, resulting };
+}
+
+/** What the zone has free now: what it hands out less what every member holds, never below 0. */
+export function zoneFree(allocatable: Amounts, used: Amounts): Amounts {
+  return mapUsage(SHARE_KINDS, (kind) => Math.max(0, allocatable[kind] - used[kind]));
 }
 
 /** The tenant-quota policy's share, in the dimensions the policy pack counts resources in. */

@@ -226,6 +226,7 @@ export class AutomationRunner implements Runner {
       verifiedDomains: request.policy.verifiedDomains,
       requireTls: request.policy.requireTls,
       allowedRegistries: request.policy.allowedRegistries,
+      maxConnectionLimit: request.policy.maxConnectionLimit,
     });
     writeFileSync(file, JSON.stringify(config, null, 2), { mode: 0o600 });
     return file;

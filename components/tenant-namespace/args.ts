@@ -24,6 +24,11 @@ export interface TenantQuota {
   readonly secrets: number;
   /** `configmaps`. Required. */
   readonly configMaps: number;
+  /**
+   * `count/ingresses.networking.k8s.io`: the apps' Ingresses and, in a zone with a certificate
+   * issuer, the ones its HTTP-01 solver adds while it proves a host. Required.
+   */
+  readonly ingresses: number;
 }
 
 /** What a container is charged when it names no resources itself (the LimitRange defaults). */

@@ -48,6 +48,7 @@ export function quotaHard(quota: TenantQuota): Record<string, string> {
     persistentvolumeclaims: String(quota.persistentVolumeClaims),
     secrets: String(quota.secrets),
     configmaps: String(quota.configMaps),
+    "count/ingresses.networking.k8s.io": String(quota.ingresses),
     "services.nodeports": "0",
     "services.loadbalancers": "0",
   };

@@ -8,7 +8,14 @@ const DNS_LABEL =
   "a DNS label (lowercase letters, digits and '-', starting and ending with a letter or digit)";
 
 const QUOTA_QUANTITIES = ["cpu", "memory", "ephemeralStorage", "storage"] as const;
-const QUOTA_COUNTS = ["pods", "services", "persistentVolumeClaims", "secrets", "configMaps"] as const;
+const QUOTA_COUNTS = [
+  "pods",
+  "services",
+  "persistentVolumeClaims",
+  "secrets",
+  "configMaps",
+  "ingresses",
+] as const;
 
 function checkQuota(quota: TenantQuota | undefined, problems: ArgumentProblems): void {
   if (quota === undefined) {

@@ -35,6 +35,7 @@ describe("the components and the policy pack", () => {
         persistentVolumeClaims: 5,
         secrets: 20,
         configMaps: 20,
+        ingresses: 4,
       },
       volumes: spec.volumes.filter((v) => v.kind === "persistent").map(({ name, size }) => ({ name, size })),
       storageClass: zone.storageClass,

@@ -19,6 +19,7 @@ describe("namespaceQuota", () => {
       persistentVolumeClaims: 0,
       secrets: OBJECT_ALLOWANCE,
       configMaps: OBJECT_ALLOWANCE,
+      ingresses: 0,
     });
   });
 

@@ -14,6 +14,7 @@ const quota: TenantQuota = {
   persistentVolumeClaims: 0,
   secrets: 10,
   configMaps: 10,
+  ingresses: 2,
 };
 
 const valid: TenantNamespaceArgs = { project: "shop", quota };

@@ -18,6 +18,7 @@ const quota = {
   persistentVolumeClaims: 1,
   secrets: 14,
   configMaps: 11,
+  ingresses: 3,
 };
 
 const args: TenantNamespaceArgs = {
@@ -83,6 +84,7 @@ describe("TenantNamespace", () => {
       persistentvolumeclaims: "1",
       secrets: "14",
       configmaps: "11",
+      "count/ingresses.networking.k8s.io": "3",
       "services.nodeports": "0",
       "services.loadbalancers": "0",
     });
