@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { validateProjectDatabaseArgs } from "../../../components/project-database/index.js";
 import { parseZoneSpec } from "../../../spec/zone.js";
 import { loadZone } from "../../../zones/index.js";
 import { FakeRunner } from "../fake-runner.js";
@@ -41,6 +42,30 @@ describe("zone limits", () => {
     expect(() => parseZoneSpec(zone)).toThrow(
       /limits\.connectionsPerDatabase: must be less than postgres\.maxConnections \(100\)/,
     );
+  });
+});
+
+describe("the ProjectDatabase component and the zone's connection limit", () => {
+  const args = {
+    project: "shop",
+    namespace: "shop",
+    name: "main",
+    sizeGB: 1,
+    host: "postgres.zone.internal",
+  };
+
+  it("refuses a connectionLimit above maxConnectionLimit, naming the argument and the limit", () => {
+    expect(() =>
+      validateProjectDatabaseArgs({ ...args, connectionLimit: 50, maxConnectionLimit: 10 }),
+    ).toThrow(
+      /connectionLimit must be a whole number from 1 to 10 \(maxConnectionLimit, the zone's limit per database\), got 50/,
+    );
+  });
+
+  it("accepts a connectionLimit within maxConnectionLimit", () => {
+    expect(() =>
+      validateProjectDatabaseArgs({ ...args, connectionLimit: 10, maxConnectionLimit: 10 }),
+    ).not.toThrow();
   });
 });
 
