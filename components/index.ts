@@ -7,6 +7,7 @@ export {
 export type {
   TenantNamespaceArgs,
   TenantQuota,
+  KnativeQuota,
   ContainerDefaults,
   TenantVolume,
   ServiceEgress,

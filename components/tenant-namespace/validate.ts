@@ -15,6 +15,7 @@ const QUOTA_COUNTS = [
   "secrets",
   "configMaps",
   "ingresses",
+  "deployments",
 ] as const;
 
 function checkQuota(quota: TenantQuota | undefined, problems: ArgumentProblems): void {
@@ -31,6 +32,13 @@ function checkQuota(quota: TenantQuota | undefined, problems: ArgumentProblems):
   for (const key of QUOTA_COUNTS) {
     if (!isIntegerIn(quota[key], 0, 100_000)) {
       problems.expect(`quota.${key}`, "a whole number from 0 to 100000", quota[key]);
+    }
+  }
+  if (quota.knative !== undefined) {
+    for (const key of ["services", "domainMappings"] as const) {
+      if (!isIntegerIn(quota.knative[key], 0, 100_000)) {
+        problems.expect(`quota.knative.${key}`, "a whole number from 0 to 100000", quota.knative[key]);
+      }
     }
   }
 }

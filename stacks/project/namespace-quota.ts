@@ -26,6 +26,9 @@ interface NamespaceRoom {
   readonly persistentVolumeClaims: number;
   readonly secrets: number;
   readonly ingresses: number;
+  readonly deployments: number;
+  readonly knativeServices: number;
+  readonly domainMappings: number;
 }
 
 const NO_ROOM: NamespaceRoom = {
@@ -38,6 +41,9 @@ const NO_ROOM: NamespaceRoom = {
   persistentVolumeClaims: 0,
   secrets: 0,
   ingresses: 0,
+  deployments: 0,
+  knativeServices: 0,
+  domainMappings: 0,
 };
 
 function addRoom(a: NamespaceRoom, b: Partial<NamespaceRoom>): NamespaceRoom {
@@ -70,6 +76,10 @@ const NAMESPACE_ROOM: { readonly [K in ClaimKindName]: RoomOf<K> } = {
         // A served app's Ingress, and while a certificate is issued the issuer's HTTP-01
         // solver's, one per host (the random subdomain and each custom domain).
         ingresses: app.serverless ? 0 : 1 + (zone.certIssuer !== "" ? 1 + app.customDomains.length : 0),
+        deployments: app.serverless ? 0 : 1,
+        // A serverless app is a Knative Service published by a DomainMapping per host.
+        knativeServices: app.serverless ? 1 : 0,
+        domainMappings: app.serverless ? 1 + app.customDomains.length : 0,
       });
     }
     return room;
@@ -105,6 +115,10 @@ const size = (value: number): string => (value === 0 ? "0" : formatBytes(value))
  *   itself), plus, in a zone with a certificate issuer, one per host of it for the issuer's
  *   HTTP-01 solver. No allowance: nothing else in a namespace makes Ingresses, so an app
  *   scaled to zero still counts, and Ingresses made with a project's own token do not fit.
+ * - deployments, and in a zone with Knative its Services and DomainMappings: exactly what the
+ *   apps make (a Deployment per app that is not serverless; a Knative Service and a
+ *   DomainMapping per host of each serverless one), for the same reason. Their names are fixed,
+ *   so a replacement deletes before it creates and never needs a second.
  *
  * Ephemeral volumes are not added: emptyDirs are charged to their pod through the containers'
  * ephemeral-storage limits, not to the quota. The service and the policy pack check the spec
@@ -127,5 +141,9 @@ export function namespaceQuota(spec: ProjectSpec, zone: ZoneSpec): TenantQuota {
     secrets: room.secrets + OBJECT_ALLOWANCE,
     configMaps: OBJECT_ALLOWANCE,
     ingresses: room.ingresses,
+    deployments: room.deployments,
+    ...(zone.knative
+      ? { knative: { services: room.knativeServices, domainMappings: room.domainMappings } }
+      : {}),
   };
 }

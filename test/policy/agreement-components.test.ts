@@ -36,6 +36,8 @@ describe("the components and the policy pack", () => {
         secrets: 20,
         configMaps: 20,
         ingresses: 4,
+        deployments: 1,
+        knative: { services: 1, domainMappings: 1 },
       },
       volumes: spec.volumes.filter((v) => v.kind === "persistent").map(({ name, size }) => ({ name, size })),
       storageClass: zone.storageClass,

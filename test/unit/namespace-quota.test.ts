@@ -20,6 +20,7 @@ describe("namespaceQuota", () => {
       secrets: OBJECT_ALLOWANCE,
       configMaps: OBJECT_ALLOWANCE,
       ingresses: 0,
+      deployments: 0,
     });
   });
 

@@ -15,6 +15,7 @@ const quota: TenantQuota = {
   secrets: 10,
   configMaps: 10,
   ingresses: 2,
+  deployments: 2,
 };
 
 const valid: TenantNamespaceArgs = { project: "shop", quota };

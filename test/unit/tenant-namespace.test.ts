@@ -19,6 +19,7 @@ const quota = {
   secrets: 14,
   configMaps: 11,
   ingresses: 3,
+  deployments: 2,
 };
 
 const args: TenantNamespaceArgs = {
@@ -85,6 +86,7 @@ describe("TenantNamespace", () => {
       secrets: "14",
       configmaps: "11",
       "count/ingresses.networking.k8s.io": "3",
+      "count/deployments.apps": "2",
       "services.nodeports": "0",
       "services.loadbalancers": "0",
     });

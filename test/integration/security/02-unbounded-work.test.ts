@@ -1,8 +1,8 @@
 /**
  * Finding 2 on the cluster: an app scaled to zero costs no share yet makes an Deployment, a
  * Service and an Ingress, and Ingresses were not in the namespace's ResourceQuota, so a
- * project's token could make any number of them. The quota now counts Ingresses, exactly those
- * the spec makes.
+ * project's token could make any number of them (and of Deployments scaled to zero). The quota
+ * now counts Ingresses and Deployments, exactly those the spec makes.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localZone } from "../../../localzone/zone.js";
@@ -46,7 +46,25 @@ function ingress(name: string): object {
   };
 }
 
-describe("the ResourceQuota of a tenant namespace and Ingresses", () => {
+/** A Deployment scaled to zero: no pod, so nothing but the object count can stop it. */
+function idleDeployment(name: string): object {
+  const labels = { app: name };
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: { name },
+    spec: {
+      replicas: 0,
+      selector: { matchLabels: labels },
+      template: {
+        metadata: { labels },
+        spec: { containers: [{ name: "app", image: "registry.k8s.io/pause:3.10" }] },
+      },
+    },
+  };
+}
+
+describe("the ResourceQuota of a tenant namespace and the objects of apps", () => {
   let stack: ProjectStack;
 
   beforeAll(async () => {
@@ -64,6 +82,7 @@ describe("the ResourceQuota of a tenant namespace and Ingresses", () => {
     );
 
     expect(quota.spec.hard["count/ingresses.networking.k8s.io"]).toBe("1");
+    expect(quota.spec.hard["count/deployments.apps"]).toBe("1");
   });
 
   it("refuses an Ingress beyond the app's own, whoever sends it", async () => {
@@ -77,5 +96,18 @@ describe("the ResourceQuota of a tenant namespace and Ingresses", () => {
     expect(response.status, message).toBe(403);
     expect(message).toContain("exceeded quota: pluskube-quota");
     expect(message).toContain("count/ingresses.networking.k8s.io=1");
+  });
+
+  it("refuses a Deployment beyond the app's own, even one scaled to zero", async () => {
+    const response = await kubeSend(
+      "POST",
+      `/apis/apps/v1/namespaces/${project}/deployments?dryRun=All`,
+      idleDeployment("extra"),
+    );
+    const message = statusMessage(response.body);
+
+    expect(response.status, message).toBe(403);
+    expect(message).toContain("exceeded quota: pluskube-quota");
+    expect(message).toContain("count/deployments.apps=1");
   });
 });
