@@ -119,11 +119,14 @@ export function admit(input: AdmissionInput): Admission {
   );
   const refused = { admitted: false, used: input.used, asked, share: input.share } as const;
   if (exceeded.length > 0) return { ...refused, reason: "share", exceeded };
-  if (input.zone) {
-    const free = zoneFree(input.zone.allocatable, input.zone.used);
+  const zone = input.zone;
+  if (zone) {
+    // Every member's total may not pass what the zone hands out: the request's growth must fit
+    // what is free now, whatever the share promises.
+    const free = zoneFree(zone.allocatable, zone.used);
     const beyond = SHARE_KINDS.filter(
       (kind) =>
-        !allFinite(input.zone?.used[kind] ?? NaN, input.zone?.allocatable[kind] ?? NaN) ||
+        !allFinite(zone.used[kind], zone.allocatable[kind]) ||
         (asked[kind] > EPSILON && asked[kind] > free[kind] + EPSILON),
     );
     if (beyond.length > 0) return { ...refused, reason: "zone", exceeded: beyond, zoneFree: free };
