@@ -191,7 +191,7 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
     description:
       "A new project's name must not be a namespace that already exists in the zone: its namespace is created for it, never taken over (409 `namespace-exists`).",
     request: { params: params("project"), body: body(ProjectBody) },
-    responses: { ...acceptedResponse, ...problems(400, 403, 404, 409, 413, 503) },
+    responses: { ...acceptedResponse, ...problems(400, 403, 404, 409, 413, 422, 503) },
   });
   route({
     method: "get",
@@ -341,9 +341,13 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   401: "Missing, malformed, unknown, revoked or expired token, or a disabled user",
   403: "The token may not do this",
   404: "No such thing, or not yours",
-  409: "Conflict: quota exceeded (with used, share, asked), name taken, namespace already exists in the zone (`namespace-exists`: a project's namespace is created for it, never taken over), volume in use, project being deleted",
+  409:
+    "Conflict: quota exceeded (with used, share, asked); zone full (within the share but beyond what the zone has free now, with zoneFree); " +
+    "a zone limit reached (projects per member, items per project: with limit, allowed, current); name taken; namespace already exists in the zone (`namespace-exists`: a project's namespace is created for it, never taken over); volume in use; project being deleted",
   413: "The body is larger than the limit",
-  422: "The zone cannot carry this out as asked: an image from a registry named by an address (IP literal, localhost, link-local) the zone does not allow (`registry-not-allowed`; `errors` names each app)",
+  422:
+    "A well-formed value the zone does not take: a quantity too large to count, a size below the zone's smallest, a connection limit above the zone's (`beyond-limit`), " +
+    "an image from a registry named by an address (IP literal, localhost, link-local) the zone does not allow (`registry-not-allowed`); `errors` names each field",
   429: "Too many requests for this token, too many failed authentications from this address, or too many open event streams",
   503: "The zone's cluster could not be reached to check the request (`zone-unreachable`); nothing was changed",
 };

@@ -8,6 +8,7 @@ export {
 export type {
   TenantNamespaceArgs,
   TenantQuota,
+  KnativeQuota,
   ContainerDefaults,
   TenantVolume,
   ServiceEgress,

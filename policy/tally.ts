@@ -5,7 +5,7 @@
 import * as k8s from "@pulumi/kubernetes";
 import type { PolicyResource } from "@pulumi/policy";
 import { OUTSIDE_CLUSTER_KINDS } from "../spec/claim-kinds.js";
-import { bytes, cpuMillis } from "../spec/quantity.js";
+import { bytes, cpuMillis, formatBytes, formatCpu, MAX_BYTES, MAX_CPU_MILLIS } from "../spec/quantity.js";
 import {
   addUsage,
   noUsage,
@@ -73,6 +73,23 @@ function describe(resource: PolicyResource): string {
     : `${kind} ${resource.name}`;
 }
 
+/**
+ * A quantity the tally cannot count: not a quantity, not finite or beyond the bounds of
+ * spec/quantity.ts. Counting it as zero would let it through, so the resource is uncountable.
+ */
+class UncountableQuantity extends Error {}
+
+/** A quantity of a resource's field, or an `UncountableQuantity` naming the field. */
+function quantity(parse: (value: string) => number | undefined, value: unknown, field: string): number {
+  const parsed = parse(String(value));
+  if (parsed === undefined) {
+    throw new UncountableQuantity(
+      `${field} must be a positive quantity the pack can count (at most ${formatBytes(MAX_BYTES)} or ${formatCpu(MAX_CPU_MILLIS)} CPUs), got '${String(value)}'`,
+    );
+  }
+  return parsed;
+}
+
 const CONTAINER_DIMENSIONS = [
   ["cpu", "cpuMillis", cpuMillis],
   ["memory", "memoryBytes", bytes],
@@ -83,9 +100,15 @@ const CONTAINER_DIMENSIONS = [
 function containerUsage(container: Container): Partial<Usage> {
   const usage: Partial<Record<ResourceDimension, number>> = {};
   for (const [resource, dimension, parse] of CONTAINER_DIMENSIONS) {
-    const values = [container.resources?.requests?.[resource], container.resources?.limits?.[resource]]
-      .filter((value) => value !== undefined)
-      .map((value) => parse(String(value)) ?? 0);
+    const values = (["requests", "limits"] as const)
+      .filter((group) => container.resources?.[group]?.[resource] !== undefined)
+      .map((group) =>
+        quantity(
+          parse,
+          container.resources?.[group]?.[resource],
+          `${container.name}.resources.${group}.${resource}`,
+        ),
+      );
     usage[dimension] = Math.max(0, ...values);
   }
   return usage;
@@ -128,10 +151,14 @@ export function podUsage(pod: PodTemplate): Usage {
     // Memory-backed emptyDirs are charged to the containers' memory limits.
     const emptyDir = volume.emptyDir;
     if (!diskBounded && emptyDir && emptyDir.medium !== "Memory" && emptyDir.sizeLimit !== undefined) {
-      usage = add(usage, { diskBytes: bytes(String(emptyDir.sizeLimit)) ?? 0 });
+      usage = add(usage, {
+        diskBytes: quantity(bytes, emptyDir.sizeLimit, `volume ${volume.name} emptyDir.sizeLimit`),
+      });
     }
     const claim = volume.ephemeral?.volumeClaimTemplate?.spec.resources?.requests?.storage;
-    if (claim !== undefined) usage = add(usage, { storageBytes: bytes(String(claim)) ?? 0 });
+    if (claim !== undefined) {
+      usage = add(usage, { storageBytes: quantity(bytes, claim, `volume ${volume.name} storage request`) });
+    }
   }
   return usage;
 }
@@ -165,11 +192,23 @@ function autoscalerBounds(resources: readonly PolicyResource[], uncounted: Uncou
   return bounds;
 }
 
-/** Runs `count`, turning an unknown value into an entry of `uncounted`. */
-function guard(resource: PolicyResource, uncounted: Uncounted[], count: () => void): void {
+/**
+ * Runs `count`, turning an unknown value into an entry of `uncounted` and a quantity it cannot
+ * count into an entry of `uncountable`.
+ */
+function guard(
+  resource: PolicyResource,
+  uncounted: Uncounted[],
+  count: () => void,
+  uncountable?: Uncountable[],
+): void {
   try {
     count();
   } catch (error) {
+    if (error instanceof UncountableQuantity && uncountable) {
+      uncountable.push({ urn: resource.urn, message: `${describe(resource)}: ${error.message}` });
+      return;
+    }
     if (!isUnknownValueError(error)) throw error;
     uncounted.push({ resource: describe(resource), path: unknownPath(error), error });
   }
@@ -227,53 +266,65 @@ export function tallyStack(resources: readonly PolicyResource[]): StackTally {
   };
 
   for (const resource of resources) {
-    guard(resource, uncounted, () => {
-      const kind = workloadKindOf(resource);
-      if (kind !== undefined) {
-        const pod = podTemplateOf(resource, kind);
-        if (!pod) return;
-        const pods = podCount(resource, pod, bounds);
-        if ("refused" in pods) {
-          uncountable.push({ urn: resource.urn, message: `${describe(resource)}: ${pods.refused}` });
+    guard(
+      resource,
+      uncounted,
+      () => {
+        const kind = workloadKindOf(resource);
+        if (kind !== undefined) {
+          const pod = podTemplateOf(resource, kind);
+          if (!pod) return;
+          const pods = podCount(resource, pod, bounds);
+          if ("refused" in pods) {
+            uncountable.push({ urn: resource.urn, message: `${describe(resource)}: ${pods.refused}` });
+            return;
+          }
+          let usage = add(NOTHING, podUsage(pod), pods.pods);
+          if (kind === WorkloadKind.statefulSet) {
+            const templates = (resource.props.spec?.volumeClaimTemplates ??
+              []) as k8s.types.input.core.v1.PersistentVolumeClaim[];
+            for (const template of templates as {
+              spec?: { resources?: { requests?: Record<string, string> } };
+            }[]) {
+              const storage = template.spec?.resources?.requests?.storage;
+              if (storage !== undefined)
+                usage = add(
+                  usage,
+                  { storageBytes: quantity(bytes, storage, "volumeClaimTemplates storage request") },
+                  pods.pods,
+                );
+            }
+          }
+          count(resource, usage);
           return;
         }
-        let usage = add(NOTHING, podUsage(pod), pods.pods);
-        if (kind === WorkloadKind.statefulSet) {
-          const templates = (resource.props.spec?.volumeClaimTemplates ??
-            []) as k8s.types.input.core.v1.PersistentVolumeClaim[];
-          for (const template of templates as {
-            spec?: { resources?: { requests?: Record<string, string> } };
-          }[]) {
-            const storage = template.spec?.resources?.requests?.storage;
-            if (storage !== undefined)
-              usage = add(usage, { storageBytes: bytes(String(storage)) ?? 0 }, pods.pods);
-          }
-        }
-        count(resource, usage);
-        return;
-      }
-      if (resource.isType(k8s.core.v1.PersistentVolumeClaim)) {
-        const storage = resource.props.spec?.resources?.requests?.storage as string | undefined;
-        count(resource, { storageBytes: storage === undefined ? 0 : (bytes(String(storage)) ?? 0) });
-        return;
-      }
-      if (resource.isType(k8s.core.v1.Secret)) {
-        const metadata = resource.props.metadata as ObjectMeta | undefined;
-        const claim = metadata?.labels?.[CLAIM_LABEL];
-        const kind = OUTSIDE_CLUSTER_KINDS.find((outside) => outside.singular === claim);
-        if (kind === undefined) return;
-        const value = metadata?.annotations?.[CLAIM_SIZE_ANNOTATION];
-        const size = Number(value);
-        if (value === undefined || value === "" || !Number.isFinite(size) || size < 0) {
-          uncountable.push({
-            urn: resource.urn,
-            message: `${describe(resource)}: metadata.annotations['${CLAIM_SIZE_ANNOTATION}'] must be the ${claim}'s size in GB, got '${value ?? ""}'`,
+        if (resource.isType(k8s.core.v1.PersistentVolumeClaim)) {
+          const storage = resource.props.spec?.resources?.requests?.storage as string | undefined;
+          count(resource, {
+            storageBytes:
+              storage === undefined ? 0 : quantity(bytes, storage, "spec.resources.requests.storage"),
           });
           return;
         }
-        count(resource, { [kind.dimension]: size });
-      }
-    });
+        if (resource.isType(k8s.core.v1.Secret)) {
+          const metadata = resource.props.metadata as ObjectMeta | undefined;
+          const claim = metadata?.labels?.[CLAIM_LABEL];
+          const kind = OUTSIDE_CLUSTER_KINDS.find((outside) => outside.singular === claim);
+          if (kind === undefined) return;
+          const value = metadata?.annotations?.[CLAIM_SIZE_ANNOTATION];
+          const size = Number(value);
+          if (value === undefined || value === "" || !Number.isFinite(size) || size < 0) {
+            uncountable.push({
+              urn: resource.urn,
+              message: `${describe(resource)}: metadata.annotations['${CLAIM_SIZE_ANNOTATION}'] must be the ${claim}'s size in GB, got '${value ?? ""}'`,
+            });
+            return;
+          }
+          count(resource, { [kind.dimension]: size });
+        }
+      },
+      uncountable,
+    );
   }
   const used = counted.reduce((sum, { usage }) => add(sum, usage), NOTHING);
   return { used, counted, uncounted, uncountable };

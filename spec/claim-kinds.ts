@@ -2,7 +2,8 @@ import type { z } from "zod";
 import { AppSpecSchema, BucketSpecSchema, DatabaseSpecSchema, VolumeSpecSchema } from "./items.js";
 import { requireBytes } from "./quantity.js";
 import { replicaUsage, volumeGB, type Usage } from "./usage.js";
-import type { ZoneSpec } from "./zone.js";
+import type { LimitIssue } from "./errors.js";
+import type { ZoneLimits, ZoneSpec } from "./zone.js";
 
 /**
  * What a kind of claim is, in one place: the spec schema, the service's collections, request
@@ -31,6 +32,31 @@ export interface ClaimKindDescriptor<
    * with the kind's singular and its size, which is how the policy pack counts it.
    */
   readonly outsideCluster?: "databaseGB" | "objectGB";
+  /**
+   * What of an item its zone's limits refuse (sizes below the smallest, connections above the
+   * most), with paths inside the item; nothing when the kind has no such limits.
+   */
+  limitIssues?(item: z.output<Schema>, limits: ZoneLimits): LimitIssue[];
+}
+
+/** An issue when `value` is below the zone's smallest, naming the limit. */
+function smallest(
+  path: string,
+  value: number,
+  limit: keyof ZoneLimits,
+  least: number,
+  shown: string | number,
+): LimitIssue[] {
+  return value < least
+    ? [
+        {
+          path,
+          message: `must be at least ${shown}, the zone's limits.${limit}`,
+          limit: `limits.${limit}`,
+          allowed: shown,
+        },
+      ]
+    : [];
 }
 
 /** Keeps a descriptor's schema and output names as precise as written. */
@@ -61,6 +87,25 @@ export const CLAIM_KINDS = {
     usage: (database) => ({ databaseGB: database.sizeGB }),
     outputs: { secret: "databaseSecrets" },
     outsideCluster: "databaseGB",
+    limitIssues: (database, limits) => [
+      ...smallest(
+        "sizeGB",
+        database.sizeGB,
+        "smallestDatabaseGB",
+        limits.smallestDatabaseGB,
+        limits.smallestDatabaseGB,
+      ),
+      ...((database.connectionLimit ?? 0) > limits.connectionsPerDatabase
+        ? [
+            {
+              path: "connectionLimit",
+              message: `must be at most ${limits.connectionsPerDatabase}, the zone's limits.connectionsPerDatabase`,
+              limit: "limits.connectionsPerDatabase",
+              allowed: limits.connectionsPerDatabase,
+            },
+          ]
+        : []),
+    ],
   }),
   buckets: claimKind({
     singular: "bucket",
@@ -68,6 +113,8 @@ export const CLAIM_KINDS = {
     usage: (bucket) => ({ objectGB: bucket.sizeGB }),
     outputs: { secret: "bucketSecrets" },
     outsideCluster: "objectGB",
+    limitIssues: (bucket, limits) =>
+      smallest("sizeGB", bucket.sizeGB, "smallestBucketGB", limits.smallestBucketGB, limits.smallestBucketGB),
   }),
   volumes: claimKind({
     singular: "volume",
@@ -79,6 +126,14 @@ export const CLAIM_KINDS = {
         : { diskBytes: size, volumeGB: volumeGB(size) };
     },
     outputs: { claim: "volumeClaims" },
+    limitIssues: (volume, limits) =>
+      smallest(
+        "size",
+        requireBytes(volume.size, `volume ${volume.name} size`),
+        "smallestVolume",
+        requireBytes(limits.smallestVolume, "limits.smallestVolume"),
+        limits.smallestVolume,
+      ),
   }),
 };
 

@@ -6,6 +6,14 @@ export interface SpecIssue {
   readonly message: string;
 }
 
+/** A well-formed value beyond a limit: where it is, what is wrong, and which limit it passed. */
+export interface LimitIssue extends SpecIssue {
+  /** The limit's name, such as `limits.smallestDatabaseGB` of the zone, or `quantity`. */
+  readonly limit: string;
+  /** What the limit allows, as a number or a quantity. */
+  readonly allowed: number | string;
+}
+
 /** Thrown when a ProjectSpec or ZoneSpec does not validate; lists every problem at once. */
 export class SpecError extends Error {
   constructor(

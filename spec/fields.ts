@@ -1,5 +1,13 @@
 import { z } from "zod";
-import { isByteQuantity, isCpuQuantity } from "./quantity.js";
+import {
+  byteQuantityProblem,
+  cpuQuantityProblem,
+  formatBytes,
+  formatCpu,
+  MAX_BYTES,
+  MAX_CPU_MILLIS,
+  type QuantityProblem,
+} from "./quantity.js";
 import { isDnsLabel, isEnvName, isHostName, isImageReference } from "./names.js";
 
 /** Reusable zod fields whose messages say what is allowed, shared by the zone and project schemas. */
@@ -12,11 +20,47 @@ export const dnsLabel = (maxLength = 63) =>
       `must be a DNS label: 1-${maxLength} lowercase letters, digits or '-', starting and ending with a letter or digit`,
     );
 
-export const cpuQuantity = z
-  .string()
-  .refine(isCpuQuantity, "must be a positive CPU quantity such as 250m or 1");
+/**
+ * The bound a well-formed value is beyond (a quantity too large to count), as a zod issue of a
+ * field carries it: the service answers those with 422 rather than 400.
+ */
+export function beyondBoundOf(issue: z.core.$ZodIssue): string | undefined {
+  if (issue.code !== "custom") return undefined;
+  const allowed: unknown = issue.params?.["beyondBound"];
+  return typeof allowed === "string" ? allowed : undefined;
+}
 
-export const byteQuantity = z.string().refine(isByteQuantity, "must be a positive size such as 512Mi or 1Gi");
+/** A quantity field whose messages tell a malformed text from a quantity beyond the bound. */
+function quantityField(
+  problem: (value: string) => QuantityProblem | undefined,
+  malformed: string,
+  largest: string,
+) {
+  return z.string().superRefine((value, ctx) => {
+    const found = problem(value);
+    if (found === "beyond-bound") {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be at most ${largest}`,
+        params: { beyondBound: largest },
+      });
+    } else if (found === "malformed") {
+      ctx.addIssue({ code: "custom", message: malformed });
+    }
+  });
+}
+
+export const cpuQuantity = quantityField(
+  cpuQuantityProblem,
+  "must be a positive CPU quantity such as 250m or 1",
+  `${formatCpu(MAX_CPU_MILLIS)} CPUs`,
+);
+
+export const byteQuantity = quantityField(
+  byteQuantityProblem,
+  "must be a positive size such as 512Mi or 1Gi",
+  formatBytes(MAX_BYTES),
+);
 
 export const hostName = z
   .string()

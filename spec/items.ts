@@ -71,7 +71,11 @@ export const AppSpecSchema = z.strictObject({
 export const DatabaseSpecSchema = z.strictObject({
   name: dnsLabel(40),
   sizeGB: z.number().positive("must be more than 0").max(1024, "must be at most 1024"),
-  connectionLimit: z.number().int().min(1).max(500).default(20),
+  /**
+   * Most connections the database accepts at once; at most the zone's
+   * `limits.connectionsPerDatabase`. Default 20, or that limit when it is lower.
+   */
+  connectionLimit: z.number().int().min(1).max(500).optional(),
 });
 
 export const BucketSpecSchema = z.strictObject({

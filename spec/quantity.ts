@@ -8,29 +8,52 @@ const QUANTITY = /^(\d+(?:\.\d+)?)(m|k|Ki|Mi|Gi|Ti|Pi|M|G|T|P)?$/;
 const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50 };
 const DECIMAL: Record<string, number> = { k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15 };
 
-/** Parses a quantity such as `250m`, `1`, `512Mi`, `2G` to its value in base units, or `undefined`. */
+/**
+ * Largest CPU quantity anything takes, in millicores: a million cores, beyond any zone. Bounded
+ * so that sums of quantities (replicas times items times projects) stay finite numbers: a digit
+ * string long enough reads as Infinity, and Infinity times 0 replicas is NaN, which no
+ * comparison refuses.
+ */
+export const MAX_CPU_MILLIS = 1_000_000_000;
+
+/** Largest memory or storage quantity anything takes, in bytes: 4Pi, for the same reason. */
+export const MAX_BYTES = 4 * 2 ** 50;
+
+/**
+ * Parses a quantity such as `250m`, `1`, `512Mi`, `2G` to its value in base units, or
+ * `undefined` when it is not a quantity or not a finite number.
+ */
 export function parseQuantity(value: string): number | undefined {
   const match = QUANTITY.exec(value.trim());
   if (!match) return undefined;
   const amount = Number(match[1]);
   const suffix = match[2];
-  if (suffix === undefined) return amount;
-  if (suffix === "m") return amount / 1000;
-  return amount * (BINARY[suffix] ?? DECIMAL[suffix] ?? NaN);
+  let parsed = amount;
+  if (suffix === "m") parsed = amount / 1000;
+  else if (suffix !== undefined) parsed = amount * (BINARY[suffix] ?? DECIMAL[suffix] ?? NaN);
+  return Number.isFinite(parsed) ? parsed : undefined;
 }
 
-/** CPU in millicores (`250m` → 250, `2` → 2000), or `undefined` when not a positive quantity. */
+/**
+ * CPU in millicores (`250m` → 250, `2` → 2000), or `undefined` when not a positive quantity of
+ * at most `MAX_CPU_MILLIS`.
+ */
 export function cpuMillis(value: string): number | undefined {
   const parsed = parseQuantity(value);
   if (parsed === undefined || parsed <= 0) return undefined;
-  return Math.round(parsed * 1000);
+  const millis = Math.round(parsed * 1000);
+  return millis <= MAX_CPU_MILLIS ? millis : undefined;
 }
 
-/** Memory or disk in bytes (`512Mi` → 536870912), or `undefined` when not a positive whole-byte quantity. */
+/**
+ * Memory or disk in bytes (`512Mi` → 536870912), or `undefined` when not a positive whole-byte
+ * quantity of at most `MAX_BYTES`.
+ */
 export function bytes(value: string): number | undefined {
   const parsed = parseQuantity(value);
   if (parsed === undefined || parsed <= 0) return undefined;
-  return Math.ceil(parsed);
+  const whole = Math.ceil(parsed);
+  return whole <= MAX_BYTES ? whole : undefined;
 }
 
 /** True for a positive CPU quantity. */
@@ -38,6 +61,28 @@ export const isCpuQuantity = (value: string): boolean => cpuMillis(value) !== un
 
 /** True for a positive memory or storage quantity. */
 export const isByteQuantity = (value: string): boolean => bytes(value) !== undefined && !/m$/.test(value);
+
+/**
+ * Why a text is not a usable quantity: not written as a positive quantity at all, or written as
+ * one but beyond the bound (including those so long they read as Infinity).
+ */
+export type QuantityProblem = "malformed" | "beyond-bound";
+
+function quantityProblem(value: string, valid: boolean, unitOk: boolean): QuantityProblem | undefined {
+  if (valid) return undefined;
+  const match = QUANTITY.exec(value.trim());
+  if (!match || !unitOk) return "malformed";
+  // Only the digits say whether it is positive: the parsed value may be Infinity.
+  return /[1-9]/.test(match[1] ?? "") ? "beyond-bound" : "malformed";
+}
+
+/** What is wrong with a CPU quantity, or `undefined` when it is one. */
+export const cpuQuantityProblem = (value: string): QuantityProblem | undefined =>
+  quantityProblem(value, isCpuQuantity(value), true);
+
+/** What is wrong with a memory or storage quantity, or `undefined` when it is one. */
+export const byteQuantityProblem = (value: string): QuantityProblem | undefined =>
+  quantityProblem(value, isByteQuantity(value), !/m$/.test(value.trim()));
 
 export const GIB = 2 ** 30;
 

@@ -29,77 +29,123 @@ const addressRegistry = z
     "must be a registry named by an address (IP literal or localhost); named registries need no entry",
   );
 
-/** What a zone (one Kubernetes cluster per city, with its Postgres and S3) offers and how to reach it. */
-export const ZoneSpecSchema = z.strictObject({
-  /** Zone name, used in stack names `<project>.<zone>`. */
-  name: dnsLabel(30),
-  /** Path of the kubeconfig that reaches the zone's cluster (`~` expanded). */
-  kubeconfig: z.string().min(1).optional(),
-  /** Context inside the kubeconfig; its current context when absent. */
-  context: z.string().min(1).optional(),
-  /** Apps get `<random-subdomain>.<baseDomain>`. */
-  baseDomain: hostName,
-  /** IngressClass that serves the zone's apps. */
-  ingressClass: dnsLabel(),
-  /** Namespace of the ingress controller, allowed in by every tenant's network policy. */
-  ingressNamespace: dnsLabel().default("ingress-nginx"),
-  /** StorageClass for persistent volumes. */
-  storageClass: dnsLabel(),
-  /** cert-manager ClusterIssuer for TLS certificates; empty when the zone has none. */
-  certIssuer: z.string().default(""),
-  /** Whether Knative Serving is installed, which serverless apps need. */
-  knative: z.boolean().default(false),
-  /** RuntimeClass for tenant pods (e.g. gVisor), when the zone has one. */
-  runtimeClass: z.string().optional(),
-  /** Environment every app in the zone receives. */
-  appEnv: envMap.default({}),
-  /** The unit of compute the zone hands out. */
-  chunk: resources,
-  /** Allocatable totals shared between users. */
-  capacity: z.strictObject({
-    cpu: cpuQuantity,
-    memory: byteQuantity,
-    disk: byteQuantity,
-    databaseGB: z.number().nonnegative(),
-    objectGB: z.number().nonnegative(),
-  }),
-  /** Kept back from the capacity for the platform itself. */
-  reserve: resources,
+/** PostgreSQL's own default `max_connections`, the server limit assumed when a zone names none. */
+export const DEFAULT_MAX_CONNECTIONS = 100;
+
+/**
+ * What one member may make in the zone, beyond the fair share: every project, item and
+ * connection costs the zone something (objects in its cluster, roles on its Postgres, runs of
+ * the job queue) even where the share counts nothing, such as an app scaled to zero.
+ */
+export const ZoneLimitsSchema = z.strictObject({
+  /** Projects one member may have in the zone, those being deleted included. Default 20. */
+  projectsPerMember: positiveInt(10_000).default(20),
+  /** Apps, databases, buckets and volumes of one project, together. Default 50. */
+  itemsPerProject: positiveInt(10_000).default(50),
+  /** Smallest database, in GB. Default 1. */
+  smallestDatabaseGB: z.number().positive("must be more than 0").max(1024, "must be at most 1024").default(1),
+  /** Smallest bucket, in GB. Default 1. */
+  smallestBucketGB: z
+    .number()
+    .positive("must be more than 0")
+    .max(10_240, "must be at most 10240")
+    .default(1),
+  /** Smallest volume, persistent or ephemeral. Default 256Mi. */
+  smallestVolume: byteQuantity.default("256Mi"),
   /**
-   * The zone's own address ranges: its nodes' and storage hosts' public addresses, its API
-   * server, anything of the zone reachable outside the cluster network. Internet egress leaves
-   * them out (as it does private ranges); the zone's Postgres and S3 stay reachable on their
-   * own ports only.
+   * Most connections one database may accept (its `connectionLimit`); below the server's
+   * `postgres.maxConnections`, so that the platform can still connect. Default 50.
    */
-  addressRanges: z.array(addressRange).default([]),
-  /**
-   * Registries named by an address (`10.0.3.9:5000`, `localhost:5000`) that apps may pull from,
-   * exactly as written in image references. Any other address registry is refused.
-   */
-  addressRegistries: z.array(addressRegistry).default([]),
-  /** Number of fake nodes the local zone runs; ignored by real zones. */
-  nodes: positiveInt(100).optional(),
-  /** The zone's PostgreSQL server, where projects get databases. */
-  postgres: z.strictObject({
-    host: z.string().min(1),
-    port: z.number().int().min(1).max(65535),
-    adminUser: z.string().min(1),
-    /** File holding the admin password (`~` expanded). */
-    passwordFile: z.string().min(1),
-    sslmode: z.enum(["disable", "require", "verify-full"]).default("require"),
-    /** Host name pods use to reach the server, when it differs from `host`. */
-    clusterHost: z.string().optional(),
-  }),
-  /** The zone's SeaweedFS S3 endpoint, where projects get buckets. */
-  s3: z.strictObject({
-    endpoint: z.url({ error: "must be a URL such as http://127.0.0.1:8333" }),
-    region: z.string().default("us-east-1"),
-    adminAccessKeyFile: z.string().min(1),
-    adminSecretKeyFile: z.string().min(1),
-    /** `weed shell` master address used to set bucket quotas. */
-    shellMaster: z.string().optional(),
-  }),
+  connectionsPerDatabase: positiveInt(500).default(50),
 });
+
+export type ZoneLimits = z.output<typeof ZoneLimitsSchema>;
+
+/** What a zone (one Kubernetes cluster per city, with its Postgres and S3) offers and how to reach it. */
+export const ZoneSpecSchema = z
+  .strictObject({
+    /** Zone name, used in stack names `<project>.<zone>`. */
+    name: dnsLabel(30),
+    /** Path of the kubeconfig that reaches the zone's cluster (`~` expanded). */
+    kubeconfig: z.string().min(1).optional(),
+    /** Context inside the kubeconfig; its current context when absent. */
+    context: z.string().min(1).optional(),
+    /** Apps get `<random-subdomain>.<baseDomain>`. */
+    baseDomain: hostName,
+    /** IngressClass that serves the zone's apps. */
+    ingressClass: dnsLabel(),
+    /** Namespace of the ingress controller, allowed in by every tenant's network policy. */
+    ingressNamespace: dnsLabel().default("ingress-nginx"),
+    /** StorageClass for persistent volumes. */
+    storageClass: dnsLabel(),
+    /** cert-manager ClusterIssuer for TLS certificates; empty when the zone has none. */
+    certIssuer: z.string().default(""),
+    /** Whether Knative Serving is installed, which serverless apps need. */
+    knative: z.boolean().default(false),
+    /** RuntimeClass for tenant pods (e.g. gVisor), when the zone has one. */
+    runtimeClass: z.string().optional(),
+    /** Environment every app in the zone receives. */
+    appEnv: envMap.default({}),
+    /** The unit of compute the zone hands out. */
+    chunk: resources,
+    /** Allocatable totals shared between users. */
+    capacity: z.strictObject({
+      cpu: cpuQuantity,
+      memory: byteQuantity,
+      disk: byteQuantity,
+      databaseGB: z.number().nonnegative(),
+      objectGB: z.number().nonnegative(),
+    }),
+    /** Kept back from the capacity for the platform itself. */
+    reserve: resources,
+    /**
+     * The zone's own address ranges: its nodes' and storage hosts' public addresses, its API
+     * server, anything of the zone reachable outside the cluster network. Internet egress leaves
+     * them out (as it does private ranges); the zone's Postgres and S3 stay reachable on their
+     * own ports only.
+     */
+    addressRanges: z.array(addressRange).default([]),
+    /**
+     * Registries named by an address (`10.0.3.9:5000`, `localhost:5000`) that apps may pull from,
+     * exactly as written in image references. Any other address registry is refused.
+     */
+    addressRegistries: z.array(addressRegistry).default([]),
+    /** Number of fake nodes the local zone runs; ignored by real zones. */
+    nodes: positiveInt(100).optional(),
+    /** What one member may make in the zone; every limit has a default. */
+    limits: ZoneLimitsSchema.default(ZoneLimitsSchema.parse({})),
+    /** The zone's PostgreSQL server, where projects get databases. */
+    postgres: z.strictObject({
+      host: z.string().min(1),
+      port: z.number().int().min(1).max(65535),
+      adminUser: z.string().min(1),
+      /** File holding the admin password (`~` expanded). */
+      passwordFile: z.string().min(1),
+      sslmode: z.enum(["disable", "require", "verify-full"]).default("require"),
+      /** Host name pods use to reach the server, when it differs from `host`. */
+      clusterHost: z.string().optional(),
+      /** The server's `max_connections`. Default 100, PostgreSQL's own default. */
+      maxConnections: positiveInt(100_000).default(DEFAULT_MAX_CONNECTIONS),
+    }),
+    /** The zone's SeaweedFS S3 endpoint, where projects get buckets. */
+    s3: z.strictObject({
+      endpoint: z.url({ error: "must be a URL such as http://127.0.0.1:8333" }),
+      region: z.string().default("us-east-1"),
+      adminAccessKeyFile: z.string().min(1),
+      adminSecretKeyFile: z.string().min(1),
+      /** `weed shell` master address used to set bucket quotas. */
+      shellMaster: z.string().optional(),
+    }),
+  })
+  .superRefine((zone, ctx) => {
+    if (zone.limits.connectionsPerDatabase >= zone.postgres.maxConnections) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["limits", "connectionsPerDatabase"],
+        message: `must be less than postgres.maxConnections (${zone.postgres.maxConnections}), so that one database cannot take every connection of the server`,
+      });
+    }
+  });
 
 export type ZoneSpec = z.output<typeof ZoneSpecSchema>;
 export type ZoneSpecInput = z.input<typeof ZoneSpecSchema>;

@@ -1,4 +1,4 @@
-import type { SpecIssue } from "../../spec/errors.js";
+import type { LimitIssue, SpecIssue } from "../../spec/errors.js";
 
 /**
  * Errors the service's domain raises. Each carries what the HTTP layer needs to answer with a
@@ -43,6 +43,20 @@ export class ConflictError extends DomainError {
   }
 }
 
+/** How far a count limit of the zone is reached: its name, what it allows and what there is now. */
+export interface LimitFigures {
+  readonly limit: string;
+  readonly allowed: number;
+  readonly current: number;
+}
+
+/** A request that would pass a count the zone limits (projects per member, items per project). */
+export class LimitReachedError extends ConflictError {
+  constructor(detail: string, figures: LimitFigures) {
+    super(detail, { ...figures }, "limit-reached");
+  }
+}
+
 /** A request body or query that does not validate; lists every field at fault. */
 export class ValidationError extends DomainError {
   constructor(readonly issues: readonly SpecIssue[]) {
@@ -50,6 +64,23 @@ export class ValidationError extends DomainError {
       400,
       "validation",
       "Bad Request",
+      issues.map((issue) => `${issue.path || "(body)"}: ${issue.message}`).join("; "),
+      { errors: issues },
+    );
+  }
+}
+
+/**
+ * A well-formed value beyond a limit the platform or the zone sets (a quantity too large to
+ * count, a size below the zone's smallest, a connection limit above the zone's): 422, with
+ * every field at fault and the limit it passed.
+ */
+export class LimitError extends DomainError {
+  constructor(readonly issues: readonly LimitIssue[]) {
+    super(
+      422,
+      "beyond-limit",
+      "Unprocessable Content",
       issues.map((issue) => `${issue.path || "(body)"}: ${issue.message}`).join("; "),
       { errors: issues },
     );
@@ -119,6 +150,31 @@ export class UnprocessableError extends DomainError {
       "Unprocessable Content",
       issues.map((issue) => `${issue.path || "(body)"}: ${issue.message}`).join("; "),
       { errors: issues, ...extensions },
+    );
+  }
+}
+
+export interface ZoneFullFigures extends QuotaFigures {
+  /** What is free in the zone now. */
+  readonly zoneFree: Record<string, number>;
+}
+
+/**
+ * A request within the member's fair share but beyond what the zone has free now: others hold
+ * more than their shares, which shrank when members joined, and nothing is evicted.
+ */
+export class ZoneFullError extends DomainError {
+  constructor(zone: string, exceeded: readonly string[], figures: ZoneFullFigures) {
+    const parts = exceeded.map(
+      (kind) =>
+        `${figures.zoneFree[kind]} ${kind} free now (you use ${figures.used[kind]}, ask ${figures.asked[kind]} more, share ${figures.share[kind]})`,
+    );
+    super(
+      409,
+      "zone-full",
+      "Zone Full",
+      `the request fits your fair share, but zone '${zone}' has only ${parts.join("; ")}: other members hold more than their shares, and nothing running is evicted. What is free grows as other members shrink, up to your share; try again later or ask for less`,
+      { zone, exceeded, ...figures },
     );
   }
 }

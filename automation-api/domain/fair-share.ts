@@ -3,7 +3,15 @@ import type { ZoneSpec } from "../../spec/zone.js";
 import type { ProjectRow } from "../store/schema.js";
 import type { Queries } from "../store/store.js";
 import { SHARE_KINDS, sumUsage } from "../../spec/usage.js";
-import { admit, fairShare, specAmounts, ZERO, type Admission, type Amounts } from "./quota.js";
+import {
+  admit,
+  fairShare,
+  specAmounts,
+  zoneAllocatable,
+  ZERO,
+  type Admission,
+  type Amounts,
+} from "./quota.js";
 
 export interface UserQuota {
   readonly zone: string;
@@ -45,7 +53,27 @@ export async function userQuota(
   };
 }
 
-/** Admission of a change of one project's spec, from the project as read (`before`) to `after`. */
+/**
+ * What every member's projects in a zone hold now; `current`, a project the caller has read
+ * already, counts as read.
+ */
+export async function zoneUsage(
+  queries: Queries,
+  zone: ZoneSpec,
+  current?: Pick<ProjectRow, "id" | "spec">,
+): Promise<Amounts> {
+  const rows = await queries.zoneProjectSpecs(zone.name);
+  return sumUsage(
+    SHARE_KINDS,
+    rows.map((row) => specAmounts(row.id === current?.id ? current.spec : row.spec, zone)),
+  );
+}
+
+/**
+ * Admission of a change of one project's spec, from the project as read (`before`) to `after`:
+ * within the member's fair share, and within what the zone has free. The caller holds the
+ * member's and the zone's usage locks (`lockUserZone`, then `lockZoneUsage`).
+ */
 export async function admitChange(
   queries: Queries,
   user: { readonly id: string; readonly weight: number },
@@ -59,5 +87,6 @@ export async function admitChange(
     share: quota.share,
     before: quota.projects.get(before.id) ?? ZERO,
     after: specAmounts(after, zone),
+    zone: { used: await zoneUsage(queries, zone, before), allocatable: zoneAllocatable(zone) },
   });
 }

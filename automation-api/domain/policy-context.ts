@@ -54,6 +54,7 @@ export function projectPolicyContext(input: PolicyContextInput): PolicyContext {
     verifiedDomains: spec.verifiedDomains,
     requireTls: zone.certIssuer !== "",
     allowedRegistries: input.allowedRegistries,
+    maxConnectionLimit: zone.limits.connectionsPerDatabase,
   };
 }
 

@@ -4,8 +4,15 @@ import type { ZoneSpec } from "../../spec/zone.js";
 import type { OperationKind, OperationRow, ProjectRow } from "../store/schema.js";
 import type { Queries, Store } from "../store/store.js";
 import { projectOf, requireProjectOwner, requireUserToken, requireWrite, type Principal } from "./authz.js";
-import { ConflictError, NotFoundError, QuotaExceededError, ValidationError } from "./errors.js";
+import {
+  ConflictError,
+  NotFoundError,
+  QuotaExceededError,
+  ValidationError,
+  ZoneFullError,
+} from "./errors.js";
 import { admitChange } from "./fair-share.js";
+import { checkProjectCount, checkSpecLimits } from "./limits.js";
 import { roundUsage } from "../../spec/usage.js";
 import { CLAIM_KINDS, type ClaimKindName } from "../../spec/claim-kinds.js";
 import type { ClaimItem } from "../../spec/project.js";
@@ -32,9 +39,14 @@ export interface StackJob {
   readonly waits?: number;
 }
 
-/** How requests hand work to the job queue: inside the request's transaction, then a wake-up after commit. */
+/**
+ * How requests hand work to the job queue: inside the request's transaction, then a wake-up after
+ * commit. `ahead` is how many of the member's other stacks already wait or run: the queue starts
+ * a job after those of members with fewer ahead, so that one member's backlog never holds back
+ * another member's single request for more than one run per worker.
+ */
 export interface JobQueue {
-  enqueue(queries: Queries, job: StackJob): Promise<void>;
+  enqueue(queries: Queries, job: StackJob, ahead: number): Promise<void>;
   wake(): void;
 }
 
@@ -94,6 +106,7 @@ export class ProjectRequests {
       }
       const spec = emptyProjectSpec(name, zone.name, settingsOf(body));
       await queries.lockUserZone(principal.user.id, zone.name);
+      await checkProjectCount(queries, principal.user.id, zone);
       const project = await queries.insertProject({
         name,
         zone: zone.name,
@@ -226,14 +239,23 @@ export class ProjectRequests {
     const after = mutate(before);
     if (after === undefined) return undefined;
     requireAllowedRegistries(after, zone);
+    checkSpecLimits(before, after, zone);
     await queries.lockUserZone(principal.user.id, zone.name);
+    await queries.lockZoneUsage(zone.name);
     const admission = await admitChange(queries, principal.user, zone, project, after);
     if (!admission.admitted) {
-      throw new QuotaExceededError(zone.name, admission.exceeded, {
+      const figures = {
         used: roundUsage(admission.used),
         share: roundUsage(admission.share),
         asked: roundUsage(admission.asked),
-      });
+      };
+      if (admission.reason === "zone" && admission.zoneFree) {
+        throw new ZoneFullError(zone.name, admission.exceeded, {
+          ...figures,
+          zoneFree: roundUsage(admission.zoneFree),
+        });
+      }
+      throw new QuotaExceededError(zone.name, admission.exceeded, figures);
     }
     const revision = project.revision + 1;
     await queries.setProjectSpec(project.id, after, revision);
@@ -259,7 +281,12 @@ export class ProjectRequests {
       revision,
       status: "queued",
     });
-    await this.jobs.enqueue(queries, { projectId: project.id, stack: stackName(project.name, project.zone) });
+    const ahead = await queries.memberBacklog(project.userId, project.id);
+    await this.jobs.enqueue(
+      queries,
+      { projectId: project.id, stack: stackName(project.name, project.zone) },
+      ahead,
+    );
     return operation;
   }
 

@@ -72,33 +72,71 @@ export interface AdmissionInput {
   readonly before: Amounts;
   readonly after: Amounts;
   readonly share: Amounts;
+  /**
+   * The zone as a whole: what every member's projects hold now (this one included) and what the
+   * zone hands out. Left out, only the share is checked.
+   */
+  readonly zone?: { readonly used: Amounts; readonly allocatable: Amounts };
 }
 
 export type Admission =
   | { readonly admitted: true; readonly resulting: Amounts }
   | {
       readonly admitted: false;
+      /**
+       * `share`: the request exceeds the member's fair share. `zone`: it fits the share, but
+       * not what is free in the zone now, because others hold more than their shares (nothing
+       * is evicted); what is free grows as they shrink.
+       */
+      readonly reason: "share" | "zone";
       readonly exceeded: readonly ShareKind[];
       readonly used: Amounts;
       readonly asked: Amounts;
       readonly share: Amounts;
+      /** What is free in the zone now; with reason `zone`. */
+      readonly zoneFree?: Amounts;
     };
 
 const EPSILON = 1e-9;
 
+/** Whether every figure is a finite number. */
+export const allFinite = (...figures: readonly number[]): boolean => figures.every(Number.isFinite);
+
 /**
  * Admits a request when, in every kind it grows, the user's resulting total stays within the
  * share. A kind the request does not grow is never refused: a user left above a share that
- * shrank when others joined keeps what runs and can always shrink.
+ * shrank when others joined keeps what runs and can always shrink. A figure that is not a finite
+ * number (NaN fails every comparison) refuses its kind whatever the request does, since nothing
+ * can be known about what it holds.
  */
 export function admit(input: AdmissionInput): Admission {
   const asked = mapUsage(SHARE_KINDS, (kind) => input.after[kind] - input.before[kind]);
   const resulting = mapUsage(SHARE_KINDS, (kind) => input.used[kind] + asked[kind]);
   const exceeded = SHARE_KINDS.filter(
-    (kind) => asked[kind] > EPSILON && resulting[kind] > input.share[kind] + EPSILON,
+    (kind) =>
+      !allFinite(asked[kind], resulting[kind], input.share[kind]) ||
+      (asked[kind] > EPSILON && resulting[kind] > input.share[kind] + EPSILON),
   );
-  if (exceeded.length === 0) return { admitted: true, resulting };
-  return { admitted: false, exceeded, used: input.used, asked, share: input.share };
+  const refused = { admitted: false, used: input.used, asked, share: input.share } as const;
+  if (exceeded.length > 0) return { ...refused, reason: "share", exceeded };
+  const zone = input.zone;
+  if (zone) {
+    // Every member's total may not pass what the zone hands out: the request's growth must fit
+    // what is free now, whatever the share promises.
+    const free = zoneFree(zone.allocatable, zone.used);
+    const beyond = SHARE_KINDS.filter(
+      (kind) =>
+        !allFinite(zone.used[kind], zone.allocatable[kind]) ||
+        (asked[kind] > EPSILON && asked[kind] > free[kind] + EPSILON),
+    );
+    if (beyond.length > 0) return { ...refused, reason: "zone", exceeded: beyond, zoneFree: free };
+  }
+  return { admitted: true, resulting };
+}
+
+/** What the zone has free now: what it hands out less what every member holds, never below 0. */
+export function zoneFree(allocatable: Amounts, used: Amounts): Amounts {
+  return mapUsage(SHARE_KINDS, (kind) => Math.max(0, allocatable[kind] - used[kind]));
 }
 
 /** The tenant-quota policy's share, in the dimensions the policy pack counts resources in. */

@@ -6,7 +6,9 @@ import {
 } from "../../spec/project.js";
 import { CLAIM_KINDS, type ClaimKindName } from "../../spec/claim-kinds.js";
 import { formatPath, toSpecIssues, type SpecIssue } from "../../spec/errors.js";
-import { ConflictError, ValidationError } from "./errors.js";
+import type { z } from "zod";
+import { beyondBoundOf } from "../../spec/fields.js";
+import { ConflictError, LimitError, ValidationError } from "./errors.js";
 
 /**
  * Spec assembly: how a request on one app, database, bucket or volume changes the project's
@@ -16,6 +18,25 @@ import { ConflictError, ValidationError } from "./errors.js";
 
 export interface ProjectSettings {
   readonly internetEgress?: boolean;
+}
+
+/**
+ * The error for a body that does not parse: 422 when every issue is a well-formed value beyond
+ * a bound (a quantity too large to count), 400 otherwise.
+ */
+export function requestErrorOf(error: z.ZodError): LimitError | ValidationError {
+  const bounds = error.issues.map(beyondBoundOf);
+  if (bounds.length === 0 || bounds.some((bound) => bound === undefined)) {
+    return new ValidationError(toSpecIssues(error));
+  }
+  return new LimitError(
+    error.issues.map((issue, index) => ({
+      path: formatPath(issue.path),
+      message: issue.message,
+      limit: "quantity",
+      allowed: bounds[index] ?? "",
+    })),
+  );
 }
 
 /** A new project's spec: the one time the service parses a whole spec, to fill in its defaults. */
@@ -28,7 +49,7 @@ export function emptyProjectSpec(project: string, zone: string, settings: Projec
 /** An item merged from a patch, parsed with its kind's schema; issues name fields of the item. */
 export function parseItem<C extends ClaimKindName>(collection: C, input: unknown): ClaimItem<C> {
   const result = CLAIM_KINDS[collection].schema.safeParse(input);
-  if (!result.success) throw new ValidationError(toSpecIssues(result.error));
+  if (!result.success) throw requestErrorOf(result.error);
   return result.data as ClaimItem<C>;
 }
 

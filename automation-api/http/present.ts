@@ -117,5 +117,6 @@ export function presentZone(zone: ZoneSpec) {
     reserve: zone.reserve,
     allocatable: zoneAllocatable(zone),
     knative: zone.knative,
+    limits: zone.limits,
   };
 }

@@ -86,7 +86,19 @@ export const Problem = z
     status: z.number().int(),
     detail: z.string(),
     instance: z.string().optional(),
-    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    errors: z
+      .array(
+        z.object({
+          path: z.string(),
+          message: z.string(),
+          limit: z
+            .string()
+            .optional()
+            .describe("With 422: the limit passed, such as limits.smallestDatabaseGB"),
+          allowed: z.union([z.number(), z.string()]).optional().describe("With 422: what the limit allows"),
+        }),
+      )
+      .optional(),
   })
   .catchall(z.unknown());
 
@@ -174,7 +186,11 @@ export const Quota = z.object({
   allocatable: Amounts,
   share: Amounts,
   used: Amounts,
-  free: Amounts,
+  free: Amounts.describe("What the share leaves: share less used"),
+  zoneFree: Amounts.describe(
+    "What the zone has free now, whoever holds the rest; it grows as members above their shares shrink",
+  ),
+  available: Amounts.describe("What the next request may take: the smaller of free and zoneFree"),
 });
 
 export const Zone = z.object({
@@ -184,6 +200,16 @@ export const Zone = z.object({
   capacity: z.record(z.string(), z.union([z.string(), z.number()])),
   allocatable: Amounts,
   knative: z.boolean(),
+  limits: z
+    .object({
+      projectsPerMember: z.number().int(),
+      itemsPerProject: z.number().int(),
+      smallestDatabaseGB: z.number(),
+      smallestBucketGB: z.number(),
+      smallestVolume: z.string(),
+      connectionsPerDatabase: z.number().int(),
+    })
+    .describe("What one member may make in the zone beside the fair share"),
 });
 
 export const Me = z.object({

@@ -3,6 +3,7 @@ import type { z } from "zod";
 import { dnsLabel } from "../../spec/fields.js";
 import { toSpecIssues } from "../../spec/errors.js";
 import { ValidationError } from "../domain/errors.js";
+import { requestErrorOf } from "../domain/spec.js";
 
 /** The request body parsed with a schema; unknown fields and wrong types are refused naming the field. */
 export function bodyOf<T extends z.ZodType>(req: Request, schema: T): z.output<T> {
@@ -17,7 +18,7 @@ export function bodyOf<T extends z.ZodType>(req: Request, schema: T): z.output<T
     ]);
   }
   const result = schema.safeParse(req.body);
-  if (!result.success) throw new ValidationError(toSpecIssues(result.error));
+  if (!result.success) throw requestErrorOf(result.error);
   return result.data;
 }
 

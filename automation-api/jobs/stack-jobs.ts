@@ -156,8 +156,17 @@ export class StackJobs implements JobQueue {
     }
   }
 
-  async enqueue(queries: Queries, job: StackJob): Promise<void> {
-    await this.boss.send(STACK_QUEUE, job, { singletonKey: job.stack, db: queries.executor });
+  /**
+   * Fair between members: the queue fetches by priority, then age, and a job's priority is minus
+   * the member's stacks ahead of it, so each member's first waiting stack comes before anyone's
+   * second. (pg-boss has no fetch order of its own to plug in; its priority is the public way.)
+   */
+  async enqueue(queries: Queries, job: StackJob, ahead: number): Promise<void> {
+    await this.boss.send(STACK_QUEUE, job, {
+      singletonKey: job.stack,
+      priority: -ahead,
+      db: queries.executor,
+    });
   }
 
   wake(): void {
@@ -174,6 +183,8 @@ export class StackJobs implements JobQueue {
       await this.boss.send(STACK_QUEUE, { ...job.data, waits } satisfies StackJob, {
         singletonKey: job.data.stack,
         startAfter: delay,
+        // Keeps its place among the member's other stacks.
+        priority: job.priority,
       });
       return;
     }

@@ -228,6 +228,7 @@ export class AutomationRunner implements Runner {
       requireTls: request.policy.requireTls,
       allowedRegistries: request.policy.allowedRegistries,
       ...zonePolicyInput(request.zone),
+      maxConnectionLimit: request.policy.maxConnectionLimit,
     });
     writeFileSync(file, JSON.stringify(config, null, 2), { mode: 0o600 });
     return file;

@@ -34,6 +34,11 @@ export interface PolicyContext {
   readonly requireTls: boolean;
   /** Registries images may come from; empty means any. */
   readonly allowedRegistries: readonly string[];
+  /**
+   * Highest connection limit a database's role may have: the zone's
+   * `limits.connectionsPerDatabase`. Absent: any positive limit.
+   */
+  readonly maxConnectionLimit?: number;
 }
 
 export interface RunRequest extends StackRef {

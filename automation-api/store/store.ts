@@ -28,9 +28,14 @@ export type Db = Kysely<Database> | Transaction<Database>;
  * gain new defaults). A row that does not read is named in the error rather than failing later.
  */
 export function projectRow(row: StoredProjectRow): ProjectRow {
+  return { ...row, spec: storedSpec(row) };
+}
+
+/** The spec of a stored project row, read through the schema; the row's name and zone name it on failure. */
+function storedSpec(row: Pick<StoredProjectRow, "name" | "zone" | "spec">): ProjectSpec {
   const result = ProjectSpecSchema.safeParse(row.spec);
   if (!result.success) throw new StoredSpecError(row.name, row.zone, toSpecIssues(result.error));
-  return { ...row, spec: result.data };
+  return result.data;
 }
 
 function maybeProjectRow(row: StoredProjectRow | undefined): ProjectRow | undefined {
@@ -64,6 +69,15 @@ export class Queries {
   /** Serialises requests that change one user's usage in one zone, so admission sees every change. */
   async lockUserZone(userId: string, zone: string): Promise<void> {
     await sql`select pg_advisory_xact_lock(hashtext(${`usage:${userId}:${zone}`}))`.execute(this.db);
+  }
+
+  /**
+   * Serialises requests that change any usage in one zone, so that admission against the zone's
+   * total sees every change: two members must not both take the zone's last free chunk. Taken
+   * after `lockUserZone`, always in that order.
+   */
+  async lockZoneUsage(zone: string): Promise<void> {
+    await sql`select pg_advisory_xact_lock(hashtext(${`usage-zone:${zone}`}))`.execute(this.db);
   }
 
   // Users
@@ -263,6 +277,27 @@ export class Queries {
     return rows.map(projectRow);
   }
 
+  /** The specs of every project in a zone, of every user. */
+  async zoneProjectSpecs(zone: string): Promise<Pick<ProjectRow, "id" | "spec">[]> {
+    const rows = await this.db
+      .selectFrom("projects")
+      .select(["id", "name", "zone", "spec"])
+      .where("zone", "=", zone)
+      .execute();
+    return rows.map((row) => ({ id: row.id, spec: storedSpec(row) }));
+  }
+
+  /** How many projects a user has in a zone, those being deleted included. */
+  async countUserProjectsInZone(userId: string, zone: string): Promise<number> {
+    const row = await this.db
+      .selectFrom("projects")
+      .select((eb) => eb.fn.countAll<string>().as("count"))
+      .where("userId", "=", userId)
+      .where("zone", "=", zone)
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
+  }
+
   /** Weights of the zone's active users: those with at least one project there. */
   async activeWeights(zone: string): Promise<Map<string, number>> {
     const rows = await this.db
@@ -363,6 +398,19 @@ export class Queries {
         .execute();
     }
     return claimed;
+  }
+
+  /** How many of a user's projects other than `except` have operations waiting or running. */
+  async memberBacklog(userId: string, except: string): Promise<number> {
+    const row = await this.db
+      .selectFrom("operations")
+      .innerJoin("projects", "projects.id", "operations.projectId")
+      .select((eb) => eb.fn.count<string>("operations.projectId").distinct().as("count"))
+      .where("projects.userId", "=", userId)
+      .where("operations.projectId", "!=", except)
+      .where("operations.status", "in", ["queued", "running"])
+      .executeTakeFirstOrThrow();
+    return Number(row.count);
   }
 
   async pendingOperationCount(projectId: string): Promise<number> {

@@ -24,8 +24,13 @@ export interface ProjectDatabaseArgs {
   readonly name: string;
   /** Size limit in GB, enforced by the service (writes revoked above it). Required; more than 0, at most 1024. */
   readonly sizeGB: number;
-  /** Most connections the role and the database accept at once. Default 20; 1 to 500. */
+  /** Most connections the role and the database accept at once. Default 20 (or `maxConnectionLimit` when lower); 1 to `maxConnectionLimit`. */
   readonly connectionLimit?: number;
+  /**
+   * Highest `connectionLimit` the zone allows one database, below its server's
+   * `max_connections` so that no database takes them all. Default 500; 1 to 500.
+   */
+  readonly maxConnectionLimit?: number;
   /** Host name pods use to reach the server. Required. */
   readonly host: pulumi.Input<string>;
   /** TCP port pods use to reach the server. Default 5432. */

@@ -56,7 +56,7 @@ export class ProjectDatabase extends pulumi.ComponentResource {
     super(PROJECT_DATABASE_TYPE, name, {}, opts);
     validateProjectDatabaseArgs(args, this);
 
-    const connectionLimit = args.connectionLimit ?? 20;
+    const connectionLimit = args.connectionLimit ?? Math.min(20, args.maxConnectionLimit ?? 20);
     const port = args.port ?? 5432;
     const sslmode = args.sslmode ?? "require";
     const identifier = databaseIdentifier(args.project, args.name);

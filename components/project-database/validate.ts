@@ -10,7 +10,7 @@ const SSL_MODES = Object.values(SslMode);
 
 /** Largest database a project may ask for, as in the ProjectSpec schema. */
 export const MAX_DATABASE_GB = 1024;
-/** Most connections one database may hold, as in the ProjectSpec schema. */
+/** Most connections one database may hold, as in the ProjectSpec schema; a zone may allow fewer. */
 export const MAX_CONNECTION_LIMIT = 500;
 
 /**
@@ -37,10 +37,22 @@ export function validateProjectDatabaseArgs(args: ProjectDatabaseArgs, resource?
   ) {
     problems.expect("sizeGB", `a number of GB more than 0 and at most ${MAX_DATABASE_GB}`, args.sizeGB);
   }
-  if (args.connectionLimit !== undefined && !isIntegerIn(args.connectionLimit, 1, MAX_CONNECTION_LIMIT)) {
+  const maxOk =
+    args.maxConnectionLimit === undefined || isIntegerIn(args.maxConnectionLimit, 1, MAX_CONNECTION_LIMIT);
+  if (!maxOk) {
+    problems.expect(
+      "maxConnectionLimit",
+      `a whole number from 1 to ${MAX_CONNECTION_LIMIT}`,
+      args.maxConnectionLimit,
+    );
+  }
+  const most = maxOk ? (args.maxConnectionLimit ?? MAX_CONNECTION_LIMIT) : MAX_CONNECTION_LIMIT;
+  if (args.connectionLimit !== undefined && !isIntegerIn(args.connectionLimit, 1, most)) {
     problems.expect(
       "connectionLimit",
-      `a whole number from 1 to ${MAX_CONNECTION_LIMIT}`,
+      most === MAX_CONNECTION_LIMIT
+        ? `a whole number from 1 to ${MAX_CONNECTION_LIMIT}`
+        : `a whole number from 1 to ${most} (maxConnectionLimit, the zone's limit per database)`,
       args.connectionLimit,
     );
   }

@@ -25,6 +25,27 @@ export interface TenantQuota {
   readonly secrets: number;
   /** `configmaps`. Required. */
   readonly configMaps: number;
+  /**
+   * `count/ingresses.networking.k8s.io`: the apps' Ingresses and, in a zone with a certificate
+   * issuer, the ones its HTTP-01 solver adds while it proves a host. Required.
+   */
+  readonly ingresses: number;
+  /** `count/deployments.apps`: the apps that are not serverless. Required. */
+  readonly deployments: number;
+  /**
+   * `count/services.serving.knative.dev` and `count/domainmappings.serving.knative.dev`, for a
+   * zone that runs Knative Serving. Default none: elsewhere the kinds do not exist, and a quota
+   * on a kind the cluster does not serve would hold up the quota's other counts.
+   */
+  readonly knative?: KnativeQuota;
+}
+
+/** Counts of a project's Knative objects, in a zone that runs Knative Serving. */
+export interface KnativeQuota {
+  /** `count/services.serving.knative.dev`: the serverless apps. Required. */
+  readonly services: number;
+  /** `count/domainmappings.serving.knative.dev`: one per host of each serverless app. Required. */
+  readonly domainMappings: number;
 }
 
 /** What a container is charged when it names no resources itself (the LimitRange defaults). */

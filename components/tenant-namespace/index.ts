@@ -9,6 +9,7 @@ export {
 export type {
   TenantNamespaceArgs,
   TenantQuota,
+  KnativeQuota,
   ContainerDefaults,
   TenantVolume,
   ServiceEgress,

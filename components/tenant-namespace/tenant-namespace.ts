@@ -48,6 +48,14 @@ export function quotaHard(quota: TenantQuota): Record<string, string> {
     persistentvolumeclaims: String(quota.persistentVolumeClaims),
     secrets: String(quota.secrets),
     configmaps: String(quota.configMaps),
+    "count/ingresses.networking.k8s.io": String(quota.ingresses),
+    "count/deployments.apps": String(quota.deployments),
+    ...(quota.knative === undefined
+      ? {}
+      : {
+          "count/services.serving.knative.dev": String(quota.knative.services),
+          "count/domainmappings.serving.knative.dev": String(quota.knative.domainMappings),
+        }),
     "services.nodeports": "0",
     "services.loadbalancers": "0",
   };

@@ -10,7 +10,15 @@ const DNS_LABEL =
   "a DNS label (lowercase letters, digits and '-', starting and ending with a letter or digit)";
 
 const QUOTA_QUANTITIES = ["cpu", "memory", "ephemeralStorage", "storage"] as const;
-const QUOTA_COUNTS = ["pods", "services", "persistentVolumeClaims", "secrets", "configMaps"] as const;
+const QUOTA_COUNTS = [
+  "pods",
+  "services",
+  "persistentVolumeClaims",
+  "secrets",
+  "configMaps",
+  "ingresses",
+  "deployments",
+] as const;
 
 function checkQuota(quota: TenantQuota | undefined, problems: ArgumentProblems): void {
   if (quota === undefined) {
@@ -26,6 +34,13 @@ function checkQuota(quota: TenantQuota | undefined, problems: ArgumentProblems):
   for (const key of QUOTA_COUNTS) {
     if (!isIntegerIn(quota[key], 0, 100_000)) {
       problems.expect(`quota.${key}`, "a whole number from 0 to 100000", quota[key]);
+    }
+  }
+  if (quota.knative !== undefined) {
+    for (const key of ["services", "domainMappings"] as const) {
+      if (!isIntegerIn(quota.knative[key], 0, 100_000)) {
+        problems.expect(`quota.knative.${key}`, "a whole number from 0 to 100000", quota.knative[key]);
+      }
     }
   }
 }

@@ -105,6 +105,7 @@ const composeDatabases: ClaimComposer<"databases"> = (databases, context) => {
         name: database.name,
         sizeGB: database.sizeGB,
         connectionLimit: database.connectionLimit,
+        maxConnectionLimit: zone.limits.connectionsPerDatabase,
         host: zone.postgres.clusterHost ?? zone.postgres.host,
         port: zone.postgres.port,
         sslmode: zone.postgres.sslmode,

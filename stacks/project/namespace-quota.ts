@@ -25,6 +25,10 @@ interface NamespaceRoom {
   readonly services: number;
   readonly persistentVolumeClaims: number;
   readonly secrets: number;
+  readonly ingresses: number;
+  readonly deployments: number;
+  readonly knativeServices: number;
+  readonly domainMappings: number;
 }
 
 const NO_ROOM: NamespaceRoom = {
@@ -36,6 +40,10 @@ const NO_ROOM: NamespaceRoom = {
   services: 0,
   persistentVolumeClaims: 0,
   secrets: 0,
+  ingresses: 0,
+  deployments: 0,
+  knativeServices: 0,
+  domainMappings: 0,
 };
 
 function addRoom(a: NamespaceRoom, b: Partial<NamespaceRoom>): NamespaceRoom {
@@ -65,6 +73,13 @@ const NAMESPACE_ROOM: { readonly [K in ClaimKindName]: RoomOf<K> } = {
         services: app.serverless ? KNATIVE_SERVICES_PER_APP : 1,
         // A served app's TLS certificate, when the zone issues them.
         secrets: !app.serverless && zone.certIssuer !== "" ? 1 : 0,
+        // A served app's Ingress, and while a certificate is issued the issuer's HTTP-01
+        // solver's, one per host (the random subdomain and each custom domain).
+        ingresses: app.serverless ? 0 : 1 + (zone.certIssuer !== "" ? 1 + app.customDomains.length : 0),
+        deployments: app.serverless ? 0 : 1,
+        // A serverless app is a Knative Service published by a DomainMapping per host.
+        knativeServices: app.serverless ? 1 : 0,
+        domainMappings: app.serverless ? 1 + app.customDomains.length : 0,
       });
     }
     return room;
@@ -96,6 +111,14 @@ const size = (value: number): string => (value === 0 ? "0" : formatBytes(value))
  * - pods: the replicas plus one surge pod per running app.
  * - services, secrets, configmaps: what the spec makes (one Service per app, three per
  *   serverless app; one Secret per database, bucket and TLS certificate) plus `OBJECT_ALLOWANCE`.
+ * - ingresses: exactly one per app that is not serverless (Knative routes serverless apps
+ *   itself), plus, in a zone with a certificate issuer, one per host of it for the issuer's
+ *   HTTP-01 solver. No allowance: nothing else in a namespace makes Ingresses, so an app
+ *   scaled to zero still counts, and Ingresses made with a project's own token do not fit.
+ * - deployments, and in a zone with Knative its Services and DomainMappings: exactly what the
+ *   apps make (a Deployment per app that is not serverless; a Knative Service and a
+ *   DomainMapping per host of each serverless one), for the same reason. Their names are fixed,
+ *   so a replacement deletes before it creates and never needs a second.
  *
  * Ephemeral volumes are not added: emptyDirs are charged to their pod through the containers'
  * ephemeral-storage limits, not to the quota. The service and the policy pack check the spec
@@ -117,5 +140,10 @@ export function namespaceQuota(spec: ProjectSpec, zone: ZoneSpec): TenantQuota {
     persistentVolumeClaims: room.persistentVolumeClaims,
     secrets: room.secrets + OBJECT_ALLOWANCE,
     configMaps: OBJECT_ALLOWANCE,
+    ingresses: room.ingresses,
+    deployments: room.deployments,
+    ...(zone.knative
+      ? { knative: { services: room.knativeServices, domainMappings: room.domainMappings } }
+      : {}),
   };
 }

@@ -120,6 +120,7 @@ describe("admit", () => {
 
     expect(result).toEqual({
       admitted: false,
+      reason: "share",
       exceeded: ["objectGB"],
       used: { ...ZERO, objectGB: 8 },
       asked: { ...ZERO, objectGB: 3, chunks: 1 },

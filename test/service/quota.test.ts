@@ -163,6 +163,8 @@ describe("GET /v1/quota", () => {
       share: { chunks: 12, volumeGB: 18, databaseGB: 10, objectGB: 20 },
       used: { chunks: 2, volumeGB: 2, databaseGB: 0, objectGB: 5 },
       free: { chunks: 10, volumeGB: 16, databaseGB: 10, objectGB: 15 },
+      zoneFree: { chunks: 10, volumeGB: 16, databaseGB: 10, objectGB: 15 },
+      available: { chunks: 10, volumeGB: 16, databaseGB: 10, objectGB: 15 },
     });
   });
 

@@ -19,6 +19,8 @@ describe("namespaceQuota", () => {
       persistentVolumeClaims: 0,
       secrets: OBJECT_ALLOWANCE,
       configMaps: OBJECT_ALLOWANCE,
+      ingresses: 0,
+      deployments: 0,
     });
   });
 

@@ -14,6 +14,8 @@ const quota: TenantQuota = {
   persistentVolumeClaims: 0,
   secrets: 10,
   configMaps: 10,
+  ingresses: 2,
+  deployments: 2,
 };
 
 let valid: TenantNamespaceArgs;

@@ -18,6 +18,8 @@ const quota = {
   persistentVolumeClaims: 1,
   secrets: 14,
   configMaps: 11,
+  ingresses: 3,
+  deployments: 2,
 };
 
 let args: TenantNamespaceArgs;
@@ -120,6 +122,8 @@ describe("TenantNamespace", () => {
       persistentvolumeclaims: "1",
       secrets: "14",
       configmaps: "11",
+      "count/ingresses.networking.k8s.io": "3",
+      "count/deployments.apps": "2",
       "services.nodeports": "0",
       "services.loadbalancers": "0",
     });

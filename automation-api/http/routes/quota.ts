@@ -1,10 +1,10 @@
 import { Router } from "express";
 import { requireUserToken } from "../../domain/authz.js";
 import { ValidationError } from "../../domain/errors.js";
-import { userQuota } from "../../domain/fair-share.js";
+import { userQuota, zoneUsage } from "../../domain/fair-share.js";
 import { unknownZone } from "../../domain/project-requests.js";
 import { mapUsage, roundUsage, SHARE_KINDS } from "../../../spec/usage.js";
-import { zoneAllocatable } from "../../domain/quota.js";
+import { zoneAllocatable, zoneFree } from "../../domain/quota.js";
 import { principalOf } from "../auth.js";
 import type { RouteContext } from "../context.js";
 import { presentZone } from "../present.js";
@@ -15,7 +15,11 @@ import { queryOf } from "../validate.js";
 export function quotaRoutes({ store, zones }: RouteContext): Router {
   const router = Router();
 
-  /** The caller's fair share of a zone, what their projects use, and what is left, per kind. */
+  /**
+   * The caller's fair share of a zone, what their projects use and what the share leaves
+   * (`free`); what the zone has free now, whoever holds the rest (`zoneFree`); and what the
+   * next request may take, the smaller of the two (`available`), per kind.
+   */
   router.get("/quota", async (req, res) => {
     const principal = principalOf(res);
     requireUserToken(principal, "read the user's quota");
@@ -23,6 +27,8 @@ export function quotaRoutes({ store, zones }: RouteContext): Router {
     const zone = zones.get(query.zone);
     if (!zone) throw new ValidationError([{ path: "zone", message: unknownZone(query.zone, zones) }]);
     const quota = await userQuota(store, principal.user, zone);
+    const free = mapUsage(SHARE_KINDS, (kind) => Math.max(0, quota.share[kind] - quota.used[kind]));
+    const inZone = zoneFree(zoneAllocatable(zone), await zoneUsage(store, zone));
     res.json({
       zone: zone.name,
       weight: quota.weight,
@@ -31,7 +37,9 @@ export function quotaRoutes({ store, zones }: RouteContext): Router {
       allocatable: zoneAllocatable(zone),
       share: roundUsage(quota.share),
       used: roundUsage(quota.used),
-      free: roundUsage(mapUsage(SHARE_KINDS, (kind) => Math.max(0, quota.share[kind] - quota.used[kind]))),
+      free: roundUsage(free),
+      zoneFree: roundUsage(inZone),
+      available: roundUsage(mapUsage(SHARE_KINDS, (kind) => Math.min(free[kind], inZone[kind]))),
     });
   });
 
