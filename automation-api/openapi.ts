@@ -149,6 +149,15 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
     responses: { "200": json(list(token), "Tokens"), ...problems(400, 403, 404) },
   });
   route({
+    method: "get",
+    path: "/v1/users/{user}/project-tokens",
+    tags: ["users"],
+    summary:
+      "List the project tokens of all the user's projects, each with its project (the user, or an administrator)",
+    request: { query: PageQuery, params: params("user") },
+    responses: { "200": json(list(token), "Project tokens"), ...problems(400, 403, 404) },
+  });
+  route({
     method: "delete",
     path: "/v1/users/{user}/tokens/{token}",
     tags: ["users"],

@@ -57,6 +57,12 @@ export const ZoneLimitsSchema = z.strictObject({
    * `postgres.maxConnections`, so that the platform can still connect. Default 50.
    */
   connectionsPerDatabase: positiveInt(500).default(50),
+  /**
+   * Longest lifetime of a project token in this zone, in seconds, and its lifetime when none is
+   * asked; the service's own maximum (`PLUSKUBE_PROJECT_TOKEN_MAX_LIFETIME`) applies as well, the
+   * shorter wins. None when absent.
+   */
+  projectTokenMaxLifetimeSeconds: positiveInt(10 * 366 * 86_400).optional(),
 });
 
 export type ZoneLimits = z.output<typeof ZoneLimitsSchema>;

@@ -168,6 +168,17 @@ export class Queries {
     return query.orderBy("createdAt").execute();
   }
 
+  /** Every project token of a user, of all their projects, oldest first. */
+  async listProjectTokensOfUser(userId: string): Promise<TokenRow[]> {
+    return this.db
+      .selectFrom("tokens")
+      .selectAll()
+      .where("userId", "=", userId)
+      .where("projectId", "is not", null)
+      .orderBy("createdAt")
+      .execute();
+  }
+
   async findToken(id: string): Promise<TokenRow | undefined> {
     if (!isUuid(id)) return undefined;
     return this.db.selectFrom("tokens").selectAll().where("id", "=", id).executeTakeFirst();

@@ -8,8 +8,18 @@ import { ProjectTokenBody } from "../schemas.js";
 import { byCreation, pageOf, pageRequest, presentPage } from "../pagination.js";
 import { bodyOf, param } from "../validate.js";
 
+/** The shorter of two maximum lifetimes, either of which may be absent. */
+function shorterOf(a: number | undefined, b: number | undefined): number | undefined {
+  return a === undefined ? b : b === undefined ? a : Math.min(a, b);
+}
+
 /** Tokens that reach one project only, read-only or allowed to deploy; managed with a user token. */
-export function projectTokenRoutes({ store, bus, projectTokenMaxLifetimeSeconds }: RouteContext): Router {
+export function projectTokenRoutes({
+  store,
+  bus,
+  zones,
+  projectTokenMaxLifetimeSeconds,
+}: RouteContext): Router {
   const router = Router();
 
   router.post("/projects/:project/tokens", async (req, res) => {
@@ -17,7 +27,13 @@ export function projectTokenRoutes({ store, bus, projectTokenMaxLifetimeSeconds 
     const project = await projectOf(store, principal, param(req, "project"));
     requireUserToken(principal, "manage project tokens");
     const body = bodyOf(req, ProjectTokenBody);
-    const expiresAt = tokenExpiry(body.expiresIn, projectTokenMaxLifetimeSeconds);
+    const expiresAt = tokenExpiry(
+      body.expiresIn,
+      shorterOf(
+        projectTokenMaxLifetimeSeconds,
+        zones.get(project.zone)?.limits.projectTokenMaxLifetimeSeconds,
+      ),
+    );
     const token = newToken();
     const row = await store.insertToken({
       hash: hashToken(token),

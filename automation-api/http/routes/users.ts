@@ -100,6 +100,18 @@ export function userRoutes({ store, bus }: RouteContext): Router {
     res.json(presentPage(page, (token) => presentToken(token)));
   });
 
+  // The project tokens of all the user's projects, so that an administrator can find the one to revoke.
+  router.get("/users/:user/project-tokens", async (req, res) => {
+    const user = await manageableUser(store, principalOf(res), param(req, "user"));
+    const [tokens, projects] = await Promise.all([
+      store.listProjectTokensOfUser(user.id),
+      store.listProjects(user.id),
+    ]);
+    const names = new Map(projects.map((project) => [project.id, project.name]));
+    const page = pageOf(tokens, byCreation, pageRequest(req, "user-project-tokens"));
+    res.json(presentPage(page, (token) => presentToken(token, names.get(token.projectId ?? ""))));
+  });
+
   router.delete("/users/:user/tokens/:token", async (req, res) => {
     const user = await manageableUser(store, principalOf(res), param(req, "user"));
     const token = await store.findToken(param(req, "token"));

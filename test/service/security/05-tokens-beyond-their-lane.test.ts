@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { TestService } from "../harness.js";
+import { TestService, testZone } from "../harness.js";
 import { readEventStream } from "../sse.js";
 
 type Created = { id: string; token: string; expiresAt: string | null };
@@ -117,6 +117,30 @@ describe("token expiry", () => {
     expect(response.body.errors[0]?.message).toMatch(/2592000/);
   });
 
+  it("is the zone's maximum when the zone's is shorter than the service's", async () => {
+    const zoned = await TestService.start({
+      zones: [testZone("testzone", { limits: { projectTokenMaxLifetimeSeconds: 3600 } })],
+      app: { tokens: { projectTokenMaxLifetimeSeconds: 30 * 86_400 } },
+    });
+    try {
+      const bea = await zoned.user("bea");
+      await zoned.project(bea, "blog");
+
+      const refused = await zoned.post<{ errors: { path: string; message: string }[] }>(
+        "/v1/projects/blog/tokens",
+        bea,
+        { name: "day", scope: "read", expiresIn: 86_400 },
+      );
+      const given = await projectToken("blog", { name: "default", scope: "read" }, bea, zoned);
+
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors[0]?.message).toMatch(/at most 3600 seconds/);
+      expect(Date.parse(given.expiresAt ?? "")).toBeLessThanOrEqual(Date.now() + 3_600_000);
+    } finally {
+      await zoned.close();
+    }
+  });
+
   it("applies to user tokens too", async () => {
     const created = await service.post<Created>("/v1/users/ana/tokens", ana, {
       name: "laptop",
@@ -136,6 +160,26 @@ describe("administrators", () => {
 
     expect(revoked.status).toBe(204);
     expect((await service.get("/v1/projects/shop", created.token)).status).toBe(401);
+  });
+
+  it("can find a member's project tokens, each with its project, to revoke one", async () => {
+    const created = await projectToken("shop", { name: "found", scope: "read" });
+
+    const listed = await service.get<{ items: { id: string; name: string; project: string }[] }>(
+      "/v1/users/ana/project-tokens",
+      service.adminToken,
+    );
+
+    expect(listed.status).toBe(200);
+    expect(listed.body.items).toContainEqual(
+      expect.objectContaining({ id: created.id, name: "found", project: "shop" }),
+    );
+  });
+
+  it("shows a member's project tokens to nobody else (404, as for anything not theirs)", async () => {
+    const bob = await service.user("bob");
+
+    expect((await service.get("/v1/users/ana/project-tokens", bob)).status).toBe(404);
   });
 
   it("can disable a member: every token of theirs stops at once, their projects stay", async () => {
