@@ -85,16 +85,8 @@ export class AutomationRunner implements Runner {
 
   /** The custom resources the stack's state holds, providers left out; none when there is no stack. */
   async resources(ref: StackRef): Promise<StackResource[]> {
-    let stack: Stack;
-    try {
-      stack = await LocalWorkspace.selectStack(
-        this.args(ref, emptySpec(ref)),
-        await this.workspaceOptions(ref),
-      );
-    } catch (error) {
-      if (error instanceof StackNotFoundError) return [];
-      throw error;
-    }
+    const stack = await this.existingStack(ref);
+    if (!stack) return [];
     const state = await stack.exportStack();
     const deployment = state.deployment as
       { resources?: (StackResource & { custom?: boolean })[] } | undefined;
@@ -126,16 +118,8 @@ export class AutomationRunner implements Runner {
   }
 
   async destroy(request: RunRequest): Promise<RunResult> {
-    let stack: Stack;
-    try {
-      stack = await LocalWorkspace.selectStack(
-        this.args(request, request.spec),
-        await this.workspaceOptions(request),
-      );
-    } catch (error) {
-      if (error instanceof StackNotFoundError) return { outputs: {}, changes: {} };
-      throw error;
-    }
+    const stack = await this.existingStack(request, request.spec);
+    if (!stack) return { outputs: {}, changes: {} };
     const errors = new EngineErrors();
     try {
       const result = await stack.destroy({
@@ -151,16 +135,8 @@ export class AutomationRunner implements Runner {
   }
 
   async recover(ref: StackRef, onEvent: (event: RunEvent) => void): Promise<void> {
-    let stack: Stack;
-    try {
-      stack = await LocalWorkspace.selectStack(
-        this.args(ref, emptySpec(ref)),
-        await this.workspaceOptions(ref),
-      );
-    } catch (error) {
-      if (error instanceof StackNotFoundError) return;
-      throw error;
-    }
+    const stack = await this.existingStack(ref);
+    if (!stack) return;
     // A dead run leaves the stack locked (diy backend: lock files, removed by cancel) ...
     await stack.cancel().catch(() => undefined);
     // ... and the operations it had started pending in the checkpoint, which block the next update.
@@ -192,6 +168,16 @@ export class AutomationRunner implements Runner {
       projectName: PROJECT_NAME,
       program: this.options.program(spec, ref.zone),
     };
+  }
+
+  /** The stack when it exists; the spec only matters to commands that run the program. */
+  private async existingStack(ref: StackRef, spec = emptySpec(ref)): Promise<Stack | undefined> {
+    try {
+      return await LocalWorkspace.selectStack(this.args(ref, spec), await this.workspaceOptions(ref));
+    } catch (error) {
+      if (error instanceof StackNotFoundError) return undefined;
+      throw error;
+    }
   }
 
   private async stack(ref: StackRef, spec: ProjectSpec): Promise<Stack> {

@@ -15,25 +15,12 @@ import { localKubeconfig, localZone } from "../../localzone/zone.js";
 import { kubeGet, workspaceOptions } from "./helpers/local-zone.js";
 import { ProjectDatabase } from "../../components/project-database/index.js";
 import { databaseIdentifier, databaseSecretName } from "../../components/project-database/names.js";
+import { attempt } from "./helpers/postgres.js";
 
 const zone = localZone();
 const adminPassword = readFileSync(resolveZonePath(zone.postgres.passwordFile), "utf8").trim();
 const suffix = randomBytes(3).toString("hex");
 const projects = [`it-alpha-${suffix}`, `it-beta-${suffix}`] as const;
-
-/** The error code PostgreSQL answers a connection or statement with, or "ok". */
-async function attempt(url: string, sql = "select 1"): Promise<string> {
-  const client = new pg.Client({ connectionString: url });
-  try {
-    await client.connect();
-    await client.query(sql);
-    return "ok";
-  } catch (error) {
-    return (error as { code?: string }).code ?? String(error);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 /** The connection settings a project's pods get: the data of the database's Secret, decoded. */
 async function secretOf(project: string): Promise<Record<string, string>> {

@@ -16,23 +16,10 @@ import { localZone } from "../../../localzone/zone.js";
 import { kubeGet } from "../helpers/local-zone.js";
 import { ProjectStack, uniqueProject } from "../helpers/project-stack.js";
 import { adminMadeServiceDatabase, dropLocalServiceDatabase, realRunner } from "../service-helpers.js";
+import { attempt } from "../helpers/postgres.js";
 
 const zone = localZone();
 const project = uniqueProject("it-sec07");
-
-/** The error code PostgreSQL answers a connection or statement with, or "ok". */
-async function attempt(url: string, sql = "select 1"): Promise<string> {
-  const client = new pg.Client({ connectionString: url });
-  try {
-    await client.connect();
-    await client.query(sql);
-    return "ok";
-  } catch (error) {
-    return (error as { code?: string }).code ?? String(error);
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 /** The first row of one query on `url`. */
 async function queryOne<T extends object>(url: string, sql: string, values: unknown[] = []): Promise<T> {
