@@ -9,6 +9,7 @@ import { docsRoute } from "./http/docs.js";
 import { StreamSlots, type StreamLimits } from "./http/event-stream.js";
 import { notFoundRoute, problemMiddleware } from "./http/problem.js";
 import { RateLimits, type RateLimitOptions } from "./http/rate-limit.js";
+import { credentialRoutes } from "./http/routes/credentials.js";
 import { itemRoutes } from "./http/routes/items.js";
 import { operationRoutes } from "./http/routes/operations.js";
 import { projectTokenRoutes } from "./http/routes/project-tokens.js";
@@ -53,6 +54,7 @@ export function createApp(deps: AppDeps): Express {
   const context: RouteContext = {
     store: deps.store,
     zones: deps.zones,
+    clusters: deps.clusters,
     jobs: deps.jobs,
     bus: deps.bus,
     requests: new ProjectRequests(deps.store, deps.jobs, deps.zones, deps.clusters),
@@ -85,6 +87,7 @@ export function createApp(deps: AppDeps): Express {
   v1.use(quotaRoutes(context));
   v1.use(projectRoutes(context));
   v1.use(itemRoutes(context));
+  v1.use(credentialRoutes(context));
   v1.use(projectTokenRoutes(context));
   v1.use(operationRoutes(context));
   app.use("/v1", v1);

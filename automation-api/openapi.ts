@@ -26,6 +26,7 @@ import {
   Zone,
 } from "./http/schemas.js";
 import { EventPageQuery, PageQuery } from "./http/pagination.js";
+import { CredentialReveal, RevealedCredentials } from "./http/credential-schemas.js";
 
 type Responses = RouteConfig["responses"];
 
@@ -299,6 +300,31 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
     responses: { "204": { description: "Revoked (or never existed)" }, ...problems(403, 404) },
   });
 
+  for (const [collection, singular] of [
+    ["databases", "database"],
+    ["buckets", "bucket"],
+  ] as const) {
+    route({
+      method: "post",
+      path: `/v1/projects/{project}/${collection}/{name}/credentials`,
+      tags: [collection],
+      summary: `Reveal ${article(singular)} ${singular}'s credentials as its Secret in the zone holds them now (user tokens only: project tokens get 403); recorded under credential-reveals`,
+      request: { params: params("project", "name") },
+      responses: {
+        "200": json(RevealedCredentials, "The credentials; never cached (Cache-Control: no-store)"),
+        ...problems(403, 404, 409, 503),
+      },
+    });
+  }
+  route({
+    method: "get",
+    path: "/v1/projects/{project}/credential-reveals",
+    tags: ["projects"],
+    summary: "Who revealed which database's or bucket's credentials and when, oldest first",
+    request: { query: PageQuery, params: params("project") },
+    responses: { "200": json(list(CredentialReveal), "Reveals"), ...problems(400, 404) },
+  });
+
   route({
     method: "get",
     path: "/v1/operations/{id}",
@@ -343,7 +369,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   404: "No such thing, or not yours",
   409:
     "Conflict: quota exceeded (with used, share, asked); zone full (within the share but beyond what the zone has free now, with zoneFree); " +
-    "a zone limit reached (projects per member, items per project: with limit, allowed, current); name taken; namespace already exists in the zone (`namespace-exists`: a project's namespace is created for it, never taken over); volume in use; project being deleted",
+    "a zone limit reached (projects per member, items per project: with limit, allowed, current); name taken; namespace already exists in the zone (`namespace-exists`: a project's namespace is created for it, never taken over); volume in use; project being deleted; credentials asked of a claim not yet deployed",
   413: "The body is larger than the limit",
   422:
     "A well-formed value the zone does not take: a quantity too large to count, a size below the zone's smallest, a connection limit above the zone's (`beyond-limit`), " +

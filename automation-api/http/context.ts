@@ -1,5 +1,6 @@
 import type { ProjectRequests, JobQueue } from "../domain/project-requests.js";
 import type { ZoneCatalog } from "../domain/zones.js";
+import type { ZoneClusters } from "../cluster/cluster.js";
 import type { EventBus } from "../jobs/event-bus.js";
 import type { StreamSlots } from "./event-stream.js";
 import type { Store } from "../store/store.js";
@@ -8,6 +9,8 @@ import type { Store } from "../store/store.js";
 export interface RouteContext {
   readonly store: Store;
   readonly zones: ZoneCatalog;
+  /** The zones' clusters, read at the moment a request needs them. */
+  readonly clusters: ZoneClusters;
   readonly jobs: JobQueue;
   readonly bus: EventBus;
   readonly requests: ProjectRequests;

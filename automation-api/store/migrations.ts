@@ -154,6 +154,26 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0004-credential-reveals": {
+    // Who read which claim's credentials and when; the credentials themselves are never stored.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("credential_reveals")
+        .addColumn("id", "uuid", (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+        .addColumn("project_id", "uuid", (c) => c.notNull().references("projects.id").onDelete("cascade"))
+        .addColumn("user_id", "uuid", (c) => c.notNull().references("users.id").onDelete("cascade"))
+        .addColumn("token_id", "uuid", (c) => c.references("tokens.id").onDelete("set null"))
+        .addColumn("kind", "text", (c) => c.notNull().check(sql`kind in ('database', 'bucket')`))
+        .addColumn("item", "text", (c) => c.notNull())
+        .addColumn("revealed_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema
+        .createIndex("credential_reveals_project_idx")
+        .on("credential_reveals")
+        .columns(["project_id", "revealed_at desc", "id desc"])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

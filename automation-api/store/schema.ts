@@ -138,6 +138,19 @@ export interface RateLimitsTable {
   count: number;
 }
 
+/** A member read a claim's credentials from its Secret: who, with which token, what and when. */
+export interface CredentialRevealsTable {
+  id: Generated<string>;
+  projectId: string;
+  userId: string;
+  /** The token used; null once that token is gone. */
+  tokenId: string | null;
+  kind: "database" | "bucket";
+  /** Name of the database or bucket in the project. */
+  item: string;
+  revealedAt: CreatedAt;
+}
+
 export interface Database {
   users: UsersTable;
   tokens: TokensTable;
@@ -147,6 +160,7 @@ export interface Database {
   operationRuns: OperationRunsTable;
   events: EventsTable;
   rateLimits: RateLimitsTable;
+  credentialReveals: CredentialRevealsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -159,3 +173,4 @@ export type OperationRow = Selectable<OperationsTable>;
 export type RunRow = Selectable<RunsTable>;
 export type EventRow = Selectable<EventsTable>;
 export type NewOperation = Insertable<OperationsTable>;
+export type CredentialRevealRow = Selectable<CredentialRevealsTable>;

@@ -9,6 +9,7 @@ import type { ClaimItem, ProjectSpec } from "../../spec/project.js";
 import { replicaResources } from "../../spec/usage.js";
 import type { ZoneSpec } from "../../spec/zone.js";
 import { readZoneFile, zonePostgresProvider } from "../providers.js";
+import { credentialEnv } from "./credentials.js";
 
 /** What every kind's composition gets: the project, its zone, its namespace and the cluster. */
 export interface ClaimContext {
@@ -59,6 +60,8 @@ const composeApps: ClaimComposer<"apps"> = (apps, context) => {
         command: app.command,
         args: app.args,
         baseEnv: zone.appEnv,
+        // The credentials of the claims the app uses, by reference to their Secrets.
+        secretKeyEnv: credentialEnv(spec, app),
         env: app.env,
         // The spec's `zoneEnv` is the app's env per zone; this zone's entry overrides `env`.
         envOverrides: app.zoneEnv[zone.name],

@@ -81,9 +81,12 @@ describe("OpenAPI", () => {
         "POST /v1/projects/{project}/tokens",
         "GET /v1/operations/{id}",
         "GET /v1/operations/{id}/events",
+        "POST /v1/projects/{project}/databases/{name}/credentials",
+        "POST /v1/projects/{project}/buckets/{name}/credentials",
+        "GET /v1/projects/{project}/credential-reveals",
       ]),
     );
-    expect(operations).toHaveLength(40);
+    expect(operations).toHaveLength(43);
   });
 
   it("describes request bodies with the ProjectSpec's own schemas", async () => {
