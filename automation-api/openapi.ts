@@ -26,7 +26,12 @@ import {
   Zone,
 } from "./http/schemas.js";
 import { EventPageQuery, PageQuery } from "./http/pagination.js";
-import { CredentialReveal, RevealedCredentials } from "./http/credential-schemas.js";
+import {
+  CredentialReveal,
+  RevealedCredentials,
+  SecretEnvEntry,
+  SecretValueBody,
+} from "./http/secret-schemas.js";
 
 type Responses = RouteConfig["responses"];
 
@@ -318,6 +323,35 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
   }
   route({
     method: "get",
+    path: "/v1/projects/{project}/apps/{app}/secret-env",
+    tags: ["apps"],
+    summary: "An app's secret variables: names and when each was set, never values",
+    request: { query: PageQuery, params: params("project", "app") },
+    responses: { "200": json(list(SecretEnvEntry), "Secret variables"), ...problems(400, 404) },
+  });
+  route({
+    method: "put",
+    path: "/v1/projects/{project}/apps/{app}/secret-env/{name}",
+    tags: ["apps"],
+    summary:
+      "Set a secret variable (write-only, sealed at rest, delivered as a Secret); rolls the app out. User or deploy tokens",
+    request: { params: params("project", "app", "name"), body: body(SecretValueBody) },
+    responses: { ...acceptedResponse, ...problems(400, 403, 404, 409, 413, 503) },
+  });
+  route({
+    method: "delete",
+    path: "/v1/projects/{project}/apps/{app}/secret-env/{name}",
+    tags: ["apps"],
+    summary: "Delete a secret variable; rolls the app out",
+    request: { params: params("project", "app", "name") },
+    responses: {
+      ...acceptedResponse,
+      "204": { description: "There was no such variable" },
+      ...problems(403, 404, 409),
+    },
+  });
+  route({
+    method: "get",
     path: "/v1/projects/{project}/credential-reveals",
     tags: ["projects"],
     summary: "Who revealed which database's or bucket's credentials and when, oldest first",
@@ -375,7 +409,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
     "A well-formed value the zone does not take: a quantity too large to count, a size below the zone's smallest, a connection limit above the zone's (`beyond-limit`), " +
     "an image from a registry named by an address (IP literal, localhost, link-local) the zone does not allow (`registry-not-allowed`); `errors` names each field",
   429: "Too many requests for this token, too many failed authentications from this address, or too many open event streams",
-  503: "The zone's cluster could not be reached to check the request (`zone-unreachable`); nothing was changed",
+  503: "The zone's cluster could not be reached to check the request (`zone-unreachable`); nothing was changed. Or the service has no secrets key and stores no secret values (`secrets-disabled`)",
 };
 
 function capitalise(text: string): string {

@@ -174,6 +174,20 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0005-secret-env": {
+    // Apps' secret variables, each value sealed with the operator's key (domain/secret-box.ts).
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("secret_env")
+        .addColumn("project_id", "uuid", (c) => c.notNull().references("projects.id").onDelete("cascade"))
+        .addColumn("app", "text", (c) => c.notNull())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("sealed", "text", (c) => c.notNull())
+        .addColumn("set_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint("secret_env_pkey", ["project_id", "app", "name"])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

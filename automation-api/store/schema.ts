@@ -151,6 +151,16 @@ export interface CredentialRevealsTable {
   revealedAt: CreatedAt;
 }
 
+/** One secret variable of an app; the value only sealed, never in plain text. */
+export interface SecretEnvTable {
+  projectId: string;
+  app: string;
+  name: string;
+  /** The value sealed with the service's secrets key, bound to `<project id>/<app>/<name>`. */
+  sealed: string;
+  setAt: ColumnType<Date, Date | undefined, Date>;
+}
+
 export interface Database {
   users: UsersTable;
   tokens: TokensTable;
@@ -161,6 +171,7 @@ export interface Database {
   events: EventsTable;
   rateLimits: RateLimitsTable;
   credentialReveals: CredentialRevealsTable;
+  secretEnv: SecretEnvTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -174,3 +185,4 @@ export type RunRow = Selectable<RunsTable>;
 export type EventRow = Selectable<EventsTable>;
 export type NewOperation = Insertable<OperationsTable>;
 export type CredentialRevealRow = Selectable<CredentialRevealsTable>;
+export type SecretEnvRow = Selectable<SecretEnvTable>;

@@ -10,6 +10,7 @@ import { replicaResources } from "../../spec/usage.js";
 import type { ZoneSpec } from "../../spec/zone.js";
 import { readZoneFile, zonePostgresProvider } from "../providers.js";
 import { credentialEnv } from "./credentials.js";
+import type { ProjectSecrets } from "./secrets.js";
 
 /** What every kind's composition gets: the project, its zone, its namespace and the cluster. */
 export interface ClaimContext {
@@ -17,6 +18,8 @@ export interface ClaimContext {
   readonly zone: ZoneSpec;
   readonly tenant: TenantNamespace;
   readonly kubernetes: k8s.Provider;
+  /** Values that reach resources only as Pulumi secrets. */
+  readonly secrets: ProjectSecrets;
 }
 
 /** The stack outputs a kind publishes (its descriptor's `outputs`), each a map by item name. */
@@ -39,7 +42,7 @@ function inTenant(
 }
 
 const composeApps: ClaimComposer<"apps"> = (apps, context) => {
-  const { spec, zone, tenant, kubernetes } = context;
+  const { spec, zone, tenant, kubernetes, secrets } = context;
   const volumes = spec.volumes.map((volume) => ({
     name: volume.name,
     kind: volume.kind,
@@ -63,6 +66,10 @@ const composeApps: ClaimComposer<"apps"> = (apps, context) => {
         // The credentials of the claims the app uses, by reference to their Secrets.
         secretKeyEnv: credentialEnv(spec, app),
         env: app.env,
+        // Marked secret here, where they enter the program: the state keeps them encrypted.
+        secretEnv: Object.fromEntries(
+          Object.entries(secrets.env[app.name] ?? {}).map(([key, value]) => [key, pulumi.secret(value)]),
+        ),
         // The spec's `zoneEnv` is the app's env per zone; this zone's entry overrides `env`.
         envOverrides: app.zoneEnv[zone.name],
         workingDir: app.workingDir,

@@ -84,9 +84,10 @@ describe("OpenAPI", () => {
         "POST /v1/projects/{project}/databases/{name}/credentials",
         "POST /v1/projects/{project}/buckets/{name}/credentials",
         "GET /v1/projects/{project}/credential-reveals",
+        "PUT /v1/projects/{project}/apps/{app}/secret-env/{name}",
       ]),
     );
-    expect(operations).toHaveLength(43);
+    expect(operations).toHaveLength(46);
   });
 
   it("describes request bodies with the ProjectSpec's own schemas", async () => {

@@ -21,3 +21,19 @@ export const CredentialReveal = z.object({
   tokenId: z.string().nullable().describe("The user token used; null once it is gone"),
   revealedAt: z.string(),
 });
+
+/** Longest secret value, as for plain env values: what a Secret and a pod's env comfortably hold. */
+export const SECRET_VALUE_MAX = 32_768;
+/** Most secret variables one app may have. */
+export const SECRET_ENV_PER_APP_MAX = 100;
+
+/** Body of `PUT .../secret-env/{name}`: the value, write-only. */
+export const SecretValueBody = z.strictObject({
+  value: z.string().max(SECRET_VALUE_MAX, `must be at most ${SECRET_VALUE_MAX} characters`),
+});
+
+/** A secret variable as answers show it: its name and when it was set, never its value. */
+export const SecretEnvEntry = z.object({
+  name: z.string(),
+  setAt: z.string(),
+});
