@@ -11,6 +11,7 @@ import { StreamSlots, type StreamLimits } from "./http/event-stream.js";
 import { notFoundRoute, problemMiddleware } from "./http/problem.js";
 import { RateLimits, type RateLimitOptions } from "./http/rate-limit.js";
 import { credentialRoutes } from "./http/routes/credentials.js";
+import { registryRoutes } from "./http/routes/registries.js";
 import { secretEnvRoutes } from "./http/routes/secret-env.js";
 import { itemRoutes } from "./http/routes/items.js";
 import { operationRoutes } from "./http/routes/operations.js";
@@ -94,6 +95,7 @@ export function createApp(deps: AppDeps): Express {
   v1.use(itemRoutes(context));
   v1.use(credentialRoutes(context));
   v1.use(secretEnvRoutes(context));
+  v1.use(registryRoutes(context));
   v1.use(projectTokenRoutes(context));
   v1.use(operationRoutes(context));
   app.use("/v1", v1);

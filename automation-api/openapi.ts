@@ -28,6 +28,8 @@ import {
 import { EventPageQuery, PageQuery } from "./http/pagination.js";
 import {
   CredentialReveal,
+  RegistryCredentialBody,
+  RegistryEntry,
   RevealedCredentials,
   SecretEnvEntry,
   SecretValueBody,
@@ -347,6 +349,36 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
     responses: {
       ...acceptedResponse,
       "204": { description: "There was no such variable" },
+      ...problems(403, 404, 409),
+    },
+  });
+  route({
+    method: "get",
+    path: "/v1/projects/{project}/registries",
+    tags: ["projects"],
+    summary:
+      "The private registries the project has credentials for, and when each was set; never the credentials",
+    request: { query: PageQuery, params: params("project") },
+    responses: { "200": json(list(RegistryEntry), "Registries"), ...problems(400, 404) },
+  });
+  route({
+    method: "put",
+    path: "/v1/projects/{project}/registries/{server}",
+    tags: ["projects"],
+    summary:
+      "Set a private registry's credentials (write-only, sealed at rest), which every app pulls its image with; the owner's user token only. Rolls the apps out",
+    request: { params: params("project", "server"), body: body(RegistryCredentialBody) },
+    responses: { ...acceptedResponse, ...problems(400, 403, 404, 409, 413, 422, 503) },
+  });
+  route({
+    method: "delete",
+    path: "/v1/projects/{project}/registries/{server}",
+    tags: ["projects"],
+    summary: "Delete a private registry's credentials; the owner's user token only",
+    request: { params: params("project", "server") },
+    responses: {
+      ...acceptedResponse,
+      "204": { description: "There were no such credentials" },
       ...problems(403, 404, 409),
     },
   });

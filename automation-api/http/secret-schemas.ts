@@ -37,3 +37,15 @@ export const SecretEnvEntry = z.object({
   name: z.string(),
   setAt: z.string(),
 });
+
+/** Body of `PUT .../registries/{server}`: write-only credentials of a private registry. */
+export const RegistryCredentialBody = z.strictObject({
+  username: z.string().min(1, "must not be empty").max(256, "must be at most 256 characters"),
+  password: z.string().min(1, "must not be empty").max(4096, "must be at most 4096 characters"),
+});
+
+/** A registry as answers show it: its server and when its credentials were set, never them. */
+export const RegistryEntry = z.object({
+  server: z.string(),
+  setAt: z.string(),
+});

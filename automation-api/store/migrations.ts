@@ -188,6 +188,19 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0006-registry-credentials": {
+    // Per-project credentials of private registries; the password only sealed.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("registry_credentials")
+        .addColumn("project_id", "uuid", (c) => c.notNull().references("projects.id").onDelete("cascade"))
+        .addColumn("server", "text", (c) => c.notNull())
+        .addColumn("sealed", "text", (c) => c.notNull())
+        .addColumn("set_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint("registry_credentials_pkey", ["project_id", "server"])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

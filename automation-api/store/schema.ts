@@ -161,6 +161,16 @@ export interface SecretEnvTable {
   setAt: ColumnType<Date, Date | undefined, Date>;
 }
 
+/** Credentials of one private registry of a project; username and password sealed together. */
+export interface RegistryCredentialsTable {
+  projectId: string;
+  /** Registry host such as `ghcr.io` or `registry.example.org:5000`. */
+  server: string;
+  /** `{"username","password"}` sealed with the service's secrets key, bound to project and server. */
+  sealed: string;
+  setAt: ColumnType<Date, Date | undefined, Date>;
+}
+
 export interface Database {
   users: UsersTable;
   tokens: TokensTable;
@@ -172,6 +182,7 @@ export interface Database {
   rateLimits: RateLimitsTable;
   credentialReveals: CredentialRevealsTable;
   secretEnv: SecretEnvTable;
+  registryCredentials: RegistryCredentialsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -186,3 +197,4 @@ export type EventRow = Selectable<EventsTable>;
 export type NewOperation = Insertable<OperationsTable>;
 export type CredentialRevealRow = Selectable<CredentialRevealsTable>;
 export type SecretEnvRow = Selectable<SecretEnvTable>;
+export type RegistryCredentialRow = Selectable<RegistryCredentialsTable>;

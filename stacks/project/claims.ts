@@ -20,6 +20,8 @@ export interface ClaimContext {
   readonly kubernetes: k8s.Provider;
   /** Values that reach resources only as Pulumi secrets. */
   readonly secrets: ProjectSecrets;
+  /** The project's image pull Secret, when it has private registries. */
+  readonly pullSecret?: k8s.core.v1.Secret;
 }
 
 /** The stack outputs a kind publishes (its descriptor's `outputs`), each a map by item name. */
@@ -42,7 +44,7 @@ function inTenant(
 }
 
 const composeApps: ClaimComposer<"apps"> = (apps, context) => {
-  const { spec, zone, tenant, kubernetes, secrets } = context;
+  const { spec, zone, tenant, kubernetes, secrets, pullSecret } = context;
   const volumes = spec.volumes.map((volume) => ({
     name: volume.name,
     kind: volume.kind,
@@ -91,8 +93,12 @@ const composeApps: ClaimComposer<"apps"> = (apps, context) => {
         certIssuer: zone.certIssuer,
         serviceAccountName: tenant.serviceAccountName,
         runtimeClassName: zone.runtimeClass,
+        imagePullSecrets: pullSecret ? [pullSecret.metadata.name] : [],
       },
-      inTenant(context, [kubernetes]),
+      // Pods made before their pull Secret would back off pulling for minutes.
+      pullSecret
+        ? { ...inTenant(context, [kubernetes]), dependsOn: [tenant, pullSecret] }
+        : inTenant(context, [kubernetes]),
     );
     appUrls[app.name] = claim.url;
     appAllUrls[app.name] = claim.urls;

@@ -13,6 +13,7 @@ import type { ZoneSpec } from "../../spec/zone.js";
 import { zoneKubernetesProvider, zoneNamespaceProvider } from "../providers.js";
 import { CLAIM_COMPOSERS, type ClaimComposer } from "./claims.js";
 import { namespaceQuota } from "./namespace-quota.js";
+import { registryPullSecret } from "./registry-credentials.js";
 import { NO_PROJECT_SECRETS, secretObjectCount, type ProjectSecrets } from "./secrets.js";
 
 /**
@@ -93,7 +94,8 @@ export function composeProject(
     { providers: [kubernetes] },
   );
   const outputs: Record<string, unknown> = { namespace: tenant.namespaceName };
-  const context = { spec, zone, tenant, kubernetes, secrets };
+  const pullSecret = registryPullSecret(project, secrets.registries, tenant, kubernetes);
+  const context = { spec, zone, tenant, kubernetes, secrets, pullSecret };
   for (const kind of CLAIM_KIND_NAMES) {
     const compose = CLAIM_COMPOSERS[kind] as ClaimComposer<ClaimKindName>;
     Object.assign(outputs, compose(spec[kind], context));

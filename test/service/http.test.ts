@@ -85,9 +85,10 @@ describe("OpenAPI", () => {
         "POST /v1/projects/{project}/buckets/{name}/credentials",
         "GET /v1/projects/{project}/credential-reveals",
         "PUT /v1/projects/{project}/apps/{app}/secret-env/{name}",
+        "PUT /v1/projects/{project}/registries/{server}",
       ]),
     );
-    expect(operations).toHaveLength(46);
+    expect(operations).toHaveLength(49);
   });
 
   it("describes request bodies with the ProjectSpec's own schemas", async () => {

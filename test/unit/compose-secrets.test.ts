@@ -32,7 +32,7 @@ describe("composeProject with secret values", () => {
     const compose = await import("../../stacks/project/compose.js");
     compose.composeProject(spec, lisbonZoneSpec(files), {
       env: { web: { API_KEY: "k1" } },
-      registries: [],
+      registries: [{ server: "registry.example.org", username: "ci", password: "pull-pass" }],
     });
     await settle(recorder);
   });
@@ -58,11 +58,29 @@ describe("composeProject with secret values", () => {
     expect(holders.map((resource) => resource.name)).toEqual(["app-web-secret-env"]);
   });
 
-  it("makes room in the namespace's quota for the app's Secret", () => {
+  it("writes the registries' credentials into one dockerconfigjson Secret of the namespace", () => {
+    const secret = recorder.one("kubernetes:core/v1:Secret", "registry-credentials").inputs;
+    expect(secret.type).toBe("kubernetes.io/dockerconfigjson");
+    expect((secret.metadata as Obj).name).toBe("registry-credentials");
+    expect(JSON.stringify(secret.stringData)).toContain(".dockerconfigjson");
+    const holders = recorder.resources.filter((resource) =>
+      JSON.stringify(resource.inputs).includes("pull-pass"),
+    );
+    expect(holders.map((resource) => resource.name)).toEqual(["registry-credentials"]);
+  });
+
+  it("has every app pull its image with that Secret", () => {
+    for (const app of ["app-web-deployment", "app-worker-deployment"]) {
+      expect(template(app).spec.imagePullSecrets).toEqual([{ name: "registry-credentials" }]);
+    }
+  });
+
+  it("makes room in the namespace's quota for the app's and the registries' Secrets", () => {
     const quota = recorder.ofType("kubernetes:core/v1:ResourceQuota")[0]?.inputs.spec as {
       hard: Record<string, unknown>;
     };
-    // The allowance of 10, a TLS Secret per app (the zone has an issuer), and the secret variables'.
-    expect(String(quota.hard["secrets"])).toBe("13");
+    // The allowance of 10, a TLS Secret per app (the zone has an issuer), the secret variables'
+    // and the registries'.
+    expect(String(quota.hard["secrets"])).toBe("14");
   });
 });
