@@ -3,12 +3,16 @@ import helmet from "helmet";
 import { ProjectRequests, type JobQueue } from "./domain/project-requests.js";
 import type { ZoneCatalog } from "./domain/zones.js";
 import type { ZoneClusters } from "./cluster/cluster.js";
+import type { SecretBox } from "./domain/secret-box.js";
 import { authenticate } from "./http/auth.js";
 import type { RouteContext } from "./http/context.js";
 import { docsRoute } from "./http/docs.js";
 import { StreamSlots, type StreamLimits } from "./http/event-stream.js";
 import { notFoundRoute, problemMiddleware } from "./http/problem.js";
 import { RateLimits, type RateLimitOptions } from "./http/rate-limit.js";
+import { credentialRoutes } from "./http/routes/credentials.js";
+import { registryRoutes } from "./http/routes/registries.js";
+import { secretEnvRoutes } from "./http/routes/secret-env.js";
 import { itemRoutes } from "./http/routes/items.js";
 import { operationRoutes } from "./http/routes/operations.js";
 import { projectTokenRoutes } from "./http/routes/project-tokens.js";
@@ -26,6 +30,8 @@ export interface AppDeps {
   readonly clusters: ZoneClusters;
   readonly jobs: JobQueue;
   readonly bus: EventBus;
+  /** Seals members' secret values at rest; without it the service refuses to store any (503). */
+  readonly secrets?: SecretBox;
   /** Requests per token per window (default 600 a minute), failed authentications per address (default 30). */
   readonly rateLimit?: RateLimitOptions;
   /** Token lifetimes: the longest a project token may live, in seconds. Default: no maximum. */
@@ -53,6 +59,8 @@ export function createApp(deps: AppDeps): Express {
   const context: RouteContext = {
     store: deps.store,
     zones: deps.zones,
+    clusters: deps.clusters,
+    secrets: deps.secrets,
     jobs: deps.jobs,
     bus: deps.bus,
     requests: new ProjectRequests(deps.store, deps.jobs, deps.zones, deps.clusters),
@@ -85,6 +93,9 @@ export function createApp(deps: AppDeps): Express {
   v1.use(quotaRoutes(context));
   v1.use(projectRoutes(context));
   v1.use(itemRoutes(context));
+  v1.use(credentialRoutes(context));
+  v1.use(secretEnvRoutes(context));
+  v1.use(registryRoutes(context));
   v1.use(projectTokenRoutes(context));
   v1.use(operationRoutes(context));
   app.use("/v1", v1);

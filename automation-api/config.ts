@@ -28,6 +28,11 @@ export interface ServiceConfig {
   readonly projectTokenMaxLifetimeSeconds: number | undefined;
   /** Days finished operations are kept, with their runs and events. Default 30. */
   readonly retentionDays: number;
+  /**
+   * Key that encrypts members' secret variables and registry passwords at rest (32 bytes,
+   * base64 or hex). Absent: one generated into `<dataDir>/secrets.key`, for a single instance.
+   */
+  readonly secretsKey: string | undefined;
 }
 
 const EnvSchema = z.object({
@@ -45,6 +50,7 @@ const EnvSchema = z.object({
   PLUSKUBE_STREAMS_PER_TOKEN: z.coerce.number().int().positive().default(5),
   PLUSKUBE_STREAMS_PER_INSTANCE: z.coerce.number().int().positive().default(500),
   PLUSKUBE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(RETENTION_DAYS_DEFAULT),
+  PLUSKUBE_SECRETS_KEY: z.string().min(1).optional(),
 });
 
 export function readConfig(env: NodeJS.ProcessEnv): ServiceConfig {
@@ -75,5 +81,6 @@ export function readConfig(env: NodeJS.ProcessEnv): ServiceConfig {
       perInstance: values.PLUSKUBE_STREAMS_PER_INSTANCE,
     },
     retentionDays: values.PLUSKUBE_RETENTION_DAYS,
+    secretsKey: values.PLUSKUBE_SECRETS_KEY,
   };
 }

@@ -8,6 +8,7 @@ import {
   watchAdminTokenFile,
   writeAdminTokenFile,
 } from "./domain/bootstrap.js";
+import { dataDirSecretsKey, parseSecretsKey, SecretBox } from "./domain/secret-box.js";
 import { zonesFromFiles } from "./domain/zones.js";
 import { buildService } from "./service.js";
 
@@ -35,6 +36,11 @@ async function main(): Promise<void> {
     zones,
     runner,
     clusters: kubeClusters(),
+    secrets: new SecretBox(
+      config.secretsKey === undefined
+        ? dataDirSecretsKey(config.dataDir)
+        : parseSecretsKey(config.secretsKey),
+    ),
     jobs: {
       workers: config.workers,
       allowedRegistries: config.allowedRegistries,

@@ -26,6 +26,14 @@ import {
   Zone,
 } from "./http/schemas.js";
 import { EventPageQuery, PageQuery } from "./http/pagination.js";
+import {
+  CredentialReveal,
+  RegistryCredentialBody,
+  RegistryEntry,
+  RevealedCredentials,
+  SecretEnvEntry,
+  SecretValueBody,
+} from "./http/secret-schemas.js";
 
 type Responses = RouteConfig["responses"];
 
@@ -308,6 +316,90 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
     responses: { "204": { description: "Revoked (or never existed)" }, ...problems(403, 404) },
   });
 
+  for (const [collection, singular] of [
+    ["databases", "database"],
+    ["buckets", "bucket"],
+  ] as const) {
+    route({
+      method: "post",
+      path: `/v1/projects/{project}/${collection}/{name}/credentials`,
+      tags: [collection],
+      summary: `Reveal ${article(singular)} ${singular}'s credentials as its Secret in the zone holds them now (user tokens only: project tokens get 403); recorded under credential-reveals`,
+      request: { params: params("project", "name") },
+      responses: {
+        "200": json(RevealedCredentials, "The credentials; never cached (Cache-Control: no-store)"),
+        ...problems(403, 404, 409, 503),
+      },
+    });
+  }
+  route({
+    method: "get",
+    path: "/v1/projects/{project}/apps/{app}/secret-env",
+    tags: ["apps"],
+    summary: "An app's secret variables: names and when each was set, never values",
+    request: { query: PageQuery, params: params("project", "app") },
+    responses: { "200": json(list(SecretEnvEntry), "Secret variables"), ...problems(400, 404) },
+  });
+  route({
+    method: "put",
+    path: "/v1/projects/{project}/apps/{app}/secret-env/{name}",
+    tags: ["apps"],
+    summary:
+      "Set a secret variable (write-only, sealed at rest, delivered as a Secret); rolls the app out. User or deploy tokens",
+    request: { params: params("project", "app", "name"), body: body(SecretValueBody) },
+    responses: { ...acceptedResponse, ...problems(400, 403, 404, 409, 413, 503) },
+  });
+  route({
+    method: "delete",
+    path: "/v1/projects/{project}/apps/{app}/secret-env/{name}",
+    tags: ["apps"],
+    summary: "Delete a secret variable; rolls the app out",
+    request: { params: params("project", "app", "name") },
+    responses: {
+      ...acceptedResponse,
+      "204": { description: "There was no such variable" },
+      ...problems(403, 404, 409),
+    },
+  });
+  route({
+    method: "get",
+    path: "/v1/projects/{project}/registries",
+    tags: ["projects"],
+    summary:
+      "The private registries the project has credentials for, and when each was set; never the credentials",
+    request: { query: PageQuery, params: params("project") },
+    responses: { "200": json(list(RegistryEntry), "Registries"), ...problems(400, 404) },
+  });
+  route({
+    method: "put",
+    path: "/v1/projects/{project}/registries/{server}",
+    tags: ["projects"],
+    summary:
+      "Set a private registry's credentials (write-only, sealed at rest), which every app pulls its image with; the owner's user token only. Rolls the apps out",
+    request: { params: params("project", "server"), body: body(RegistryCredentialBody) },
+    responses: { ...acceptedResponse, ...problems(400, 403, 404, 409, 413, 422, 503) },
+  });
+  route({
+    method: "delete",
+    path: "/v1/projects/{project}/registries/{server}",
+    tags: ["projects"],
+    summary: "Delete a private registry's credentials; the owner's user token only",
+    request: { params: params("project", "server") },
+    responses: {
+      ...acceptedResponse,
+      "204": { description: "There were no such credentials" },
+      ...problems(403, 404, 409),
+    },
+  });
+  route({
+    method: "get",
+    path: "/v1/projects/{project}/credential-reveals",
+    tags: ["projects"],
+    summary: "Who revealed which database's or bucket's credentials and when, oldest first",
+    request: { query: PageQuery, params: params("project") },
+    responses: { "200": json(list(CredentialReveal), "Reveals"), ...problems(400, 404) },
+  });
+
   route({
     method: "get",
     path: "/v1/operations/{id}",
@@ -352,13 +444,13 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   404: "No such thing, or not yours",
   409:
     "Conflict: quota exceeded (with used, share, asked); zone full (within the share but beyond what the zone has free now, with zoneFree); " +
-    "a zone limit reached (projects per member, items per project: with limit, allowed, current); name taken; namespace already exists in the zone (`namespace-exists`: a project's namespace is created for it, never taken over); volume in use; project being deleted",
+    "a zone limit reached (projects per member, items per project: with limit, allowed, current); name taken; namespace already exists in the zone (`namespace-exists`: a project's namespace is created for it, never taken over); volume in use; project being deleted; credentials asked of a claim not yet deployed",
   413: "The body is larger than the limit",
   422:
     "A well-formed value the zone does not take: a quantity too large to count, a size below the zone's smallest, a connection limit above the zone's (`beyond-limit`), " +
     "an image from a registry named by an address (IP literal, localhost, link-local) the zone does not allow (`registry-not-allowed`); `errors` names each field",
   429: "Too many requests for this token, too many failed authentications from this address, or too many open event streams",
-  503: "The zone's cluster could not be reached to check the request (`zone-unreachable`); nothing was changed",
+  503: "The zone's cluster could not be reached to check the request (`zone-unreachable`); nothing was changed. Or the service has no secrets key and stores no secret values (`secrets-disabled`)",
 };
 
 function capitalise(text: string): string {

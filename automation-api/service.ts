@@ -3,6 +3,7 @@ import type { Express } from "express";
 import { createApp, type AppDeps } from "./app.js";
 import type { ZoneClusters } from "./cluster/cluster.js";
 import { ensureAdmin } from "./domain/bootstrap.js";
+import type { SecretBox } from "./domain/secret-box.js";
 import type { ZoneCatalog } from "./domain/zones.js";
 import { EventBus } from "./jobs/event-bus.js";
 import { StackJobs, type StackJobsOptions } from "./jobs/stack-jobs.js";
@@ -16,10 +17,15 @@ export interface ServiceParts {
   readonly runner: Runner;
   /** Readers of the zones' clusters (`kubeClusters()` in production, a fake in the HTTP tests). */
   readonly clusters: ZoneClusters;
+  /**
+   * Seals members' secret values at rest and opens them for runs (`PLUSKUBE_SECRETS_KEY`, or a
+   * key generated into the data folder). Without it secret values are refused (503).
+   */
+  readonly secrets?: SecretBox;
   /** Job queue settings beyond what the service wires itself. */
   readonly jobs?: Partial<Omit<StackJobsOptions, "connectionString" | "store" | "runner" | "zones" | "bus">>;
   /** App settings beyond what the service wires itself. */
-  readonly app?: Partial<Omit<AppDeps, "store" | "zones" | "clusters" | "jobs" | "bus">>;
+  readonly app?: Partial<Omit<AppDeps, "store" | "zones" | "clusters" | "jobs" | "bus" | "secrets">>;
   /** Whether to run job workers in this process. Default true; without them requests still enqueue. */
   readonly workers?: boolean;
 }
@@ -43,15 +49,23 @@ export interface Service {
  * benchmarks all build the service here.
  */
 export async function buildService(parts: ServiceParts): Promise<Service> {
-  const { databaseUrl, zones, runner, clusters } = parts;
+  const { databaseUrl, zones, runner, clusters, secrets } = parts;
   const store = Store.connect(databaseUrl);
   await store.migrate();
   const bus = await EventBus.start(databaseUrl);
-  const jobs = new StackJobs({ connectionString: databaseUrl, store, runner, zones, bus, ...parts.jobs });
+  const jobs = new StackJobs({
+    connectionString: databaseUrl,
+    store,
+    runner,
+    zones,
+    bus,
+    secrets,
+    ...parts.jobs,
+  });
   if (parts.workers === false) await jobs.startQueue();
   else await jobs.start();
   const adminToken = await ensureAdmin(store);
-  const app = createApp({ store, zones, clusters, jobs, bus, ...parts.app });
+  const app = createApp({ store, zones, clusters, jobs, bus, secrets, ...parts.app });
   return {
     store,
     bus,

@@ -34,6 +34,16 @@ export const ProbeSchema = z.strictObject({
   initialDelaySeconds: z.number().int().min(0).max(600).default(0),
 });
 
+/**
+ * Which of the project's databases and buckets an app receives the credentials of, as
+ * environment variables read from their Secrets. A list left out means all of that kind; an
+ * empty list, none.
+ */
+export const AppUsesSchema = z.strictObject({
+  databases: z.array(dnsLabel(40)).optional(),
+  buckets: z.array(dnsLabel(40)).optional(),
+});
+
 /** A container image run as an app on a random subdomain of the zone. */
 export const AppSpecSchema = z.strictObject({
   name: dnsLabel(40),
@@ -66,6 +76,8 @@ export const AppSpecSchema = z.strictObject({
   customDomains: z.array(hostName).default([]),
   readOnlyRootFilesystem: z.boolean().default(true),
   probe: ProbeSchema.optional(),
+  /** The databases and buckets whose credentials the app receives. Default: all of the project's. */
+  uses: AppUsesSchema.default({}),
 });
 
 export const DatabaseSpecSchema = z.strictObject({

@@ -91,6 +91,17 @@ export function crossReferenceIssues(spec: CrossReferenced): CrossReferenceIssue
         });
       }
     });
+    for (const kind of ["databases", "buckets"] as const) {
+      const known = new Set(spec[kind].map((item) => item.name));
+      (app.uses[kind] ?? []).forEach((name, useIndex) => {
+        if (!known.has(name)) {
+          issues.push({
+            path: ["apps", index, "uses", kind, useIndex],
+            message: `unknown ${kind === "databases" ? "database" : "bucket"} '${name}'; the project's ${kind} are: ${[...known].join(", ") || "none"}`,
+          });
+        }
+      });
+    }
     app.customDomains.forEach((domain, domainIndex) => {
       if (!verified.has(domain)) {
         issues.push({

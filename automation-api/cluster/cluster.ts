@@ -8,6 +8,11 @@ import type { ZoneSpec } from "../../spec/zone.js";
 export interface ZoneCluster {
   /** The namespace called `name`, or `undefined` when the cluster has none. */
   namespace(name: string): Promise<NamespaceFacts | undefined>;
+  /**
+   * The data of the Secret `name` in `namespace`, decoded, or `undefined` when there is none.
+   * Read at the moment a member asks; the service keeps none of it.
+   */
+  secretData(namespace: string, name: string): Promise<Readonly<Record<string, string>> | undefined>;
 }
 
 /** What the service needs to know of an existing namespace. */

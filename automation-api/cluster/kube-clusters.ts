@@ -43,6 +43,21 @@ class KubeZoneCluster implements ZoneCluster {
       throw new ClusterUnreachableError(this.zone, error);
     }
   }
+
+  async secretData(namespace: string, name: string): Promise<Readonly<Record<string, string>> | undefined> {
+    try {
+      const secret = await this.core.readNamespacedSecret({ namespace, name });
+      return Object.fromEntries(
+        Object.entries(secret.data ?? {}).map(([key, value]) => [
+          key,
+          Buffer.from(value, "base64").toString("utf8"),
+        ]),
+      );
+    } catch (error) {
+      if (error instanceof ApiException && error.code === 404) return undefined;
+      throw new ClusterUnreachableError(this.zone, error);
+    }
+  }
 }
 
 /**

@@ -208,6 +208,33 @@ export class ProjectRequests {
     );
   }
 
+  /**
+   * A change outside the spec (secret variables, registry credentials): `write` stores it inside
+   * the transaction and says whether anything changed; a change rolls the stack out at a new
+   * revision of the same spec, as an operation like any other.
+   */
+  async changeOutsideSpec(
+    principal: Principal,
+    projectName: string,
+    request: string,
+    write: (queries: Queries, project: ProjectRow) => Promise<boolean>,
+  ): Promise<Accepted | undefined> {
+    requireWrite(principal);
+    const result = await this.store.transaction(async (queries) => {
+      const project = await projectOf(queries, principal, projectName, { forUpdate: true });
+      if (project.status === "deleting") {
+        throw new ConflictError(`project '${project.name}' is being deleted`, {}, "project-deleting");
+      }
+      if (!(await write(queries, project))) return undefined;
+      const revision = project.revision + 1;
+      await queries.setProjectSpec(project.id, project.spec, revision);
+      const operation = await this.record(queries, principal, project, "update", request, revision);
+      return { operation, project: { ...project, revision } };
+    });
+    if (result) this.jobs.wake();
+    return result;
+  }
+
   private async changeByName(
     principal: Principal,
     projectName: string,

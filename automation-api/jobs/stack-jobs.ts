@@ -7,6 +7,7 @@ import type { Runner } from "../runner/runner.js";
 import type { Queries, Store } from "../store/store.js";
 import type { EventBus } from "./event-bus.js";
 import { QueueTable } from "./queue-table.js";
+import type { SecretBox } from "../domain/secret-box.js";
 import { errorMessage, runStack, type StackRunJob } from "./stack-run.js";
 import { StackLocks } from "./stack-lock.js";
 import { PRUNE_INTERVAL_SECONDS_DEFAULT, pruneFinished, RETENTION_DAYS_DEFAULT } from "./retention.js";
@@ -38,6 +39,8 @@ export interface StackJobsOptions {
   readonly expireInSeconds?: number;
   /** Registries the image-registries policy allows; empty allows any. */
   readonly allowedRegistries?: readonly string[];
+  /** Opens the project's secret values for each run; none: a project with some fails its runs. */
+  readonly secrets?: SecretBox;
   /** Finished operations, with their runs and events, are kept this many days. Default 30. */
   readonly retentionDays?: number;
   /** How often the sweeper prunes what is past retention. Default 1 h. */
@@ -197,6 +200,7 @@ export class StackJobs implements JobQueue {
           bus: this.options.bus,
           worker: this.worker,
           allowedRegistries: this.options.allowedRegistries ?? [],
+          secrets: this.options.secrets,
           log: (line) => this.log(line),
         },
         job,

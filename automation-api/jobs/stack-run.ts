@@ -1,5 +1,7 @@
 import type PgBoss from "pg-boss";
 import { stackPolicyContext } from "../domain/policy-context.js";
+import { openProjectSecrets, SecretsDisabledError } from "../domain/project-secrets.js";
+import type { SecretBox } from "../domain/secret-box.js";
 import type { StackJob } from "../domain/project-requests.js";
 import type { ZoneCatalog } from "../domain/zones.js";
 import type { Runner, RunEvent, RunResult } from "../runner/runner.js";
@@ -19,6 +21,8 @@ export interface StackRunContext {
   readonly worker: string;
   /** Registries the image-registries policy allows; empty allows any. */
   readonly allowedRegistries: readonly string[];
+  /** Opens the project's secret values for the run. */
+  readonly secrets?: SecretBox;
   readonly log: (line: string) => void;
 }
 
@@ -86,10 +90,18 @@ export async function runStack(context: StackRunContext, job: StackRunJob): Prom
       await context.runner.recover({ project: project.name, zone }, onEvent);
       await store.setNeedsRecovery(project.id, false);
     }
+    let secrets;
+    try {
+      secrets = kind === "update" ? await openProjectSecrets(store, context.secrets, project) : undefined;
+    } catch (error) {
+      if (error instanceof SecretsDisabledError) throw new ServiceRefusal(error.message);
+      throw error;
+    }
     const request = {
       project: project.name,
       zone,
       spec: project.spec,
+      secrets,
       policy: await stackPolicyContext(store, project, zone, context.allowedRegistries),
       onEvent,
     };

@@ -14,6 +14,7 @@ import {
 import { policyConfigFor } from "../../policy/config.js";
 import { zonePolicyInput } from "../domain/policy-context.js";
 import type { ProjectSpec } from "../../spec/project.js";
+import type { ProjectSecrets } from "../../stacks/project/secrets.js";
 import { stackName } from "../../spec/project.js";
 import type { ZoneSpec } from "../../spec/zone.js";
 import {
@@ -28,7 +29,7 @@ import {
 export const PROJECT_NAME = "pluskube-project";
 
 /** Builds the Pulumi program of a project: `composeProject(spec, zone)` from `stacks/project`. */
-export type ProgramFactory = (spec: ProjectSpec, zone: ZoneSpec) => PulumiFn;
+export type ProgramFactory = (spec: ProjectSpec, zone: ZoneSpec, secrets?: ProjectSecrets) => PulumiFn;
 
 export interface AutomationRunnerOptions {
   /** Where per-stack work folders and policy config files are written. */
@@ -50,7 +51,7 @@ export class AutomationRunner implements Runner {
   constructor(private readonly options: AutomationRunnerOptions) {}
 
   async up(request: RunRequest): Promise<RunResult> {
-    const stack = await this.stack(request, request.spec);
+    const stack = await this.stack(request, request.spec, request.secrets);
     const errors = new EngineErrors();
     const policy = this.policyOptions(request);
     try {
@@ -162,11 +163,11 @@ export class AutomationRunner implements Runner {
     }
   }
 
-  private args(ref: StackRef, spec: ProjectSpec) {
+  private args(ref: StackRef, spec: ProjectSpec, secrets?: ProjectSecrets) {
     return {
       stackName: stackName(ref.project, ref.zone.name),
       projectName: PROJECT_NAME,
-      program: this.options.program(spec, ref.zone),
+      program: this.options.program(spec, ref.zone, secrets),
     };
   }
 
@@ -180,8 +181,11 @@ export class AutomationRunner implements Runner {
     }
   }
 
-  private async stack(ref: StackRef, spec: ProjectSpec): Promise<Stack> {
-    return LocalWorkspace.createOrSelectStack(this.args(ref, spec), await this.workspaceOptions(ref));
+  private async stack(ref: StackRef, spec: ProjectSpec, secrets?: ProjectSecrets): Promise<Stack> {
+    return LocalWorkspace.createOrSelectStack(
+      this.args(ref, spec, secrets),
+      await this.workspaceOptions(ref),
+    );
   }
 
   private async workspaceOptions(ref: StackRef) {

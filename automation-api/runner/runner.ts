@@ -1,6 +1,7 @@
 import type { ProjectSpec } from "../../spec/project.js";
 import type { ZoneSpec } from "../../spec/zone.js";
 import type { PolicyShare } from "../domain/quota.js";
+import type { ProjectSecrets } from "../../stacks/project/secrets.js";
 
 /**
  * The service's one door to the Pulumi engine. Jobs call it; HTTP tests replace it with a fake,
@@ -43,6 +44,8 @@ export interface PolicyContext {
 
 export interface RunRequest extends StackRef {
   readonly spec: ProjectSpec;
+  /** The apps' secret variables and the registries' credentials, decrypted for this run only. */
+  readonly secrets?: ProjectSecrets;
   readonly policy: PolicyContext;
   readonly onEvent: (event: RunEvent) => void;
 }

@@ -154,6 +154,53 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0004-credential-reveals": {
+    // Who read which claim's credentials and when; the credentials themselves are never stored.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("credential_reveals")
+        .addColumn("id", "uuid", (c) => c.primaryKey().defaultTo(sql`gen_random_uuid()`))
+        .addColumn("project_id", "uuid", (c) => c.notNull().references("projects.id").onDelete("cascade"))
+        .addColumn("user_id", "uuid", (c) => c.notNull().references("users.id").onDelete("cascade"))
+        .addColumn("token_id", "uuid", (c) => c.references("tokens.id").onDelete("set null"))
+        .addColumn("kind", "text", (c) => c.notNull().check(sql`kind in ('database', 'bucket')`))
+        .addColumn("item", "text", (c) => c.notNull())
+        .addColumn("revealed_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema
+        .createIndex("credential_reveals_project_idx")
+        .on("credential_reveals")
+        .columns(["project_id", "revealed_at desc", "id desc"])
+        .execute();
+    },
+  },
+  "0005-secret-env": {
+    // Apps' secret variables, each value sealed with the operator's key (domain/secret-box.ts).
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("secret_env")
+        .addColumn("project_id", "uuid", (c) => c.notNull().references("projects.id").onDelete("cascade"))
+        .addColumn("app", "text", (c) => c.notNull())
+        .addColumn("name", "text", (c) => c.notNull())
+        .addColumn("sealed", "text", (c) => c.notNull())
+        .addColumn("set_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint("secret_env_pkey", ["project_id", "app", "name"])
+        .execute();
+    },
+  },
+  "0006-registry-credentials": {
+    // Per-project credentials of private registries; the password only sealed.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("registry_credentials")
+        .addColumn("project_id", "uuid", (c) => c.notNull().references("projects.id").onDelete("cascade"))
+        .addColumn("server", "text", (c) => c.notNull())
+        .addColumn("sealed", "text", (c) => c.notNull())
+        .addColumn("set_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .addPrimaryKeyConstraint("registry_credentials_pkey", ["project_id", "server"])
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

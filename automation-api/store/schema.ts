@@ -138,6 +138,39 @@ export interface RateLimitsTable {
   count: number;
 }
 
+/** A member read a claim's credentials from its Secret: who, with which token, what and when. */
+export interface CredentialRevealsTable {
+  id: Generated<string>;
+  projectId: string;
+  userId: string;
+  /** The token used; null once that token is gone. */
+  tokenId: string | null;
+  kind: "database" | "bucket";
+  /** Name of the database or bucket in the project. */
+  item: string;
+  revealedAt: CreatedAt;
+}
+
+/** One secret variable of an app; the value only sealed, never in plain text. */
+export interface SecretEnvTable {
+  projectId: string;
+  app: string;
+  name: string;
+  /** The value sealed with the service's secrets key, bound to `<project id>/<app>/<name>`. */
+  sealed: string;
+  setAt: ColumnType<Date, Date | undefined, Date>;
+}
+
+/** Credentials of one private registry of a project; username and password sealed together. */
+export interface RegistryCredentialsTable {
+  projectId: string;
+  /** Registry host such as `ghcr.io` or `registry.example.org:5000`. */
+  server: string;
+  /** `{"username","password"}` sealed with the service's secrets key, bound to project and server. */
+  sealed: string;
+  setAt: ColumnType<Date, Date | undefined, Date>;
+}
+
 export interface Database {
   users: UsersTable;
   tokens: TokensTable;
@@ -147,6 +180,9 @@ export interface Database {
   operationRuns: OperationRunsTable;
   events: EventsTable;
   rateLimits: RateLimitsTable;
+  credentialReveals: CredentialRevealsTable;
+  secretEnv: SecretEnvTable;
+  registryCredentials: RegistryCredentialsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -159,3 +195,6 @@ export type OperationRow = Selectable<OperationsTable>;
 export type RunRow = Selectable<RunsTable>;
 export type EventRow = Selectable<EventsTable>;
 export type NewOperation = Insertable<OperationsTable>;
+export type CredentialRevealRow = Selectable<CredentialRevealsTable>;
+export type SecretEnvRow = Selectable<SecretEnvTable>;
+export type RegistryCredentialRow = Selectable<RegistryCredentialsTable>;

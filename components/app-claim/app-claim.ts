@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
@@ -5,13 +6,26 @@ import { appLabels, appSelector } from "../labels.js";
 import { PROJECT_SERVICE_ACCOUNT } from "../tenant-namespace/tenant-namespace.js";
 import { checkedInput } from "../validation.js";
 import type { AppClaimArgs } from "./args.js";
-import { appContainer, appVolumes, mergeEnv, podSecurityContext, portName, Workload } from "./pod.js";
+import { appContainer, appEnv, appVolumes, podSecurityContext, portName, Workload } from "./pod.js";
 import { imageProblem, validateAppClaimArgs } from "./validate.js";
 
 export const APP_CLAIM_TYPE = "pluskube:index:AppClaim";
 
 /** Port the app's ClusterIP Service listens on; it forwards to the container's named port. */
 export const SERVICE_PORT = 80;
+
+/** Pod template annotation that changes with the secret variables' values, so a rotation rolls the pods. */
+export const SECRET_ENV_CHECKSUM_ANNOTATION = "pluskube.dev/secret-env-checksum";
+
+/** Name of the Secret that holds an app's secret variables. */
+export const secretEnvSecretName = (app: string): string => `app-${app}-env`;
+
+/** SHA-256 over the sorted names and values: equal for equal variables, whatever their order. */
+function secretEnvChecksum(values: Readonly<Record<string, string>>): string {
+  const hash = createHash("sha256");
+  for (const name of Object.keys(values).sort()) hash.update(`${name}\0${values[name]}\0`);
+  return hash.digest("hex");
+}
 
 /**
  * A container image run as an app of a project: a Deployment (or a Knative Service when
@@ -61,6 +75,37 @@ export class AppClaim extends pulumi.ComponentResource {
     const hosts = pulumi.all([host, ...customDomains]);
     const scheme = certIssuer === "" ? "http" : "https";
 
+    // Secret variables live in their own Secret: the Deployment holds only references, and the
+    // stack's state keeps the values encrypted as Pulumi secrets.
+    const secretEnvNames = Object.keys(args.secretEnv ?? {}).sort();
+    const secretEnv =
+      secretEnvNames.length === 0
+        ? undefined
+        : new k8s.core.v1.Secret(
+            `${name}-secret-env`,
+            {
+              metadata: { name: secretEnvSecretName(app), namespace: args.namespace, labels },
+              type: "Opaque",
+              stringData: Object.fromEntries(
+                secretEnvNames.map((key) => [
+                  key,
+                  pulumi.secret((args.secretEnv ?? {})[key] as pulumi.Input<string>),
+                ]),
+              ),
+            },
+            child,
+          );
+    // A pod reads its env when it starts: only a changed template makes new pods read new values.
+    // The checksum is no secret: the values cannot be read back from it.
+    const podAnnotations: Record<string, pulumi.Input<string>> = secretEnv === undefined
+      ? {}
+      : {
+          [SECRET_ENV_CHECKSUM_ANNOTATION]: pulumi.unsecret(
+            pulumi.all(args.secretEnv ?? {}).apply((values) => secretEnvChecksum(values)),
+          ),
+        };
+    const imagePullSecrets = (args.imagePullSecrets ?? []).map((secretName) => ({ name: secretName }));
+
     const { volumes, volumeMounts } = appVolumes(
       args.volumes ?? [],
       args.mounts ?? [],
@@ -73,7 +118,13 @@ export class AppClaim extends pulumi.ComponentResource {
         image: checkedInput(args.image, imageProblem, this),
         command: args.command,
         args: args.args,
-        env: mergeEnv(args.baseEnv, args.env, args.envOverrides),
+        env: appEnv({
+          base: args.baseEnv,
+          secretKeys: args.secretKeyEnv,
+          env: args.env,
+          overrides: args.envOverrides,
+          secret: secretEnv && { names: secretEnvNames, secretName: secretEnv.metadata.name },
+        }),
         workingDir: args.workingDir,
         user: args.user,
         cpu: args.cpu,
@@ -101,6 +152,7 @@ export class AppClaim extends pulumi.ComponentResource {
               metadata: {
                 labels,
                 annotations: {
+                  ...podAnnotations,
                   "autoscaling.knative.dev/min-scale": "0",
                   "autoscaling.knative.dev/max-scale": String(replicas),
                 },
@@ -110,6 +162,7 @@ export class AppClaim extends pulumi.ComponentResource {
                 automountServiceAccountToken: false,
                 runtimeClassName: args.runtimeClassName,
                 priorityClassName: args.priorityClassName,
+                ...(imagePullSecrets.length === 0 ? {} : { imagePullSecrets }),
                 containers: [container],
                 volumes,
               },
@@ -148,7 +201,7 @@ export class AppClaim extends pulumi.ComponentResource {
             minReadySeconds,
             revisionHistoryLimit: 3,
             template: {
-              metadata: { labels },
+              metadata: secretEnv === undefined ? { labels } : { labels, annotations: podAnnotations },
               spec: {
                 serviceAccountName,
                 automountServiceAccountToken: false,
@@ -156,6 +209,7 @@ export class AppClaim extends pulumi.ComponentResource {
                 securityContext: podSecurityContext(args.user),
                 runtimeClassName: args.runtimeClassName,
                 priorityClassName: args.priorityClassName,
+                ...(imagePullSecrets.length === 0 ? {} : { imagePullSecrets }),
                 containers: [container],
                 volumes,
               },

@@ -34,6 +34,16 @@ export interface AppProbe {
   readonly initialDelaySeconds?: number;
 }
 
+/** One environment variable read from a key of a Secret in the app's namespace. */
+export interface AppSecretKeyEnv {
+  /** Variable name, such as `DATABASE_URL`. Required, plain. */
+  readonly name: string;
+  /** Secret to read, in the app's namespace (such as a database's `database-main`). Required. */
+  readonly secretName: pulumi.Input<string>;
+  /** Key of that Secret, such as `DATABASE_URL`. Required, plain. */
+  readonly key: string;
+}
+
 /**
  * Arguments of an AppClaim. Names, sizes, counts, paths, domains and switches are plain values,
  * validated before any child exists; `namespace`, `image`, `command`, `args`, env values,
@@ -59,6 +69,20 @@ export interface AppClaimArgs {
   readonly baseEnv?: Readonly<Record<string, pulumi.Input<string>>>;
   /** The app's extra environment for this zone, overriding `env`. Default none. */
   readonly envOverrides?: Readonly<Record<string, pulumi.Input<string>>>;
+  /**
+   * Variables read from Secrets of the namespace, such as the project's database and bucket
+   * credentials; the values never pass through the program. `env` and `envOverrides` override
+   * them. Default none.
+   */
+  readonly secretKeyEnv?: readonly AppSecretKeyEnv[];
+  /**
+   * Secret variables: written into the Secret `<app>-secret-env` as Pulumi secrets and read by
+   * the container from there; they override every other variable. A change rolls the pods
+   * (a checksum of the values is an annotation of the pod template). Default none.
+   */
+  readonly secretEnv?: Readonly<Record<string, pulumi.Input<string>>>;
+  /** Secrets of type `kubernetes.io/dockerconfigjson` the pods pull their image with. Default none. */
+  readonly imagePullSecrets?: readonly pulumi.Input<string>[];
   /** Working directory, an absolute path. Default: the image's. */
   readonly workingDir?: string;
   /** Numeric user and group id to run as (not 0). Default: the image's user, which must not be root. */

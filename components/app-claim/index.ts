@@ -1,5 +1,11 @@
-export { AppClaim, APP_CLAIM_TYPE, SERVICE_PORT } from "./app-claim.js";
+export {
+  AppClaim,
+  APP_CLAIM_TYPE,
+  SECRET_ENV_CHECKSUM_ANNOTATION,
+  SERVICE_PORT,
+  secretEnvSecretName,
+} from "./app-claim.js";
 export { AppVolumeKind } from "./args.js";
-export type { AppClaimArgs, AppVolume, AppVolumeMount, AppProbe } from "./args.js";
+export type { AppClaimArgs, AppSecretKeyEnv, AppVolume, AppVolumeMount, AppProbe } from "./args.js";
 export { validateAppClaimArgs } from "./validate.js";
-export { mergeEnv, Workload } from "./pod.js";
+export { appEnv, mergeEnv, Workload } from "./pod.js";

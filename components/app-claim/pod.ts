@@ -1,6 +1,6 @@
 import type * as k8s from "@pulumi/kubernetes";
 import type * as pulumi from "@pulumi/pulumi";
-import type { AppProbe, AppVolume, AppVolumeMount } from "./args.js";
+import type { AppProbe, AppSecretKeyEnv, AppVolume, AppVolumeMount } from "./args.js";
 
 type Container = k8s.types.input.core.v1.Container;
 type Volume = k8s.types.input.core.v1.Volume;
@@ -24,10 +24,49 @@ export function portName(workload: Workload): string {
  * roll the pods.
  */
 export function mergeEnv(base: Env = {}, env: Env = {}, overrides: Env = {}): EnvVar[] {
-  const merged: Record<string, pulumi.Input<string>> = { ...base, ...env, ...overrides };
-  return Object.keys(merged)
-    .sort()
-    .map((name) => ({ name, value: merged[name] }));
+  return appEnv({ base, env, overrides });
+}
+
+/** Where the container's variables come from, from the lowest precedence to the highest. */
+export interface EnvSources {
+  /** The zone's plain variables. */
+  readonly base?: Env;
+  /** Variables read from keys of Secrets, such as the claims' credentials. */
+  readonly secretKeys?: readonly AppSecretKeyEnv[];
+  /** The app's plain variables. */
+  readonly env?: Env;
+  /** The app's plain variables for this zone. */
+  readonly overrides?: Env;
+  /** The app's secret variables: their names, and the Secret that holds their values. */
+  readonly secret?: { readonly names: readonly string[]; readonly secretName: pulumi.Input<string> };
+}
+
+/**
+ * The container's environment, each name once, from the source of highest precedence. Sorted by
+ * name so that reordering a spec does not roll the pods. Values from Secrets are references
+ * (`valueFrom.secretKeyRef`): the program never reads them.
+ */
+export function appEnv(sources: EnvSources): EnvVar[] {
+  const merged = new Map<string, EnvVar>();
+  const plain = (values: Env = {}) => {
+    for (const [name, value] of Object.entries(values)) merged.set(name, { name, value });
+  };
+  plain(sources.base);
+  for (const ref of sources.secretKeys ?? []) {
+    merged.set(ref.name, {
+      name: ref.name,
+      valueFrom: { secretKeyRef: { name: ref.secretName, key: ref.key } },
+    });
+  }
+  plain(sources.env);
+  plain(sources.overrides);
+  const secret = sources.secret;
+  if (secret) {
+    for (const name of secret.names) {
+      merged.set(name, { name, valueFrom: { secretKeyRef: { name: secret.secretName, key: name } } });
+    }
+  }
+  return [...merged.keys()].sort().map((name) => merged.get(name) as EnvVar);
 }
 
 /** Fields of the `restricted` Pod Security profile, set on the container. */

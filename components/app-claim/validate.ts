@@ -151,6 +151,17 @@ export function validateAppClaimArgs(args: AppClaimArgs, resource?: pulumi.Resou
   checkEnv("baseEnv", args.baseEnv, problems);
   checkEnv("env", args.env, problems);
   checkEnv("envOverrides", args.envOverrides, problems);
+  checkEnv("secretEnv", args.secretEnv, problems);
+  (args.secretKeyEnv ?? []).forEach((ref, index) => {
+    if (!isEnvName(ref.name)) problems.expect(`secretKeyEnv[${index}].name`, ENV_NAME, ref.name);
+    if (typeof ref.key !== "string" || !/^[-._a-zA-Z0-9]{1,253}$/.test(ref.key)) {
+      problems.expect(
+        `secretKeyEnv[${index}].key`,
+        "a Secret key (letters, digits, '-', '_' and '.')",
+        ref.key,
+      );
+    }
+  });
   checkVolumes(args, problems);
   checkDomains(args, problems);
 

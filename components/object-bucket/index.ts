@@ -1,4 +1,4 @@
-export { ObjectBucket, OBJECT_BUCKET_TYPE, MIB_PER_GB } from "./object-bucket.js";
+export { ObjectBucket, OBJECT_BUCKET_TYPE, MIB_PER_GB, BUCKET_SECRET_KEYS } from "./object-bucket.js";
 export type { ObjectBucketArgs } from "./args.js";
 export { bucketName, bucketNameProblem, bucketSecretName, BUCKET_NAME_MAX } from "./names.js";
 export { validateObjectBucketArgs, isHttpUrl, isHostPort, MAX_BUCKET_GB } from "./validate.js";

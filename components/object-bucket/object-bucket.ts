@@ -8,6 +8,15 @@ import { validateObjectBucketArgs } from "./validate.js";
 
 export const OBJECT_BUCKET_TYPE = "pluskube:index:ObjectBucket";
 
+/** Keys of a bucket's Secret, each the variable S3 clients (the AWS SDKs and CLI) read it from. */
+export const BUCKET_SECRET_KEYS = [
+  "AWS_ACCESS_KEY_ID",
+  "AWS_SECRET_ACCESS_KEY",
+  "AWS_ENDPOINT_URL_S3",
+  "AWS_REGION",
+  "S3_BUCKET",
+] as const;
+
 /** MiB in a GB as the platform counts it (binary, like the zone's capacity). */
 export const MIB_PER_GB = 1024;
 

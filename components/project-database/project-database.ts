@@ -15,6 +15,17 @@ export const OWNER_DATABASE_PRIVILEGES = ["CONNECT", "CREATE", "TEMPORARY"] as c
 /** Characters the generated password draws its specials from: unreserved in URLs, so `DATABASE_URL` needs no escaping. */
 export const PASSWORD_SPECIALS = "-_.~";
 
+/** Keys of a database's Secret, each the variable libpq (or most frameworks) read it from. */
+export const DATABASE_SECRET_KEYS = [
+  "DATABASE_URL",
+  "PGHOST",
+  "PGPORT",
+  "PGDATABASE",
+  "PGUSER",
+  "PGPASSWORD",
+  "PGSSLMODE",
+] as const;
+
 /** Inputs of `postgresUrl`. */
 export interface PostgresUrlParts {
   readonly user: string;

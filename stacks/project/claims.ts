@@ -9,6 +9,8 @@ import type { ClaimItem, ProjectSpec } from "../../spec/project.js";
 import { replicaResources } from "../../spec/usage.js";
 import type { ZoneSpec } from "../../spec/zone.js";
 import { readZoneFile, zonePostgresProvider } from "../providers.js";
+import { credentialEnv } from "./credentials.js";
+import type { ProjectSecrets } from "./secrets.js";
 
 /** What every kind's composition gets: the project, its zone, its namespace and the cluster. */
 export interface ClaimContext {
@@ -16,6 +18,10 @@ export interface ClaimContext {
   readonly zone: ZoneSpec;
   readonly tenant: TenantNamespace;
   readonly kubernetes: k8s.Provider;
+  /** Values that reach resources only as Pulumi secrets. */
+  readonly secrets: ProjectSecrets;
+  /** The project's image pull Secret, when it has private registries. */
+  readonly pullSecret?: k8s.core.v1.Secret;
 }
 
 /** The stack outputs a kind publishes (its descriptor's `outputs`), each a map by item name. */
@@ -38,7 +44,7 @@ function inTenant(
 }
 
 const composeApps: ClaimComposer<"apps"> = (apps, context) => {
-  const { spec, zone, tenant, kubernetes } = context;
+  const { spec, zone, tenant, kubernetes, secrets, pullSecret } = context;
   const volumes = spec.volumes.map((volume) => ({
     name: volume.name,
     kind: volume.kind,
@@ -59,7 +65,13 @@ const composeApps: ClaimComposer<"apps"> = (apps, context) => {
         command: app.command,
         args: app.args,
         baseEnv: zone.appEnv,
+        // The credentials of the claims the app uses, by reference to their Secrets.
+        secretKeyEnv: credentialEnv(spec, app),
         env: app.env,
+        // Marked secret here, where they enter the program: the state keeps them encrypted.
+        secretEnv: Object.fromEntries(
+          Object.entries(secrets.env[app.name] ?? {}).map(([key, value]) => [key, pulumi.secret(value)]),
+        ),
         // The spec's `zoneEnv` is the app's env per zone; this zone's entry overrides `env`.
         envOverrides: app.zoneEnv[zone.name],
         workingDir: app.workingDir,
@@ -81,8 +93,12 @@ const composeApps: ClaimComposer<"apps"> = (apps, context) => {
         certIssuer: zone.certIssuer,
         serviceAccountName: tenant.serviceAccountName,
         runtimeClassName: zone.runtimeClass,
+        imagePullSecrets: pullSecret ? [pullSecret.metadata.name] : [],
       },
-      inTenant(context, [kubernetes]),
+      // Pods made before their pull Secret would back off pulling for minutes.
+      pullSecret
+        ? { ...inTenant(context, [kubernetes]), dependsOn: [tenant, pullSecret] }
+        : inTenant(context, [kubernetes]),
     );
     appUrls[app.name] = claim.url;
     appAllUrls[app.name] = claim.urls;

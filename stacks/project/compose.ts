@@ -13,6 +13,8 @@ import type { ZoneSpec } from "../../spec/zone.js";
 import { zoneKubernetesProvider, zoneNamespaceProvider } from "../providers.js";
 import { CLAIM_COMPOSERS, type ClaimComposer } from "./claims.js";
 import { namespaceQuota } from "./namespace-quota.js";
+import { registryPullSecret } from "./registry-credentials.js";
+import { NO_PROJECT_SECRETS, secretObjectCount, type ProjectSecrets } from "./secrets.js";
 
 /**
  * Namespaces Knative's data path comes from: its activator and the Kourier gateway (Knative's
@@ -55,9 +57,14 @@ export function zoneServiceEgress(zone: ZoneSpec): ServiceEgress[] {
  * buckets in it (its persistent volumes are claims of the TenantNamespace). Providers for the
  * zone's cluster and Postgres are made here from the zone file and handed to the components.
  * The spec comes parsed (`parseProjectSpec`): the stack's config and the service each parse it
- * where it enters.
+ * where it enters. `secrets` are the apps' secret variables and the registries' credentials,
+ * which reach resources only as Pulumi secrets.
  */
-export function composeProject(spec: ProjectSpec, zone: ZoneSpec): ProjectOutputs {
+export function composeProject(
+  spec: ProjectSpec,
+  zone: ZoneSpec,
+  secrets: ProjectSecrets = NO_PROJECT_SECRETS,
+): ProjectOutputs {
   if (spec.zone !== zone.name) {
     throw new Error(
       `project ${spec.project} is for zone '${spec.zone}', but the zone given is '${zone.name}'`,
@@ -71,7 +78,7 @@ export function composeProject(spec: ProjectSpec, zone: ZoneSpec): ProjectOutput
     {
       project,
       namespaceProvider: zoneNamespaceProvider(zone),
-      quota: namespaceQuota(spec, zone),
+      quota: namespaceQuota(spec, zone, secretObjectCount(spec, secrets)),
       containerDefaults: zone.chunk,
       ingressNamespaces: [zone.ingressNamespace, ...(zone.knative ? KNATIVE_NAMESPACES : [])],
       internetEgress: spec.internetEgress,
@@ -87,7 +94,8 @@ export function composeProject(spec: ProjectSpec, zone: ZoneSpec): ProjectOutput
     { providers: [kubernetes] },
   );
   const outputs: Record<string, unknown> = { namespace: tenant.namespaceName };
-  const context = { spec, zone, tenant, kubernetes };
+  const pullSecret = registryPullSecret(project, secrets.registries, tenant, kubernetes);
+  const context = { spec, zone, tenant, kubernetes, secrets, pullSecret };
   for (const kind of CLAIM_KIND_NAMES) {
     const compose = CLAIM_COMPOSERS[kind] as ClaimComposer<ClaimKindName>;
     Object.assign(outputs, compose(spec[kind], context));

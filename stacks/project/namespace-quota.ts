@@ -110,7 +110,8 @@ const size = (value: number): string => (value === 0 ? "0" : formatBytes(value))
  * - storage and persistentvolumeclaims: exactly the persistent volumes.
  * - pods: the replicas plus one surge pod per running app.
  * - services, secrets, configmaps: what the spec makes (one Service per app, three per
- *   serverless app; one Secret per database, bucket and TLS certificate) plus `OBJECT_ALLOWANCE`.
+ *   serverless app; one Secret per database, bucket and TLS certificate), the Secrets of
+ *   `secretObjects` (apps' secret variables, registry credentials), plus `OBJECT_ALLOWANCE`.
  * - ingresses: exactly one per app that is not serverless (Knative routes serverless apps
  *   itself), plus, in a zone with a certificate issuer, one per host of it for the issuer's
  *   HTTP-01 solver. No allowance: nothing else in a namespace makes Ingresses, so an app
@@ -124,7 +125,7 @@ const size = (value: number): string => (value === 0 ? "0" : formatBytes(value))
  * ephemeral-storage limits, not to the quota. The service and the policy pack check the spec
  * against the user's share before this quota exists; it only stops what was not admitted.
  */
-export function namespaceQuota(spec: ProjectSpec, zone: ZoneSpec): TenantQuota {
+export function namespaceQuota(spec: ProjectSpec, zone: ZoneSpec, secretObjects = 0): TenantQuota {
   let room = NO_ROOM;
   for (const kind of CLAIM_KIND_NAMES) {
     const roomOf = NAMESPACE_ROOM[kind] as RoomOf<ClaimKindName>;
@@ -138,7 +139,7 @@ export function namespaceQuota(spec: ProjectSpec, zone: ZoneSpec): TenantQuota {
     pods: room.pods,
     services: room.services + OBJECT_ALLOWANCE,
     persistentVolumeClaims: room.persistentVolumeClaims,
-    secrets: room.secrets + OBJECT_ALLOWANCE,
+    secrets: room.secrets + secretObjects + OBJECT_ALLOWANCE,
     configMaps: OBJECT_ALLOWANCE,
     ingresses: room.ingresses,
     deployments: room.deployments,

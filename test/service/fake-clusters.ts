@@ -18,13 +18,27 @@ export class FakeClusters implements ZoneClusters {
     this.namespaces.set(zone, namespaces);
   }
 
+  private readonly secrets = new Map<string, Record<string, string>>();
+
+  /** A Secret of `namespace` in `zone` with `data` (plain text, as the real reader decodes it). */
+  addSecret(zone: string, namespace: string, name: string, data: Record<string, string>): void {
+    this.secrets.set(`${zone}/${namespace}/${name}`, data);
+  }
+
   cluster(zone: ZoneSpec): ZoneCluster {
+    const reachable = () => {
+      if (this.unreachable.has(zone.name)) {
+        throw new ClusterUnreachableError(zone.name, new Error("connect ECONNREFUSED"));
+      }
+    };
     return {
       namespace: async (name) => {
-        if (this.unreachable.has(zone.name)) {
-          throw new ClusterUnreachableError(zone.name, new Error("connect ECONNREFUSED"));
-        }
+        reachable();
         return this.namespaces.get(zone.name)?.get(name);
+      },
+      secretData: async (namespace, name) => {
+        reachable();
+        return this.secrets.get(`${zone.name}/${namespace}/${name}`);
       },
     };
   }

@@ -13,6 +13,7 @@ export interface RecordedRun {
   readonly stack: string;
   readonly spec?: ProjectSpec;
   readonly policy?: RunRequest["policy"];
+  readonly secrets?: RunRequest["secrets"];
 }
 
 /**
@@ -57,6 +58,7 @@ export class FakeRunner implements Runner {
       stack: `${request.project}.${request.zone.name}`,
       spec: request.spec,
       policy: request.policy,
+      secrets: request.secrets,
     };
     this.runs.push(record);
     this.active++;

@@ -12,6 +12,7 @@ import type { Store } from "../../automation-api/store/store.js";
 import { parseZoneSpec, type ZoneSpec } from "../../spec/zone.js";
 import type { Runner } from "../../automation-api/runner/runner.js";
 import type { ZoneClusters } from "../../automation-api/cluster/cluster.js";
+import { SecretBox } from "../../automation-api/domain/secret-box.js";
 import { FakeClusters } from "./fake-clusters.js";
 import { FakeRunner } from "./fake-runner.js";
 
@@ -81,7 +82,9 @@ export interface ServiceOptions<R extends Runner = FakeRunner> {
   readonly runner?: R;
   /** The zones' clusters as the service reads them. Default: clusters with no namespaces at all. */
   readonly clusters?: ZoneClusters;
-  readonly app?: Partial<Omit<AppDeps, "store" | "zones" | "clusters" | "jobs" | "bus">>;
+  /** Key of secret values. Default: a random one; `null`: none, as a service without a key. */
+  readonly secrets?: SecretBox | null;
+  readonly app?: Partial<Omit<AppDeps, "store" | "zones" | "clusters" | "jobs" | "bus" | "secrets">>;
   readonly jobs?: Partial<Omit<StackJobsOptions, "connectionString" | "store" | "runner" | "zones" | "bus">>;
   /** Start without job workers (requests still enqueue). */
   readonly workers?: boolean;
@@ -112,6 +115,7 @@ export class TestService<R extends Runner = FakeRunner> {
       zones: staticZones(options.zones ?? [testZone(), testZone("otherzone")]),
       runner,
       clusters: options.clusters ?? new FakeClusters(),
+      secrets: options.secrets === null ? undefined : (options.secrets ?? new SecretBox(randomBytes(32))),
       jobs: {
         workers: 2,
         retryDelaySeconds: 0,

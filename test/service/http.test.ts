@@ -81,9 +81,14 @@ describe("OpenAPI", () => {
         "POST /v1/projects/{project}/tokens",
         "GET /v1/operations/{id}",
         "GET /v1/operations/{id}/events",
+        "POST /v1/projects/{project}/databases/{name}/credentials",
+        "POST /v1/projects/{project}/buckets/{name}/credentials",
+        "GET /v1/projects/{project}/credential-reveals",
+        "PUT /v1/projects/{project}/apps/{app}/secret-env/{name}",
+        "PUT /v1/projects/{project}/registries/{server}",
       ]),
     );
-    expect(operations).toHaveLength(40);
+    expect(operations).toHaveLength(49);
   });
 
   it("describes request bodies with the ProjectSpec's own schemas", async () => {

@@ -170,6 +170,27 @@ describe("composeProject", () => {
     });
   });
 
+  it("gives an app that uses every claim (the default) their credentials by reference to their Secrets", () => {
+    const service = inputsOf("kubernetes:serving.knative.dev/v1:Service", "app-api-knative-service");
+    const template = (service.spec as { template: { spec: { containers: Obj[] } } }).template;
+    const env = template.spec.containers[0]?.env as Obj[];
+    expect(env).toContainEqual({
+      name: "DATABASE_URL",
+      valueFrom: { secretKeyRef: { name: "database-main", key: "DATABASE_URL" } },
+    });
+    expect(env).toContainEqual({
+      name: "AWS_SECRET_ACCESS_KEY",
+      valueFrom: { secretKeyRef: { name: "bucket-media", key: "AWS_SECRET_ACCESS_KEY" } },
+    });
+    expect(env.filter((variable) => "valueFrom" in variable)).toHaveLength(12);
+  });
+
+  it("gives an app that uses no claim none of their credentials", () => {
+    const pod = (inputsOf("kubernetes:apps/v1:Deployment", "app-web-deployment").spec as { template: Obj })
+      .template as { spec: { containers: Obj[] } };
+    expect(JSON.stringify(pod.spec.containers[0]?.env)).not.toContain("secretKeyRef");
+  });
+
   it("writes DATABASE_URL for the host pods reach the database on", async () => {
     const secret = inputsOf("kubernetes:core/v1:Secret", "database-main-secret");
     expect(JSON.stringify(secret.stringData)).toContain("@10.0.3.7:5432/shop_main?sslmode=verify-full");

@@ -1,0 +1,191 @@
+/**
+ * A member wires their app to its project's database and bucket, gives it secret variables and a
+ * private registry's credentials, through the service with the real engine on the local zone:
+ * the pod spec refers to Secrets only, the Secrets hold the keys, the stack's state holds no
+ * secret value in plain text, and the credentials a member reveals open the database.
+ */
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { kubeClusters } from "../../automation-api/cluster/kube-clusters.js";
+import { stateDir } from "../../localzone/engine-env.js";
+import { localZone } from "../../localzone/zone.js";
+import { TestService } from "../service/harness.js";
+import { kubeGet } from "./helpers/local-zone.js";
+import { uniqueProject } from "./helpers/project-stack.js";
+import {
+  CountingRunner,
+  dropLocalServiceDatabase,
+  localServiceDatabase,
+  realRunner,
+} from "./service-helpers.js";
+
+type Operation = { id: string; status: string; message: string | null };
+type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } };
+type PodTemplate = {
+  metadata: { annotations?: Record<string, string> };
+  spec: { containers: { env?: EnvVar[] }[]; imagePullSecrets?: { name: string }[] };
+};
+
+const SETTLE_MS = 600_000;
+const SECRET_VALUE = "it-secret-value-9f3c1e";
+const REGISTRY_PASSWORD = "it-registry-password-4b7d2a";
+const project = uniqueProject("it-wire");
+
+let service: TestService<CountingRunner>;
+let token: string;
+
+async function settled(response: { status: number; body: Operation; text: string }): Promise<void> {
+  expect(response.status, response.text).toBe(202);
+  const operation = await service.settle(token, response.body.id, SETTLE_MS);
+  expect(operation["message"]).toBeNull();
+  expect(operation["status"]).toBe("succeeded");
+}
+
+/** Files of the file backend that hold this project's stack state, its history and backups included. */
+function stateFiles(dir: string): string[] {
+  const found: string[] = [];
+  const walk = (folder: string) => {
+    for (const entry of readdirSync(folder)) {
+      const path = join(folder, entry);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (entry.includes(`${project}.local`)) found.push(path);
+    }
+  };
+  walk(dir);
+  return found;
+}
+
+beforeAll(async () => {
+  service = await TestService.start({
+    databaseUrl: await localServiceDatabase(),
+    zones: [localZone()],
+    runner: new CountingRunner(await realRunner()),
+    clusters: kubeClusters(),
+    jobs: { retryDelaySeconds: 2 },
+    app: { rateLimit: { limit: 1_000_000 } },
+  });
+  token = await service.user("it-wiring");
+  await settled(await service.put<Operation>(`/v1/projects/${project}`, token, { zone: "local" }));
+  await settled(await service.put<Operation>(`/v1/projects/${project}/databases/main`, token, { sizeGB: 1 }));
+  await settled(await service.put<Operation>(`/v1/projects/${project}/buckets/media`, token, { sizeGB: 1 }));
+  await settled(
+    await service.put<Operation>(`/v1/projects/${project}/apps/web`, token, { image: "nginx:1.27" }),
+  );
+  await settled(
+    await service.put<Operation>(`/v1/projects/${project}/apps/web/secret-env/API_KEY`, token, {
+      value: SECRET_VALUE,
+    }),
+  );
+  await settled(
+    await service.put<Operation>(`/v1/projects/${project}/registries/registry.example.org`, token, {
+      username: "ci",
+      password: REGISTRY_PASSWORD,
+    }),
+  );
+}, 1_800_000);
+
+afterAll(async () => {
+  if (!service) return;
+  const deleted = await service.delete<Operation>(`/v1/projects/${project}`, token);
+  if (deleted.status === 202) await service.settle(token, deleted.body.id, SETTLE_MS);
+  await service.close();
+  await dropLocalServiceDatabase(service.databaseUrl);
+}, 900_000);
+
+describe("an app wired to its project's claims, secret variables and registry", () => {
+  let template: PodTemplate;
+
+  beforeAll(async () => {
+    const deployment = await kubeGet<{ spec: { template: PodTemplate } }>(
+      `/apis/apps/v1/namespaces/${project}/deployments/web`,
+    );
+    template = deployment.spec.template;
+  });
+
+  it("reads the database's and the bucket's credentials and its secret variable from Secrets", () => {
+    const env = template.spec.containers[0]?.env ?? [];
+    const refs = Object.fromEntries(env.map((variable) => [variable.name, variable.valueFrom?.secretKeyRef]));
+
+    expect(refs["DATABASE_URL"]).toEqual({ name: "database-main", key: "DATABASE_URL" });
+    expect(refs["PGPASSWORD"]).toEqual({ name: "database-main", key: "PGPASSWORD" });
+    expect(refs["AWS_SECRET_ACCESS_KEY"]).toEqual({ name: "bucket-media", key: "AWS_SECRET_ACCESS_KEY" });
+    expect(refs["S3_BUCKET"]).toEqual({ name: "bucket-media", key: "S3_BUCKET" });
+    expect(refs["API_KEY"]).toEqual({ name: "app-web-env", key: "API_KEY" });
+    expect(JSON.stringify(template)).not.toContain(SECRET_VALUE);
+  });
+
+  it("rolls with a checksum of the secret variables and pulls with the registry's Secret", () => {
+    expect(template.metadata.annotations?.["pluskube.dev/secret-env-checksum"]).toMatch(/^[0-9a-f]{64}$/);
+    expect(template.spec.imagePullSecrets).toEqual([{ name: "registry-credentials" }]);
+  });
+
+  it("has Secrets with the keys the pod refers to", async () => {
+    const keys = async (name: string) =>
+      Object.keys(
+        (await kubeGet<{ data: Record<string, string> }>(`/api/v1/namespaces/${project}/secrets/${name}`))
+          .data,
+      ).sort();
+
+    expect(await keys("database-main")).toEqual(
+      ["DATABASE_URL", "PGDATABASE", "PGHOST", "PGPASSWORD", "PGPORT", "PGSSLMODE", "PGUSER"].sort(),
+    );
+    expect(await keys("bucket-media")).toEqual(
+      ["AWS_ACCESS_KEY_ID", "AWS_ENDPOINT_URL_S3", "AWS_REGION", "AWS_SECRET_ACCESS_KEY", "S3_BUCKET"].sort(),
+    );
+    expect(await keys("app-web-env")).toEqual(["API_KEY"]);
+    const registry = await kubeGet<{ type: string; data: Record<string, string> }>(
+      `/api/v1/namespaces/${project}/secrets/registry-credentials`,
+    );
+    expect(registry.type).toBe("kubernetes.io/dockerconfigjson");
+    const config = Buffer.from(registry.data[".dockerconfigjson"] ?? "", "base64").toString("utf8");
+    expect(JSON.parse(config)).toMatchObject({ auths: { "registry.example.org": { username: "ci" } } });
+  });
+
+  it("keeps every secret value out of the stack's state in plain text", () => {
+    const files = stateFiles(stateDir());
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      const text = readFileSync(file, "utf8");
+      expect(text, file).not.toContain(SECRET_VALUE);
+      expect(text, file).not.toContain(REGISTRY_PASSWORD);
+    }
+  });
+
+  it("reveals the database's credentials to the member, and they open the database", async () => {
+    const revealed = await service.post<{ variables: Record<string, string> }>(
+      `/v1/projects/${project}/databases/main/credentials`,
+      token,
+      {},
+    );
+    expect(revealed.status, revealed.text).toBe(200);
+
+    const client = new pg.Client({ connectionString: revealed.body.variables["DATABASE_URL"] });
+    await client.connect();
+    try {
+      const { rows } = await client.query<{ user: string }>("select current_user as user");
+      expect(rows[0]?.user).toBe(revealed.body.variables["PGUSER"]);
+    } finally {
+      await client.end();
+    }
+    const reveals = await service.get<{ items: { kind: string; item: string }[] }>(
+      `/v1/projects/${project}/credential-reveals`,
+      token,
+    );
+    expect(reveals.body.items).toContainEqual(expect.objectContaining({ kind: "database", item: "main" }));
+  });
+
+  it("reveals the bucket's endpoint and keys", async () => {
+    const revealed = await service.post<{ variables: Record<string, string> }>(
+      `/v1/projects/${project}/buckets/media/credentials`,
+      token,
+      {},
+    );
+
+    expect(revealed.status, revealed.text).toBe(200);
+    expect(Object.keys(revealed.body.variables)).toEqual(
+      expect.arrayContaining(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "S3_BUCKET"]),
+    );
+  });
+});
