@@ -70,6 +70,7 @@ describe("OpenAPI", () => {
         "PATCH /v1/users/{user}",
         "POST /v1/users/{user}/tokens",
         "DELETE /v1/users/{user}/tokens/{token}",
+        "GET /v1/users/{user}/project-tokens",
         "GET /v1/zones",
         "GET /v1/quota",
         "PUT /v1/projects/{project}",
@@ -88,7 +89,7 @@ describe("OpenAPI", () => {
         "PUT /v1/projects/{project}/registries/{server}",
       ]),
     );
-    expect(operations).toHaveLength(49);
+    expect(operations).toHaveLength(50);
   });
 
   it("describes request bodies with the ProjectSpec's own schemas", async () => {
