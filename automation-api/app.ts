@@ -9,6 +9,7 @@ import { docsRoute } from "./http/docs.js";
 import { StreamSlots, type StreamLimits } from "./http/event-stream.js";
 import { notFoundRoute, problemMiddleware } from "./http/problem.js";
 import { RateLimits, type RateLimitOptions } from "./http/rate-limit.js";
+import { appRuntimeRoutes } from "./http/routes/app-runtime.js";
 import { itemRoutes } from "./http/routes/items.js";
 import { operationRoutes } from "./http/routes/operations.js";
 import { projectTokenRoutes } from "./http/routes/project-tokens.js";
@@ -84,6 +85,7 @@ export function createApp(deps: AppDeps): Express {
   v1.use(userRoutes(context));
   v1.use(quotaRoutes(context));
   v1.use(projectRoutes(context));
+  v1.use(appRuntimeRoutes(context, deps.clusters));
   v1.use(itemRoutes(context));
   v1.use(projectTokenRoutes(context));
   v1.use(operationRoutes(context));

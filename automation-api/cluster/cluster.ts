@@ -1,4 +1,5 @@
 import type { ZoneSpec } from "../../spec/zone.js";
+import type { NamespaceReader } from "./namespace-reader.js";
 
 /**
  * What the service reads of a zone's Kubernetes cluster. The service never writes to a cluster
@@ -8,6 +9,8 @@ import type { ZoneSpec } from "../../spec/zone.js";
 export interface ZoneCluster {
   /** The namespace called `name`, or `undefined` when the cluster has none. */
   namespace(name: string): Promise<NamespaceFacts | undefined>;
+  /** Runtime views of one project namespace (its apps' pods, logs, metrics); reads stay in it. */
+  inNamespace(namespace: string): NamespaceReader;
 }
 
 /** What the service needs to know of an existing namespace. */
