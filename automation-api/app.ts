@@ -3,6 +3,7 @@ import helmet from "helmet";
 import { ProjectRequests, type JobQueue } from "./domain/project-requests.js";
 import type { ZoneCatalog } from "./domain/zones.js";
 import type { ZoneClusters } from "./cluster/cluster.js";
+import type { ZoneDatastores } from "./datastores/datastores.js";
 import { authenticate } from "./http/auth.js";
 import type { RouteContext } from "./http/context.js";
 import { docsRoute } from "./http/docs.js";
@@ -10,6 +11,7 @@ import { StreamSlots, type StreamLimits } from "./http/event-stream.js";
 import { notFoundRoute, problemMiddleware } from "./http/problem.js";
 import { RateLimits, type RateLimitOptions } from "./http/rate-limit.js";
 import { appRuntimeRoutes } from "./http/routes/app-runtime.js";
+import { claimStatusRoutes } from "./http/routes/claim-status.js";
 import { itemRoutes } from "./http/routes/items.js";
 import { operationRoutes } from "./http/routes/operations.js";
 import { projectTokenRoutes } from "./http/routes/project-tokens.js";
@@ -27,6 +29,8 @@ export interface AppDeps {
   readonly clusters: ZoneClusters;
   readonly jobs: JobQueue;
   readonly bus: EventBus;
+  /** The zones' PostgreSQL and S3, read for databases' and buckets' use. */
+  readonly datastores: ZoneDatastores;
   /** Requests per token per window (default 600 a minute), failed authentications per address (default 30). */
   readonly rateLimit?: RateLimitOptions;
   /** Token lifetimes: the longest a project token may live, in seconds. Default: no maximum. */
@@ -86,6 +90,7 @@ export function createApp(deps: AppDeps): Express {
   v1.use(quotaRoutes(context));
   v1.use(projectRoutes(context));
   v1.use(appRuntimeRoutes(context, deps.clusters));
+  v1.use(claimStatusRoutes(context, deps.datastores));
   v1.use(itemRoutes(context));
   v1.use(projectTokenRoutes(context));
   v1.use(operationRoutes(context));

@@ -2,6 +2,7 @@ import type { Server } from "node:http";
 import type { Express } from "express";
 import { createApp, type AppDeps } from "./app.js";
 import type { ZoneClusters } from "./cluster/cluster.js";
+import { zoneDatastores } from "./datastores/zone-postgres.js";
 import { ensureAdmin } from "./domain/bootstrap.js";
 import type { ZoneCatalog } from "./domain/zones.js";
 import { EventBus } from "./jobs/event-bus.js";
@@ -51,7 +52,8 @@ export async function buildService(parts: ServiceParts): Promise<Service> {
   if (parts.workers === false) await jobs.startQueue();
   else await jobs.start();
   const adminToken = await ensureAdmin(store);
-  const app = createApp({ store, zones, clusters, jobs, bus, ...parts.app });
+  const datastores = zoneDatastores();
+  const app = createApp({ store, zones, clusters, jobs, bus, datastores, ...parts.app });
   return {
     store,
     bus,
@@ -67,6 +69,7 @@ export async function buildService(parts: ServiceParts): Promise<Service> {
     stop: async () => {
       await jobs.stop();
       await bus.close();
+      await datastores.close();
       await store.close();
     },
   };

@@ -1,3 +1,4 @@
+import type { ZoneDatastores } from "../../../automation-api/datastores/datastores.js";
 import { FakeClusters } from "../fake-clusters.js";
 import type { FakeNamespace } from "../fake-namespace.js";
 import { TestService } from "../harness.js";
@@ -23,9 +24,12 @@ export interface RuntimeFixture {
   projectToken(scope: "read" | "deploy"): Promise<Created>;
 }
 
-export async function runtimeFixture(): Promise<RuntimeFixture> {
+export async function runtimeFixture(options: { datastores?: ZoneDatastores } = {}): Promise<RuntimeFixture> {
   const clusters = new FakeClusters();
-  const service = await TestService.start({ clusters });
+  const service = await TestService.start({
+    clusters,
+    app: options.datastores ? { datastores: options.datastores } : {},
+  });
   const ana = await service.user("ana");
   const bob = await service.user("bob");
   await service.project(ana, "shop");
