@@ -5,6 +5,11 @@ import { runtimeFixture, type RuntimeFixture } from "./fixture.js";
 let f: RuntimeFixture;
 const LOGS = "/v1/projects/shop/apps/web/logs";
 
+function bodyOf(response: Response): ReadableStream<Uint8Array> {
+  if (!response.body) throw new Error(`no body: ${response.status}`);
+  return response.body;
+}
+
 /** Reads a streamed response until `predicate` holds for what arrived, or it ends. */
 async function readUntil(body: ReadableStream<Uint8Array>, predicate: (text: string) => boolean) {
   const reader = body.getReader();
@@ -131,7 +136,7 @@ describe("a followed log", () => {
       headers: { authorization: `Bearer ${f.ana}` },
     });
     expect(response.status).toBe(200);
-    const body = response.body!;
+    const body = bodyOf(response);
     const first = await readUntil(body, (text) => text.includes("[web-b] b1\n"));
     first.reader.releaseLock();
     f.shop.followed.get("web-a")?.write("a4\n");
@@ -146,7 +151,7 @@ describe("a followed log", () => {
     const response = await fetch(`${f.service.url}${LOGS}?pod=web-a&follow=true`, {
       headers: { authorization: `Bearer ${token.token}` },
     });
-    const body = response.body!;
+    const body = bodyOf(response);
     const first = await readUntil(body, (text) => text.includes("a3\n"));
     first.reader.releaseLock();
 
@@ -164,7 +169,7 @@ describe("a followed log", () => {
       headers: { authorization: `Bearer ${f.ana}` },
       signal: controller.signal,
     });
-    const first = await readUntil(response.body!, (text) => text.includes("b1\n"));
+    const first = await readUntil(bodyOf(response), (text) => text.includes("b1\n"));
     first.reader.releaseLock();
     expect(f.shop.followed.has("web-b")).toBe(true);
 
