@@ -4,6 +4,7 @@ import { createApp, type AppDeps } from "./app.js";
 import type { ZoneClusters } from "./cluster/cluster.js";
 import { zoneDatastores } from "./datastores/zone-postgres.js";
 import { ensureAdmin } from "./domain/bootstrap.js";
+import { portForwardUpgrades } from "./http/port-forward.js";
 import type { ZoneCatalog } from "./domain/zones.js";
 import { EventBus } from "./jobs/event-bus.js";
 import { StackJobs, type StackJobsOptions } from "./jobs/stack-jobs.js";
@@ -54,6 +55,8 @@ export async function buildService(parts: ServiceParts): Promise<Service> {
   const adminToken = await ensureAdmin(store);
   const datastores = zoneDatastores();
   const app = createApp({ store, zones, clusters, jobs, bus, datastores, ...parts.app });
+  // WebSocket upgrades bypass express: the port-forward tunnels answer them.
+  const tunnels = portForwardUpgrades({ store, zones, clusters, bus });
   return {
     store,
     bus,
@@ -65,8 +68,10 @@ export async function buildService(parts: ServiceParts): Promise<Service> {
         const listening = app.listen(port, host, (error?: Error) =>
           error ? reject(error) : resolve(listening),
         );
+        listening.on("upgrade", tunnels.upgrade);
       }),
     stop: async () => {
+      tunnels.close();
       await jobs.stop();
       await bus.close();
       await datastores.close();

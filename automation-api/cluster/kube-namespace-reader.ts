@@ -221,12 +221,10 @@ export class KubeNamespaceReader implements NamespaceReader {
       ws.on("error", tunnel.onClose);
       return () => ws.close();
     } catch (error) {
-      throw new ClusterRefusedError(
-        typeof (error as { statusCode?: unknown }).statusCode === "number"
-          ? (error as { statusCode: number }).statusCode
-          : 502,
-        error instanceof Error ? error.message : String(error),
-      );
+      // The handshake's failure comes as the ws client's error event: "Unexpected server response: 500".
+      const message = String((error as { message?: unknown }).message ?? error);
+      const status = /Unexpected server response: (\d{3})/.exec(message)?.[1];
+      throw new ClusterRefusedError(status ? Number(status) : 502, message);
     }
   }
 }

@@ -7,7 +7,12 @@ declare module "ws" {
 
   export type RawData = Buffer | ArrayBuffer | Buffer[];
 
+  export interface ClientOptions {
+    readonly headers?: Record<string, string>;
+  }
+
   export class WebSocket extends EventEmitter {
+    constructor(address: string, options?: ClientOptions);
     static readonly OPEN: number;
     readonly readyState: number;
     readonly bufferedAmount: number;
@@ -17,6 +22,8 @@ declare module "ws" {
     on(event: "message", listener: (data: RawData, isBinary: boolean) => void): this;
     on(event: "close", listener: (code: number, reason: Buffer) => void): this;
     on(event: "error", listener: (error: Error) => void): this;
+    on(event: "open", listener: () => void): this;
+    on(event: "unexpected-response", listener: (request: unknown, response: IncomingMessage) => void): this;
     on(event: string, listener: (...args: unknown[]) => void): this;
   }
 

@@ -43,8 +43,10 @@ export class FakeNamespace implements NamespaceReader {
   /** Log requests as the reader received them. */
   readonly logRequests: { pod: string; options: PodLogOptions }[] = [];
   usage: readonly PodUsage[] | undefined = undefined;
-  /** Open port-forwards by pod and port. */
+  /** Open port-forwards as `<pod>:<port>`. */
   readonly tunnels: string[] = [];
+  /** Pods whose port-forward the cluster refuses, with the API server's status. */
+  readonly refusedTunnels = new Map<string, number>();
 
   constructor(readonly zone: string) {}
 
@@ -80,6 +82,8 @@ export class FakeNamespace implements NamespaceReader {
   }
 
   async portForward(pod: string, port: number, tunnel: PortTunnel): Promise<() => void> {
+    const refused = this.refusedTunnels.get(pod);
+    if (refused !== undefined) throw new ClusterRefusedError(refused, "Unexpected server response: 500");
     const key = `${pod}:${port}`;
     this.tunnels.push(key);
     // The pod's side answers every chunk with the chunk, upper-cased.
