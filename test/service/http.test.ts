@@ -83,7 +83,7 @@ describe("OpenAPI", () => {
         "GET /v1/operations/{id}/events",
       ]),
     );
-    expect(operations).toHaveLength(40);
+    expect(operations).toHaveLength(46);
   });
 
   it("describes request bodies with the ProjectSpec's own schemas", async () => {
