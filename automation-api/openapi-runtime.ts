@@ -37,7 +37,7 @@ export function registerRuntimePaths({ route, json, problems, params }: PathTool
       "An app's log: one pod's, or every pod's with each line prefixed `[pod] `; at most 1 MiB per pod, or followed as a chunked text stream",
     description:
       "A followed log takes one of the token's open-stream places (429 beyond) and ends when the client goes away, the token is revoked or expires, or after 64 MiB, with a last line saying why. " +
-      "409 `pod-not-ready`: the container has not started, or has no previous run. 502 `pod-unreachable`: the cluster could not reach the pod's node.",
+      "409 `pod-not-ready`: the container has not started, or has no previous run. 502 `pod-unreachable`: the cluster could not reach the pod through its node's kubelet.",
     request: { params: app, query: LogQuery },
     responses: {
       "200": { description: "Log lines", content: { "text/plain": { schema: z.string() } } },

@@ -353,7 +353,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
     "an image from a registry named by an address (IP literal, localhost, link-local) the zone does not allow (`registry-not-allowed`); `errors` names each field",
   429: "Too many requests for this token, too many failed authentications from this address, or too many open event streams",
   501: "The zone does not offer this view (`not-available-in-zone`), such as metrics where it serves no metrics API",
-  502: "The cluster could not reach the pod (`pod-unreachable`): its node's kubelet did not answer",
+  502: "The cluster could not reach the pod (`pod-unreachable`): its node's kubelet did not serve it",
   503: "The zone's cluster could not be reached to check the request (`zone-unreachable`); nothing was changed",
 };
 

@@ -49,6 +49,15 @@ export function measured(value: string | undefined): number {
   return unit === undefined ? 0 : Number(match[1]) * unit;
 }
 
+/**
+ * A timestamp as ISO 8601 text. client-node types them as `Date`, but hands some through as the
+ * API server's text or null (an event's `eventTime` MicroTime among them).
+ */
+function isoTime(value: unknown): string | undefined {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.toISOString();
+  return typeof value === "string" && value !== "" ? value : undefined;
+}
+
 function selectorText(selector: Readonly<Record<string, string>>): string {
   return Object.entries(selector)
     .map(([key, value]) => `${key}=${value}`)
@@ -84,13 +93,13 @@ function podFacts(pod: V1Pod): PodFacts {
       ? {
           reason: terminated.reason,
           exitCode: terminated.exitCode,
-          finishedAt: terminated.finishedAt?.toISOString(),
+          finishedAt: isoTime(terminated.finishedAt),
         }
       : undefined,
     owner: pod.metadata?.ownerReferences?.find((owner) => owner.kind === "ReplicaSet")?.name,
     requests: resources(containers, "requests"),
     limits: resources(containers, "limits"),
-    createdAt: pod.metadata?.creationTimestamp?.toISOString(),
+    createdAt: isoTime(pod.metadata?.creationTimestamp),
   };
 }
 
@@ -133,7 +142,7 @@ export class KubeNamespaceReader implements NamespaceReader {
           message: event.message ?? "",
           object: { kind: event.involvedObject.kind ?? "", name: event.involvedObject.name ?? "" },
           count: event.series?.count ?? event.count ?? 1,
-          lastSeen: (event.lastTimestamp ?? event.eventTime ?? event.firstTimestamp)?.toISOString(),
+          lastSeen: isoTime(event.lastTimestamp) ?? isoTime(event.eventTime) ?? isoTime(event.firstTimestamp),
         }))
         .sort((a, b) => (b.lastSeen ?? "").localeCompare(a.lastSeen ?? ""));
       return {

@@ -24,8 +24,10 @@ export class NotAvailableInZoneError extends DomainError {
 
 /**
  * The cluster refused to reach the pod (for its log or a port-forward): the container has not
- * started or has no previous run (the cluster's words say which, naming only the pod), or its
- * node's kubelet did not answer (the cluster's words name the node's address, which stays out).
+ * started or has no previous run (400: the cluster's words say which, naming only the pod), or
+ * its node's kubelet did not serve it (any other status: unreachable, or a node that runs no
+ * kubelet API, as simulated nodes do; the cluster's words may name the node's address, which
+ * stays out).
  */
 export class PodNotReachableError extends DomainError {
   constructor(pod: string, what: string, clusterStatus: number, reason: string) {
@@ -36,7 +38,7 @@ export class PodNotReachableError extends DomainError {
       waiting ? "Conflict" : "Bad Gateway",
       waiting
         ? `the ${what} of pod '${pod}' is not there (yet): ${reason}`
-        : `the cluster could not reach pod '${pod}' for its ${what}: the kubelet of its node did not answer (${clusterStatus})`,
+        : `the cluster could not reach pod '${pod}' for its ${what}: the kubelet of its node did not serve it (the cluster answered ${clusterStatus})`,
       { pod },
     );
   }

@@ -111,7 +111,7 @@ describe("an app's log", () => {
 
       expect(response.status).toBe(502);
       expect(response.body["type"]).toMatch(/pod-unreachable$/);
-      expect(response.body["detail"]).toMatch(/kubelet of its node did not answer/);
+      expect(response.body["detail"]).toMatch(/kubelet of its node did not serve it/);
     } finally {
       f.shop.refusedLogs.delete("web-b");
     }
