@@ -4,6 +4,7 @@ import { ProjectRequests, type JobQueue } from "./domain/project-requests.js";
 import type { ZoneCatalog } from "./domain/zones.js";
 import type { ZoneClusters } from "./cluster/cluster.js";
 import type { SecretBox } from "./domain/secret-box.js";
+import type { ZoneDatastores } from "./datastores/datastores.js";
 import { authenticate } from "./http/auth.js";
 import type { RouteContext } from "./http/context.js";
 import { docsRoute } from "./http/docs.js";
@@ -13,6 +14,8 @@ import { RateLimits, type RateLimitOptions } from "./http/rate-limit.js";
 import { credentialRoutes } from "./http/routes/credentials.js";
 import { registryRoutes } from "./http/routes/registries.js";
 import { secretEnvRoutes } from "./http/routes/secret-env.js";
+import { appRuntimeRoutes } from "./http/routes/app-runtime.js";
+import { claimStatusRoutes } from "./http/routes/claim-status.js";
 import { itemRoutes } from "./http/routes/items.js";
 import { operationRoutes } from "./http/routes/operations.js";
 import { projectTokenRoutes } from "./http/routes/project-tokens.js";
@@ -32,6 +35,8 @@ export interface AppDeps {
   readonly bus: EventBus;
   /** Seals members' secret values at rest; without it the service refuses to store any (503). */
   readonly secrets?: SecretBox;
+  /** The zones' PostgreSQL and S3, read for databases' and buckets' use. */
+  readonly datastores: ZoneDatastores;
   /** Requests per token per window (default 600 a minute), failed authentications per address (default 30). */
   readonly rateLimit?: RateLimitOptions;
   /** Token lifetimes: the longest a project token may live, in seconds. Default: no maximum. */
@@ -92,6 +97,8 @@ export function createApp(deps: AppDeps): Express {
   v1.use(userRoutes(context));
   v1.use(quotaRoutes(context));
   v1.use(projectRoutes(context));
+  v1.use(appRuntimeRoutes(context, deps.clusters));
+  v1.use(claimStatusRoutes(context, deps.datastores));
   v1.use(itemRoutes(context));
   v1.use(credentialRoutes(context));
   v1.use(secretEnvRoutes(context));

@@ -34,6 +34,7 @@ import {
   SecretEnvEntry,
   SecretValueBody,
 } from "./http/secret-schemas.js";
+import { registerRuntimePaths } from "./openapi-runtime.js";
 
 type Responses = RouteConfig["responses"];
 
@@ -424,6 +425,8 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
     },
   });
 
+  registerRuntimePaths({ route, json, problems, params });
+
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: "3.1.0",
     info: {
@@ -450,6 +453,8 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
     "A well-formed value the zone does not take: a quantity too large to count, a size below the zone's smallest, a connection limit above the zone's (`beyond-limit`), " +
     "an image from a registry named by an address (IP literal, localhost, link-local) the zone does not allow (`registry-not-allowed`); `errors` names each field",
   429: "Too many requests for this token, too many failed authentications from this address, or too many open event streams",
+  501: "The zone does not offer this view (`not-available-in-zone`), such as metrics where it serves no metrics API",
+  502: "The cluster could not reach the pod (`pod-unreachable`): its node's kubelet did not serve it",
   503: "The zone's cluster could not be reached to check the request (`zone-unreachable`); nothing was changed. Or the service has no secrets key and stores no secret values (`secrets-disabled`)",
 };
 

@@ -2,8 +2,10 @@ import type { Server } from "node:http";
 import type { Express } from "express";
 import { createApp, type AppDeps } from "./app.js";
 import type { ZoneClusters } from "./cluster/cluster.js";
+import { zoneDatastores } from "./datastores/zone-postgres.js";
 import { ensureAdmin } from "./domain/bootstrap.js";
 import type { SecretBox } from "./domain/secret-box.js";
+import { portForwardUpgrades } from "./http/port-forward.js";
 import type { ZoneCatalog } from "./domain/zones.js";
 import { EventBus } from "./jobs/event-bus.js";
 import { StackJobs, type StackJobsOptions } from "./jobs/stack-jobs.js";
@@ -65,7 +67,10 @@ export async function buildService(parts: ServiceParts): Promise<Service> {
   if (parts.workers === false) await jobs.startQueue();
   else await jobs.start();
   const adminToken = await ensureAdmin(store);
-  const app = createApp({ store, zones, clusters, jobs, bus, secrets, ...parts.app });
+  const datastores = zoneDatastores();
+  const app = createApp({ store, zones, clusters, jobs, bus, secrets, datastores, ...parts.app });
+  // WebSocket upgrades bypass express: the port-forward tunnels answer them.
+  const tunnels = portForwardUpgrades({ store, zones, clusters, bus });
   return {
     store,
     bus,
@@ -77,10 +82,13 @@ export async function buildService(parts: ServiceParts): Promise<Service> {
         const listening = app.listen(port, host, (error?: Error) =>
           error ? reject(error) : resolve(listening),
         );
+        listening.on("upgrade", tunnels.upgrade);
       }),
     stop: async () => {
+      tunnels.close();
       await jobs.stop();
       await bus.close();
+      await datastores.close();
       await store.close();
     },
   };

@@ -1,4 +1,5 @@
 import type { ZoneSpec } from "../../spec/zone.js";
+import type { NamespaceReader } from "./namespace-reader.js";
 
 /**
  * What the service reads of a zone's Kubernetes cluster. The service never writes to a cluster
@@ -13,6 +14,8 @@ export interface ZoneCluster {
    * Read at the moment a member asks; the service keeps none of it.
    */
   secretData(namespace: string, name: string): Promise<Readonly<Record<string, string>> | undefined>;
+  /** Runtime views of one project namespace (its apps' pods, logs, metrics); reads stay in it. */
+  inNamespace(namespace: string): NamespaceReader;
 }
 
 /** What the service needs to know of an existing namespace. */

@@ -6,6 +6,8 @@ import {
   type ZoneCluster,
   type ZoneClusters,
 } from "./cluster.js";
+import { KubeNamespaceReader } from "./kube-namespace-reader.js";
+import type { NamespaceReader } from "./namespace-reader.js";
 
 /**
  * The kubeconfig a zone file names (its current context unless it names one), or the ambient
@@ -25,9 +27,13 @@ class KubeZoneCluster implements ZoneCluster {
 
   constructor(
     private readonly zone: string,
-    config: KubeConfig,
+    private readonly config: KubeConfig,
   ) {
     this.core = config.makeApiClient(CoreV1Api);
+  }
+
+  inNamespace(namespace: string): NamespaceReader {
+    return new KubeNamespaceReader(this.zone, namespace, this.config);
   }
 
   async namespace(name: string): Promise<NamespaceFacts | undefined> {

@@ -37,7 +37,8 @@ export function authenticate(store: Store, limits?: RateLimits): RequestHandler 
   };
 }
 
-async function authenticatedToken(store: Store, header: string | undefined): Promise<TokenWithUser> {
+/** The token a `Bearer` header carries, or `UnauthorizedError` saying why it does not authenticate. */
+export async function authenticatedToken(store: Store, header: string | undefined): Promise<TokenWithUser> {
   if (!header) throw new UnauthorizedError();
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match?.[1] || !looksLikeToken(match[1])) {

@@ -5,12 +5,15 @@ import {
   type ZoneClusters,
 } from "../../automation-api/cluster/cluster.js";
 import type { ZoneSpec } from "../../spec/zone.js";
+import { FakeNamespace } from "./fake-namespace.js";
 
 /** Zones' clusters as plain data: the namespaces a test says exist, and zones that fail to answer. */
 export class FakeClusters implements ZoneClusters {
   private readonly namespaces = new Map<string, Map<string, NamespaceFacts>>();
   /** Zones whose cluster fails every read. */
   readonly unreachable = new Set<string>();
+  /** Runtime views by `<zone>/<namespace>`, made on first use. */
+  private readonly readers = new Map<string, FakeNamespace>();
 
   addNamespace(zone: string, name: string, labels: Record<string, string> = {}, terminating = false): void {
     const namespaces = this.namespaces.get(zone) ?? new Map<string, NamespaceFacts>();
@@ -23,6 +26,17 @@ export class FakeClusters implements ZoneClusters {
   /** A Secret of `namespace` in `zone` with `data` (plain text, as the real reader decodes it). */
   addSecret(zone: string, namespace: string, name: string, data: Record<string, string>): void {
     this.secrets.set(`${zone}/${namespace}/${name}`, data);
+  }
+
+  /** The runtime view of a namespace, for a test to fill in. */
+  inNamespace(zone: string, namespace: string): FakeNamespace {
+    const key = `${zone}/${namespace}`;
+    let reader = this.readers.get(key);
+    if (!reader) {
+      reader = new FakeNamespace(zone);
+      this.readers.set(key, reader);
+    }
+    return reader;
   }
 
   cluster(zone: ZoneSpec): ZoneCluster {
@@ -39,6 +53,10 @@ export class FakeClusters implements ZoneClusters {
       secretData: async (namespace, name) => {
         reachable();
         return this.secrets.get(`${zone.name}/${namespace}/${name}`);
+      },
+      inNamespace: (namespace) => {
+        reachable();
+        return this.inNamespace(zone.name, namespace);
       },
     };
   }

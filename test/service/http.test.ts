@@ -89,7 +89,7 @@ describe("OpenAPI", () => {
         "PUT /v1/projects/{project}/registries/{server}",
       ]),
     );
-    expect(operations).toHaveLength(50);
+    expect(operations).toHaveLength(56);
   });
 
   it("describes request bodies with the ProjectSpec's own schemas", async () => {

@@ -1,0 +1,72 @@
+import { Router } from "express";
+import { bucketName } from "../../../components/object-bucket/names.js";
+import { databaseIdentifier } from "../../../components/project-database/names.js";
+import type { ZoneDatastores } from "../../datastores/datastores.js";
+import { projectOf } from "../../domain/authz.js";
+import { NotFoundError } from "../../domain/errors.js";
+import { RuntimeUnreachableError } from "../../domain/runtime-errors.js";
+import { findItem } from "../../domain/spec.js";
+import { principalOf } from "../auth.js";
+import type { RouteContext } from "../context.js";
+import { param } from "../validate.js";
+
+const GB = 1e9;
+
+/**
+ * `/projects/{project}/{databases|buckets}/{name}/status`: a database's size and connections,
+ * a bucket's stored bytes, each against its limit, as the zone's data stores tell them.
+ */
+export function claimStatusRoutes({ store, zones }: RouteContext, datastores: ZoneDatastores): Router {
+  const router = Router();
+
+  router.get("/projects/:project/databases/:name/status", async (req, res) => {
+    const project = await projectOf(store, principalOf(res), param(req, "project"));
+    const item = findItem(project.spec, "databases", param(req, "name"));
+    if (!item) throw new NotFoundError(`database '${param(req, "name")}'`);
+    const zone = zones.get(project.zone);
+    if (!zone) throw new RuntimeUnreachableError(project.zone);
+    const database = databaseIdentifier(project.name, item.name);
+    let usage;
+    try {
+      usage = await datastores.databaseUsage(zone, database);
+    } catch {
+      throw new RuntimeUnreachableError(zone.name);
+    }
+    const notYet = "the database is not made yet: its project's last change has not been applied";
+    res.json({
+      database: database,
+      sizeBytes: {
+        used: usage?.sizeBytes ?? null,
+        limit: item.sizeGB * GB,
+        ...(usage ? {} : { note: notYet }),
+      },
+      connections: {
+        used: usage?.connections ?? null,
+        limit: usage?.connectionLimit ?? item.connectionLimit ?? null,
+        ...(usage ? {} : { note: notYet }),
+      },
+    });
+  });
+
+  router.get("/projects/:project/buckets/:name/status", async (req, res) => {
+    const project = await projectOf(store, principalOf(res), param(req, "project"));
+    const item = findItem(project.spec, "buckets", param(req, "name"));
+    if (!item) throw new NotFoundError(`bucket '${param(req, "name")}'`);
+    const zone = zones.get(project.zone);
+    if (!zone) throw new RuntimeUnreachableError(project.zone);
+    const bucket = bucketName(project.name, item.name);
+    const used = await datastores.bucketBytes(zone, bucket).catch(() => undefined);
+    res.json({
+      bucket,
+      bytes: {
+        used: used ?? null,
+        limit: item.sizeGB * GB,
+        ...(used === undefined
+          ? { note: `not available: zone '${zone.name}' does not tell a bucket's stored size` }
+          : {}),
+      },
+    });
+  });
+
+  return router;
+}

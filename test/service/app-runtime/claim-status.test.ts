@@ -1,0 +1,92 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DatabaseUsage, ZoneDatastores } from "../../../automation-api/datastores/datastores.js";
+import { runtimeFixture, type RuntimeFixture } from "./fixture.js";
+
+type Figure = { used: number | null; limit: number | null; note?: string };
+
+/** The zone's data stores as plain data: databases by their identifier on the server. */
+class FakeDatastores implements ZoneDatastores {
+  readonly databases = new Map<string, DatabaseUsage>();
+  failing = false;
+  async databaseUsage(_zone: unknown, database: string) {
+    if (this.failing) throw new Error("connect ECONNREFUSED");
+    return this.databases.get(database);
+  }
+  async bucketBytes() {
+    return undefined;
+  }
+  async close() {}
+}
+
+const datastores = new FakeDatastores();
+let f: RuntimeFixture;
+
+beforeAll(async () => {
+  f = await runtimeFixture({ datastores });
+  for (const [path, body] of [
+    ["databases/main", { sizeGB: 1, connectionLimit: 10 }],
+    ["buckets/media", { sizeGB: 2 }],
+  ] as const) {
+    const put = await f.service.put<{ id: string }>(`/v1/projects/shop/${path}`, f.ana, body);
+    if (put.status !== 202) throw new Error(`${path}: ${put.status} ${put.text}`);
+    await f.service.settle(f.ana, put.body.id);
+  }
+  datastores.databases.set("shop_main", { sizeBytes: 8_000_000, connections: 3, connectionLimit: 10 });
+});
+afterAll(async () => {
+  await f.service.close();
+});
+
+describe("a database's status", () => {
+  it("gives its size and connections against their limits", async () => {
+    const response = await f.service.get<{ sizeBytes: Figure; connections: Figure }>(
+      "/v1/projects/shop/databases/main/status",
+      f.reader,
+    );
+
+    expect(response.status).toBe(200);
+    expect(response.body.sizeBytes).toEqual({ used: 8_000_000, limit: 1e9 });
+    expect(response.body.connections).toEqual({ used: 3, limit: 10 });
+  });
+
+  it("is the same 404 for another member as for a database that does not exist", async () => {
+    expect((await f.service.get("/v1/projects/shop/databases/main/status", f.bob)).status).toBe(404);
+    expect((await f.service.get("/v1/projects/shop/databases/nope/status", f.ana)).status).toBe(404);
+  });
+
+  it("refuses a revoked token with 401", async () => {
+    expect((await f.service.get("/v1/projects/shop/databases/main/status", f.revoked)).status).toBe(401);
+  });
+
+  it("answers 503 when the zone's PostgreSQL does not answer", async () => {
+    datastores.failing = true;
+    try {
+      const response = await f.service.get("/v1/projects/shop/databases/main/status", f.ana);
+
+      expect(response.status).toBe(503);
+      expect(response.body["type"]).toMatch(/zone-unreachable$/);
+    } finally {
+      datastores.failing = false;
+    }
+  });
+});
+
+describe("a bucket's status", () => {
+  it("gives its quota and says its use is not available where the zone cannot tell", async () => {
+    const response = await f.service.get<{ bytes: Figure }>(
+      "/v1/projects/shop/buckets/media/status",
+      f.reader,
+    );
+
+    expect(response.status).toBe(200);
+    expect(response.body.bytes).toMatchObject({
+      used: null,
+      limit: 2e9,
+      note: expect.stringMatching(/not available/),
+    });
+  });
+
+  it("is 404 for another member", async () => {
+    expect((await f.service.get("/v1/projects/shop/buckets/media/status", f.bob)).status).toBe(404);
+  });
+});
