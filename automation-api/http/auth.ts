@@ -19,13 +19,7 @@ export function authenticate(store: Store, limits?: RateLimits): RequestHandler 
       if (limits && error instanceof UnauthorizedError) await limits.countFailure(req, res);
       throw error;
     }
-    const principal: Principal = {
-      tokenId: token.id,
-      user: token.user,
-      scope: token.scope,
-      projectId: token.projectId,
-      expiresAt: token.expiresAt,
-    };
+    const principal = principalOfToken(token);
     res.locals["principal"] = principal;
     // After authentication, so that the limit counts the token however its header was written.
     await limits?.countRequest(principal, res);
@@ -34,6 +28,17 @@ export function authenticate(store: Store, limits?: RateLimits): RequestHandler 
       store.touchToken(token.id).catch(() => {});
     }
     next();
+  };
+}
+
+/** Who acts with an authenticated token. */
+export function principalOfToken(token: TokenWithUser): Principal {
+  return {
+    tokenId: token.id,
+    user: token.user,
+    scope: token.scope,
+    projectId: token.projectId,
+    expiresAt: token.expiresAt,
   };
 }
 

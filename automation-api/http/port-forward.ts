@@ -5,7 +5,6 @@ import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import type { ZoneClusters } from "../cluster/cluster.js";
 import { ClusterRefusedError } from "../cluster/namespace-reader.js";
 import { appObjects, appPod, appTarget } from "../domain/app-runtime.js";
-import type { Principal } from "../domain/authz.js";
 import { toSpecIssues } from "../../spec/errors.js";
 import {
   ConflictError,
@@ -18,7 +17,7 @@ import { PodNotReachableError } from "../domain/runtime-errors.js";
 import type { ZoneCatalog } from "../domain/zones.js";
 import type { EventBus } from "../jobs/event-bus.js";
 import type { Store } from "../store/store.js";
-import { authenticatedToken, currentRefusal } from "./auth.js";
+import { authenticatedToken, currentRefusal, principalOfToken } from "./auth.js";
 import { PROBLEM_JSON, problemOf } from "./problem.js";
 import { PortForwardQuery } from "./runtime-schemas.js";
 
@@ -75,14 +74,7 @@ export function portForwardUpgrades(deps: PortForwardDeps) {
     const match = PATH.exec(url.pathname);
     if (!match?.[1] || !match[2]) return refuse(socket, new NotFoundError(`${url.pathname}`), instance);
     try {
-      const token = await authenticatedToken(deps.store, req.headers.authorization);
-      const principal: Principal = {
-        tokenId: token.id,
-        user: token.user,
-        scope: token.scope,
-        projectId: token.projectId,
-        expiresAt: token.expiresAt,
-      };
+      const principal = principalOfToken(await authenticatedToken(deps.store, req.headers.authorization));
       const parsed = PortForwardQuery.safeParse(Object.fromEntries(url.searchParams));
       const target = await appTarget(
         deps,

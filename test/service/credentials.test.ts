@@ -27,12 +27,8 @@ beforeAll(async () => {
   await service.put("/v1/projects/shop/buckets/media", ana, { sizeGB: 1 });
   clusters.addSecret("testzone", "shop", "database-main", DATABASE);
   clusters.addSecret("testzone", "shop", "bucket-media", BUCKET);
-  reader = (
-    await service.post<{ token: string }>("/v1/projects/shop/tokens", ana, { name: "r", scope: "read" })
-  ).body.token;
-  deployer = (
-    await service.post<{ token: string }>("/v1/projects/shop/tokens", ana, { name: "d", scope: "deploy" })
-  ).body.token;
+  reader = await service.projectToken(ana, "shop", "read");
+  deployer = await service.projectToken(ana, "shop", "deploy");
 });
 afterAll(async () => {
   await service.close();

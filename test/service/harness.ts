@@ -189,6 +189,22 @@ export class TestService<R extends Runner = FakeRunner> {
     return token.body.token;
   }
 
+  /** Creates a project token with `owner`'s user token and returns it. */
+  async projectToken(
+    owner: string,
+    project: string,
+    scope: "read" | "deploy",
+    name = scope,
+  ): Promise<string> {
+    const created = await this.post<{ token: string }>(`/v1/projects/${project}/tokens`, owner, {
+      name,
+      scope,
+    });
+    if (created.status !== 201)
+      throw new Error(`creating a ${scope} token of ${project}: ${created.status} ${created.text}`);
+    return created.body.token;
+  }
+
   /** Creates a project and waits for its first operation. */
   async project(token: string, name: string, zone = "testzone"): Promise<void> {
     const response = await this.put<{ id: string }>(`/v1/projects/${name}`, token, { zone });

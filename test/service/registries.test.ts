@@ -15,12 +15,8 @@ beforeAll(async () => {
   ana = await service.user("ana");
   bob = await service.user("bob");
   await service.project(ana, "shop");
-  reader = (
-    await service.post<{ token: string }>("/v1/projects/shop/tokens", ana, { name: "r", scope: "read" })
-  ).body.token;
-  deployer = (
-    await service.post<{ token: string }>("/v1/projects/shop/tokens", ana, { name: "d", scope: "deploy" })
-  ).body.token;
+  reader = await service.projectToken(ana, "shop", "read");
+  deployer = await service.projectToken(ana, "shop", "deploy");
 });
 afterAll(async () => {
   await service.close();

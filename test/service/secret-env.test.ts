@@ -16,12 +16,8 @@ beforeAll(async () => {
   bob = await service.user("bob");
   await service.project(ana, "shop");
   await service.put("/v1/projects/shop/apps/web", ana, { image: "nginx:1" });
-  reader = (
-    await service.post<{ token: string }>("/v1/projects/shop/tokens", ana, { name: "r", scope: "read" })
-  ).body.token;
-  deployer = (
-    await service.post<{ token: string }>("/v1/projects/shop/tokens", ana, { name: "d", scope: "deploy" })
-  ).body.token;
+  reader = await service.projectToken(ana, "shop", "read");
+  deployer = await service.projectToken(ana, "shop", "deploy");
 });
 afterAll(async () => {
   await service.close();
