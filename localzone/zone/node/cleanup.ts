@@ -2,7 +2,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync, rmdirSy
 import { join } from "node:path";
 import { sleep } from "../process.js";
 import { attempt, run } from "./host.js";
-import { forgetHostState, readHostState, restoreSysctls } from "./host-network.js";
+import { forgetHostState, readHostState, removeMadeFolders, restoreSysctls } from "./host-network.js";
 import type { NodeLayout } from "./layout.js";
 import { CNI_NETWORK, CRI_NAMESPACE, NODE_LINK, POD_BRIDGE } from "./network.js";
 
@@ -144,14 +144,6 @@ function deleteRuncContainers(runc: string, runcRoot: string): string[] {
     }
   }
   return deleted;
-}
-
-function isEmptyDir(path: string): boolean {
-  try {
-    return readdirSync(path).length === 0;
-  } catch {
-    return false;
-  }
 }
 
 /** Removes the cgroups the kubelet and runc made (`kubepods` in each v1 hierarchy), leaves first. */
@@ -325,10 +317,10 @@ export async function sweepNode(
   const ipsets = hostState ? cleanIpsets() : [];
   const cgroups = removeKubepodsCgroups();
   const sysctls = hostState ? restoreSysctls(hostState) : [];
-  for (const dir of ["/run/containerd/s", "/run/containerd"]) {
-    if (isEmptyDir(dir)) rmdirSync(dir);
+  if (hostState) {
+    removeMadeFolders(hostState);
+    forgetHostState(layout);
   }
-  if (hostState) forgetHostState(layout);
   return {
     processes: processes.length,
     runcContainers: runcContainers.length,

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { attempt, readSysctl, requireHostTools, run, writeSysctl } from "./host.js";
 import type { NodeLayout } from "./layout.js";
@@ -24,9 +24,17 @@ export const TOUCHED_SYSCTLS = [
   "kernel.keys.root_maxbytes",
 ] as const;
 
+/**
+ * Folders outside the zone folder that the node's parts make when missing: the shims' sockets
+ * (containerd does not let them move) and the kubelet's links to container logs.
+ */
+export const HOST_FOLDERS = ["/run/containerd", "/run/containerd/s", "/var/log/containers"] as const;
+
 /** What the zone found on the machine before it changed anything there. */
 export interface HostState {
   readonly sysctls: Readonly<Record<string, string>>;
+  /** Which of `HOST_FOLDERS` existed. */
+  readonly folders: Readonly<Record<string, boolean>>;
 }
 
 /** The iptables chain that keeps pods from the node's own ports (mangle table, see below). */
@@ -57,7 +65,8 @@ function recordHostState(layout: NodeLayout): HostState {
     const value = readSysctl(name);
     if (value !== undefined) sysctls[name] = value;
   }
-  const state: HostState = { sysctls };
+  const folders = Object.fromEntries(HOST_FOLDERS.map((dir) => [dir, existsSync(dir)]));
+  const state: HostState = { sysctls, folders };
   mkdirSync(dirname(layout.hostStateFile), { recursive: true, mode: 0o700 });
   writeFileSync(layout.hostStateFile, JSON.stringify(state, null, 2) + "\n", { mode: 0o600 });
   return state;
@@ -73,6 +82,21 @@ export function restoreSysctls(state: HostState): string[] {
     }
   }
   return restored;
+}
+
+/** Removes the folders of `HOST_FOLDERS` the zone made, when they are empty again; deepest first. */
+export function removeMadeFolders(state: HostState): string[] {
+  const removed: string[] = [];
+  for (const dir of [...HOST_FOLDERS].sort((a, b) => b.length - a.length)) {
+    if (state.folders?.[dir] !== false) continue;
+    try {
+      rmdirSync(dir);
+      removed.push(dir);
+    } catch {
+      // Missing, or someone else's files are in it.
+    }
+  }
+  return removed;
 }
 
 export function forgetHostState(layout: NodeLayout): void {
