@@ -268,8 +268,8 @@ describe("the pods' network", () => {
 
 describe("a volume of the local zone", () => {
   it("is a local folder of the real node when the node runs, usable on either kind of node", () => {
-    expect(volumeSource("pvc-1", "/zone/node/volumes")).toEqual({
-      local: { path: "/zone/node/volumes/pvc-1" },
+    expect(volumeSource("pvc-1", "/zone/volumes")).toEqual({
+      local: { path: "/zone/volumes/pvc-1" },
       nodeAffinity: {
         required: {
           nodeSelectorTerms: [

@@ -100,16 +100,21 @@ function unmountAll(dir: string): string[] {
   return unmounted;
 }
 
-/** Pids of processes whose program is one of `binaries`, or that sit in the kubelet's cgroups. */
-function zoneProcesses(binaries: readonly string[]): number[] {
+/**
+ * Pids of the node's processes: those whose command line names the node's folder (its
+ * daemons' configuration, the shims' containerd socket) and, when `withPods`, those in the
+ * kubelet's cgroups (the containers). Another containerd on the machine, even one started from
+ * the same binary, names other folders and is left alone.
+ */
+function nodeProcesses(nodeDir: string, withPods: boolean): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync("/proc")) {
     const pid = Number(entry);
     if (!Number.isInteger(pid) || pid === process.pid) continue;
     try {
-      const exe = readlinkSync(`/proc/${pid}/exe`).replace(/ \(deleted\)$/, "");
-      const cgroup = readFileSync(`/proc/${pid}/cgroup`, "utf8");
-      if (binaries.includes(exe) || /:\/kubepods(\/|$)/m.test(cgroup)) pids.push(pid);
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8").replace(/\0/g, " ");
+      const cgroup = withPods ? readFileSync(`/proc/${pid}/cgroup`, "utf8") : "";
+      if (cmdline.includes(`${nodeDir}/`) || /:\/kubepods(\/|$)/m.test(cgroup)) pids.push(pid);
     } catch {
       // Gone, or a kernel thread.
     }
@@ -117,8 +122,8 @@ function zoneProcesses(binaries: readonly string[]): number[] {
   return pids;
 }
 
-async function killAll(binaries: readonly string[]): Promise<number[]> {
-  const killed = zoneProcesses(binaries);
+async function killAll(nodeDir: string, withPods: boolean): Promise<number[]> {
+  const killed = nodeProcesses(nodeDir, withPods);
   for (const pid of killed) {
     try {
       process.kill(pid, "SIGKILL");
@@ -127,7 +132,7 @@ async function killAll(binaries: readonly string[]): Promise<number[]> {
     }
   }
   const deadline = Date.now() + 10_000;
-  while (zoneProcesses(binaries).length > 0 && Date.now() < deadline) await sleep(100);
+  while (nodeProcesses(nodeDir, withPods).length > 0 && Date.now() < deadline) await sleep(100);
   return killed;
 }
 
@@ -296,17 +301,14 @@ export interface SweepReport {
 
 /**
  * Removes every trace of the node from the machine once its processes are stopped (or died):
- * leftover container processes and shims, mounts under the node folder, the pods' network
+ * leftover container processes and shims (found by the node folder in their command line), mounts under the node folder, the pods' network
  * namespaces, links, the zone's iptables rules and chains, kube-router's ipsets, the kubelet's
  * cgroups, and the kernel settings it changed. Safe to run when nothing is left.
  */
-export async function sweepNode(
-  layout: NodeLayout,
-  bins: { readonly runc: string; readonly processes: readonly string[] },
-): Promise<SweepReport> {
+export async function sweepNode(layout: NodeLayout, runc: string): Promise<SweepReport> {
   const hostState = readHostState(layout);
-  const runcContainers = deleteRuncContainers(bins.runc, layout.runcRoot);
-  const processes = await killAll(bins.processes);
+  const runcContainers = deleteRuncContainers(runc, layout.runcRoot);
+  const processes = await killAll(layout.dir, hostState !== undefined);
   const mounts = unmountAll(layout.dir);
   const netns = removeNetnsFiles(layout);
   removeContainerLogLinks(layout);

@@ -24,7 +24,10 @@ export interface NodeLayout {
   readonly corefile: string;
   /** Kubeconfigs of the node's parts, one per identity. */
   readonly kubeconfigDir: string;
-  /** Folders handed to persistent volumes of the real node. */
+  /**
+   * Folders handed to persistent volumes of the real node: the members' data, beside the node's
+   * runtime state rather than in it.
+   */
   readonly volumesDir: string;
   /**
    * Written before the zone changes anything of the machine's network or kernel settings
@@ -53,7 +56,7 @@ export function nodeLayout(zoneDir: string): NodeLayout {
     kubeProxyConfig: join(dir, "kube-proxy-config.yaml"),
     corefile: join(dir, "Corefile"),
     kubeconfigDir: join(dir, "kubeconfigs"),
-    volumesDir: join(dir, "volumes"),
+    volumesDir: join(zoneDir, "volumes"),
     hostStateFile: join(dir, "host-state.json"),
   };
 }

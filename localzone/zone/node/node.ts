@@ -305,17 +305,7 @@ export async function stopNode(zoneDir: string, bins: NodeBinaries, say: Say): P
     say(`  containers: ${drained.stopped} stopped`);
   }
   await stop("containerd");
-  const report = await sweepNode(layout, {
-    runc: bins.runc,
-    processes: [
-      bins["containerd-shim-runc-v2"],
-      bins.containerd,
-      bins.kubelet,
-      bins["kube-proxy"],
-      bins.coredns,
-      bins["kube-router"],
-    ],
-  });
+  const report = await sweepNode(layout, bins.runc);
   say(
     `  node cleanup: ${report.mounts} mount(s), ${report.netns} network namespace(s), ` +
       `links [${report.links.join(", ")}], iptables [${report.iptables.join(", ")}], ` +
