@@ -112,6 +112,15 @@ describe("the node guard", () => {
     ]);
   });
 
+  it("keeps pods' traffic from link-local addresses beyond the node and from Services without endpoints", () => {
+    const egress = rules.ipv4.split("\n").filter((l) => l.startsWith("-A PLUSKUBE-POD-EGRESS"));
+
+    expect(egress).toEqual([
+      '-A PLUSKUBE-POD-EGRESS -d 169.254.0.0/16 -m comment --comment "pluskube: no link-local address beyond the node" -j DROP',
+      '-A PLUSKUBE-POD-EGRESS -d 10.96.0.0/16 -m comment --comment "pluskube: a Service without endpoints" -j DROP',
+    ]);
+  });
+
   it("drops every IPv6 packet of the pods", () => {
     expect(rules.ipv6).toContain(
       '-A PLUSKUBE-NODE-GUARD -m comment --comment "pluskube: pods have no IPv6" -j DROP',

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmdirSync, rmSync, writeFileSync }
 import { dirname } from "node:path";
 import { attempt, readSysctl, requireHostTools, run, writeSysctl } from "./host.js";
 import type { NodeLayout } from "./layout.js";
-import { CLUSTER_DNS_IP, NODE_IP, NODE_LINK, POD_BRIDGE } from "./network.js";
+import { CLUSTER_DNS_IP, NODE_IP, NODE_LINK, POD_BRIDGE, SERVICE_CIDR } from "./network.js";
 
 /**
  * Kernel settings the node's parts change on the machine, restored by `zone:down`: IP
@@ -39,7 +39,12 @@ export interface HostState {
 
 /** The iptables chain that keeps pods from the node's own ports (mangle table, see below). */
 export const NODE_GUARD_CHAIN = "PLUSKUBE-NODE-GUARD";
-/** The chain that keeps pods from link-local addresses beyond the node (a cloud's metadata service). */
+/**
+ * The chain that keeps pods' traffic from leaving the machine for link-local addresses (a
+ * cloud's metadata service) and for Service addresses kube-proxy did not translate (a Service
+ * without endpoints: kube-router ACCEPTs a pod's allowed traffic in FORWARD before kube-proxy's
+ * REJECT of it, and the packet would go out to the default route).
+ */
 export const POD_EGRESS_GUARD_CHAIN = "PLUSKUBE-POD-EGRESS";
 /**
  * The chain that keeps the node's addresses, and the S3 port (SeaweedFS binds it on every
@@ -153,6 +158,7 @@ export function guardRules(openings: GuardOpenings): { readonly ipv4: string; re
     `-A ${chain} -d ${NODE_IP}/32 -p tcp -m tcp --dport ${openings.s3Port} -j RETURN`,
     `-A ${chain} -m comment --comment "pluskube: pods reach no other port of the node" -j DROP`,
     `-A ${egress} -d 169.254.0.0/16 -m comment --comment "pluskube: no link-local address beyond the node" -j DROP`,
+    `-A ${egress} -d ${SERVICE_CIDR} -m comment --comment "pluskube: a Service without endpoints" -j DROP`,
     `-A ${host} -i lo -j RETURN`,
     `-A ${host} -i ${POD_BRIDGE} -j RETURN`,
     `-A ${host} -d ${NODE_IP}/32 -j DROP`,
