@@ -409,6 +409,7 @@ export async function zoneDown(opts: ZoneOptions & { readonly purge?: boolean } 
 
 async function stopZone(opts: ZoneOptions & { readonly purge?: boolean }): Promise<void> {
   const say = opts.say ?? ((line: string) => console.log(line));
+  const started = Date.now();
   const zone = localZone();
   const dir = zoneDir();
   const bins = toolchainPaths();
@@ -418,6 +419,7 @@ async function stopZone(opts: ZoneOptions & { readonly purge?: boolean }): Promi
   };
   // The node first: its parts talk to the API server, and its drain needs containerd.
   await stopNode(dir, bins.node, say);
+  const nodeSeconds = (Date.now() - started) / 1000;
   const stopPostgresPart = async (): Promise<void> => {
     if (!bins.postgresBinDir) return;
     const pg = postgresLayout(bins.postgresBinDir, dir);
@@ -445,4 +447,7 @@ async function stopZone(opts: ZoneOptions & { readonly purge?: boolean }): Promi
     rmSync(localKubeconfig(zone), { force: true });
     say(`  purged ${dir}`);
   }
+  say(
+    `local zone down in ${((Date.now() - started) / 1000).toFixed(1)}s (the node ${nodeSeconds.toFixed(1)}s)`,
+  );
 }

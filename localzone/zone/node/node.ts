@@ -140,6 +140,7 @@ interface NodeCondition {
   readonly type: string;
   readonly status: string;
   readonly lastHeartbeatTime?: string;
+  readonly lastTransitionTime?: string;
 }
 
 async function readNodeConditions(access: KubeAccess): Promise<NodeCondition[] | undefined> {
@@ -189,6 +190,12 @@ export async function completeNode(start: NodeStart, started: NodeStarted): Prom
       opts("kubelet"),
     ),
   );
+  if (started.kubeletStartedAt !== undefined) {
+    // The wait above begins after PostgreSQL and S3: the node's own time is its Ready transition's.
+    const ready = (await readNodeConditions(access))?.find((c) => c.type === "Ready");
+    const since = (Date.parse(ready?.lastTransitionTime ?? "") - started.kubeletStartedAt) / 1000;
+    if (since >= 0) took["kubelet start to node Ready"] = since;
+  }
   const identities = ensureNodeIdentities(start.pki, nodeLayout(zoneDir), start.apiserverUrl, start.context);
   ensureProcess(zoneDir, nodeSpecs(nodeLayout(zoneDir), identities, start)["kube-router"], say);
   await timed("kube-proxy", () =>
