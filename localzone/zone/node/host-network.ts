@@ -126,6 +126,21 @@ function ensureNodeLink(): void {
   run("ip", ["link", "set", NODE_LINK, "up"]);
 }
 
+/**
+ * Fails when another Kubernetes node's chains are on the machine before the zone touched it:
+ * two kube-proxies would fight over the same `KUBE-` chains, and `zone:down` would remove them.
+ */
+function refuseForeignNode(): void {
+  const saved = attempt("iptables-save", []);
+  const foreign = /^:(KUBE-SERVICES|KUBE-ROUTER-INPUT|KUBE-FORWARD) /m.exec(saved.stdout)?.[1];
+  if (foreign) {
+    throw new Error(
+      `iptables already has the chain ${foreign} of another Kubernetes node on this machine; ` +
+        "stop it, or run the local zone with PLUSKUBE_LOCALZONE_NODES=simulated",
+    );
+  }
+}
+
 /** Ports of the node that pods may reach, besides DNS on the cluster DNS address. */
 export interface GuardOpenings {
   readonly postgresPort: number;
@@ -209,6 +224,7 @@ function ensureGuard(openings: GuardOpenings): void {
  */
 export function ensureHostNetwork(layout: NodeLayout, openings: GuardOpenings): void {
   requireHostTools();
+  if (!readHostState(layout)) refuseForeignNode();
   recordHostState(layout);
   ensureNodeLink();
   writeSysctl("net.ipv4.ip_forward", "1");
