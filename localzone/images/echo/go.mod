@@ -1,0 +1,3 @@
+module pluskube.dev/localzone/images/echo
+
+go 1.26

@@ -1,0 +1,3 @@
+module pluskube.dev/localzone/images/escape
+
+go 1.26
