@@ -98,12 +98,15 @@ function currentGoVersion(): string {
 }
 
 /**
- * The tag of an image: a hash of its sources (every file in its folder but tests), of the
- * builder's sources, its ports and the Go version, so that any change to what goes into the
- * image names a new one and an unchanged image keeps its name.
+ * The tag of an image: a hash of its sources (every file in its folder `root` but tests and
+ * dot files), of the builder's sources, its ports and the Go version, so that any change to
+ * what goes into the image names a new one and an unchanged image keeps its name, wherever
+ * the sources are.
  */
-export function imageTag(source: LocalImageSource): string {
-  const root = join(imageSourcesDir, source.name);
+export function imageTag(
+  source: LocalImageSource,
+  root: string = join(imageSourcesDir, source.name),
+): string {
   if (!existsSync(join(root, "go.mod"))) throw new Error(`no image sources at ${root}`);
   const hash = createHash("sha256");
   hash.update(`builder ${wrapperSourceHash("images")}\0go ${currentGoVersion()}\0`);
