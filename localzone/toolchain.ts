@@ -125,7 +125,8 @@ export async function ensureToolchain(opts: EnsureToolchainOptions = {}): Promis
       c.name === IMAGES_COMPONENT &&
       (outcome.status === "built" || outcome.status === "cached")
     ) {
-      outcome = await ensureLocalImages(outcome.path, index, say);
+      const builderSeconds = outcome.status === "built" ? (outcome.record?.seconds ?? 0) : 0;
+      outcome = await ensureLocalImages(outcome.path, index, say, builderSeconds);
     }
     if (c.kind === "go" && c.plugin && outcome.status !== "failed") {
       const pulumiBin = binaryPath(pulumi);
