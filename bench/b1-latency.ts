@@ -17,13 +17,13 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { parseProjectSpec, type ProjectSpec } from "../spec/project.js";
 import { replicaResources } from "../spec/usage.js";
-import { localKubeconfig, localZone } from "../localzone/zone.js";
+import { localKubeconfig, localZone, simulatedZone } from "../localzone/zone.js";
 import { ensureZone, percentile, realRunner, seconds, startService } from "./service-bench.js";
 
 const RUNS = Number(process.env["B1_RUNS"] ?? 5);
 const CLAIM = process.env["B1_CLAIM"] === "namespace" ? "namespace" : "app";
 const IMAGE = "nginx:1.27";
-const zone = localZone();
+const zone = simulatedZone();
 const tag = Date.now().toString(36).slice(-5);
 
 function kubectl(args: readonly string[]): string {

@@ -8,13 +8,13 @@
  *
  *   npx tsx bench/b2-parallel.ts            # PLUSKUBE_WORKERS (default 2) stacks run side by side
  */
-import { localZone } from "../localzone/zone.js";
+import { localZone, simulatedZone } from "../localzone/zone.js";
 import { ensureZone, percentile, seconds, startService } from "./service-bench.js";
 
 const SIZES = (process.env["B2_SIZES"] ?? "1,4,16").split(",").map(Number);
 const WORKERS = Number(process.env["PLUSKUBE_WORKERS"] ?? 2);
 const CLAIM = process.env["B2_CLAIM"] === "namespace" ? "namespace" : "app";
-const zone = localZone();
+const zone = simulatedZone();
 const tag = Date.now().toString(36).slice(-5);
 
 async function main(): Promise<void> {

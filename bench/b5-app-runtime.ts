@@ -6,13 +6,13 @@
  *
  *   npx tsx bench/b5-app-runtime.ts
  */
-import { localZone } from "../localzone/zone.js";
+import { localZone, simulatedZone } from "../localzone/zone.js";
 import { ensureZone, percentile, startService, type BenchService } from "./service-bench.js";
 
 const REQUESTS = Number(process.env["B5_REQUESTS"] ?? 200);
 const CONCURRENCY = Number(process.env["B5_CONCURRENCY"] ?? 8);
 const REPLICAS = Number(process.env["B5_REPLICAS"] ?? 2);
-const zone = localZone();
+const zone = simulatedZone();
 const project = `b5-${Date.now().toString(36).slice(-5)}`;
 
 function ms(value: number): string {

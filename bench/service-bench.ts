@@ -7,7 +7,7 @@ import { kubeClusters } from "../automation-api/cluster/kube-clusters.js";
 import { buildService } from "../automation-api/service.js";
 import { ensureToolchain } from "../localzone/toolchain.js";
 import { dataDir } from "../localzone/paths.js";
-import { localZone, zoneUp } from "../localzone/zone.js";
+import { localZone, simulatedZone, zoneUp } from "../localzone/zone.js";
 import { dropZoneLease, takeZoneLease } from "../test/integration/helpers/zone-lease.js";
 import { createUserToken } from "./user-token.js";
 
@@ -49,7 +49,7 @@ export interface BenchService {
  * PostgreSQL, in a database of its own), listening on an ephemeral port.
  */
 export async function startService(options: { workers?: number } = {}): Promise<BenchService> {
-  const zone = localZone();
+  const zone = simulatedZone();
   // Its own database, so benchmark users never count in the fair share of `npm start`'s users.
   const databaseUrl = await localDatabaseUrl(zone, "pluskube_bench");
   const service = await buildService({

@@ -44,7 +44,41 @@ export interface ToolchainPaths {
   readonly weed: string;
   /** Debian's PostgreSQL bin folder, when installed. */
   readonly postgresBinDir: string | undefined;
+  /** The real node's binaries, by component name (`runc`, `containerd`, `cni-bridge`, `kubelet`, ...). */
+  readonly node: Readonly<Record<NodeBinary, string>>;
 }
+
+/** A Go-built binary of the real node. */
+export type NodeBinary =
+  | "runc"
+  | "containerd"
+  | "containerd-shim-runc-v2"
+  | "ctr"
+  | "cni-bridge"
+  | "cni-host-local"
+  | "cni-loopback"
+  | "cni-portmap"
+  | "kubelet"
+  | "kube-proxy"
+  | "coredns"
+  | "kube-router"
+  | "caddy";
+
+const NODE_BINARIES: readonly NodeBinary[] = [
+  "runc",
+  "containerd",
+  "containerd-shim-runc-v2",
+  "ctr",
+  "cni-bridge",
+  "cni-host-local",
+  "cni-loopback",
+  "cni-portmap",
+  "kubelet",
+  "kube-proxy",
+  "coredns",
+  "kube-router",
+  "caddy",
+];
 
 function goComponent(name: string): GoComponent {
   const c = components().find((x) => x.name === name);
@@ -65,6 +99,10 @@ export function toolchainPaths(): ToolchainPaths {
     kwokStages: join(dirname(binaryPath(goComponent("kwok"))), "stages.yaml"),
     weed: binaryPath(goComponent("seaweedfs")),
     postgresBinDir: postgresBinDir(),
+    node: Object.fromEntries(NODE_BINARIES.map((name) => [name, binaryPath(goComponent(name))])) as Record<
+      NodeBinary,
+      string
+    >,
   };
 }
 

@@ -58,6 +58,18 @@ export function localZone(): ZoneSpec {
   return zone;
 }
 
+/** RuntimeClass that routes a pod to the zone's simulated (kwok) nodes, made by `zoneUp`. */
+export const SIMULATED_RUNTIME_CLASS = "pluskube-simulated";
+
+/**
+ * The local zone with its apps routed to kwok's simulated nodes: for tests and benchmarks that
+ * deploy many apps, or images this offline machine cannot pull, and only need the objects to exist.
+ * Its pods never run: what they prove stops at the API server.
+ */
+export function simulatedZone(zone: ZoneSpec = localZone()): ZoneSpec {
+  return { ...zone, runtimeClass: SIMULATED_RUNTIME_CLASS };
+}
+
 export function localKubeconfig(zone: ZoneSpec = localZone()): string {
   return resolveZonePath(zone.kubeconfig ?? "~/.local/share/pluskube/localzone/kubeconfig");
 }

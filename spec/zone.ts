@@ -18,6 +18,13 @@ const addressRange = z
     "must not be the whole address space: list the zone's own ranges",
   );
 
+const dnsAddress = z
+  .string()
+  .refine(
+    (text) => isCidrText(`${text}/${text.includes(":") ? 128 : 32}`),
+    "must be an IP address such as 169.254.20.10",
+  );
+
 const addressRegistry = z
   .string()
   .regex(
@@ -116,8 +123,21 @@ export const ZoneSpecSchema = z
      * exactly as written in image references. Any other address registry is refused.
      */
     addressRegistries: z.array(addressRegistry).default([]),
+    /**
+     * Addresses of a cluster DNS that runs outside the pod network (a node-local DNS cache on a
+     * link address of each node), which pods' network policies must allow on port 53 besides
+     * kube-system's DNS pods. Default none.
+     */
+    dnsAddresses: z.array(dnsAddress).default([]),
     /** Number of fake nodes the local zone runs; ignored by real zones. */
     nodes: positiveInt(100).optional(),
+    /**
+     * Which nodes the local zone runs (ignored by real zones): its one real node, kwok's
+     * simulated nodes, or both, the simulated ones then tainted so that apps land on the real
+     * node unless their zone routes them to the simulated ones. `PLUSKUBE_LOCALZONE_NODES`
+     * overrides it. Default `both`.
+     */
+    localNodes: z.enum(["real", "simulated", "both"]).optional(),
     /** What one member may make in the zone; every limit has a default. */
     limits: ZoneLimitsSchema.default(ZoneLimitsSchema.parse({})),
     /** The zone's PostgreSQL server, where projects get databases. */
@@ -136,6 +156,8 @@ export const ZoneSpecSchema = z
     /** The zone's SeaweedFS S3 endpoint, where projects get buckets. */
     s3: z.strictObject({
       endpoint: z.url({ error: "must be a URL such as http://127.0.0.1:8333" }),
+      /** The endpoint as pods reach it, when it differs from `endpoint` (which the service uses). */
+      clusterEndpoint: z.url({ error: "must be a URL such as http://10.0.3.7:8333" }).optional(),
       region: z.string().default("us-east-1"),
       adminAccessKeyFile: z.string().min(1),
       adminSecretKeyFile: z.string().min(1),

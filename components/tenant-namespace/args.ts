@@ -102,6 +102,11 @@ export interface TenantNamespaceArgs {
    * egress leaves out as it does private ranges. Default none. Plain.
    */
   readonly zoneRanges?: readonly string[];
+  /**
+   * Addresses of a cluster DNS outside the pod network (a node-local cache), allowed on port 53
+   * besides kube-system's pods. Default none. Plain.
+   */
+  readonly dnsAddresses?: readonly string[];
   /** Zone services (Postgres, S3) reachable in any case, by address and port. Default none. */
   readonly serviceEgress?: readonly ServiceEgress[];
   /** Persistent volumes of the project, one PersistentVolumeClaim each. Default none. */

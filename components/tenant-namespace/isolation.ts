@@ -42,14 +42,22 @@ export function ingressControllerSpec(namespaces: readonly string[]): NetworkPol
   };
 }
 
-/** Name lookups against the cluster DNS in kube-system, over UDP and TCP. */
-export function dnsSpec(): NetworkPolicySpec {
+/**
+ * Name lookups against the cluster DNS, over UDP and TCP: its pods in kube-system, and the
+ * addresses of a DNS that runs outside the pod network (a node-local cache), when the zone has one.
+ */
+export function dnsSpec(dnsAddresses: readonly string[] = []): NetworkPolicySpec {
   return {
     podSelector: ALL_PODS,
     policyTypes: ["Egress"],
     egress: [
       {
-        to: [{ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: "kube-system" } } }],
+        to: [
+          { namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: "kube-system" } } },
+          ...dnsAddresses.map((address) => ({
+            ipBlock: { cidr: `${address}/${address.includes(":") ? 128 : 32}` },
+          })),
+        ],
         ports: [
           { protocol: "UDP", port: 53 },
           { protocol: "TCP", port: 53 },

@@ -123,7 +123,7 @@ export class TenantNamespace extends pulumi.ComponentResource {
     const policies: [string, k8s.types.input.networking.v1.NetworkPolicySpec][] = [
       ["default-deny", defaultDenySpec()],
       ["allow-same-namespace", sameNamespaceSpec()],
-      ["allow-dns", dnsSpec()],
+      ["allow-dns", dnsSpec(args.dnsAddresses ?? [])],
     ];
     if (ingressNamespaces.length > 0) {
       policies.push(["allow-ingress-controller", ingressControllerSpec(ingressNamespaces)]);

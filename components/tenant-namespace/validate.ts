@@ -89,6 +89,12 @@ export function validateTenantNamespaceArgs(args: TenantNamespaceArgs, resource?
     }
   });
 
+  (args.dnsAddresses ?? []).forEach((address, index) => {
+    if (!isCidr(`${address}/${address.includes(":") ? 128 : 32}`)) {
+      problems.expect(`dnsAddresses[${index}]`, "an IP address such as 169.254.20.10", address);
+    }
+  });
+
   (args.serviceEgress ?? []).forEach((egress, index) => {
     if (!isCidr(egress.cidr)) {
       problems.expect(`serviceEgress[${index}].cidr`, "an address range such as 10.0.3.7/32", egress.cidr);

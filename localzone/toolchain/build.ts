@@ -57,8 +57,11 @@ export function readRecord(c: GoComponent): BuildRecord | undefined {
   return existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as BuildRecord) : undefined;
 }
 
-/** The environment every `go` command runs with: caches under ours, no toolchain download, no CGO. */
-export function goEnv(): NodeJS.ProcessEnv {
+/**
+ * The environment every `go` command runs with: caches under ours, no toolchain download, no CGO
+ * unless the component needs a C library (`cgo`).
+ */
+export function goEnv(c?: GoComponent): NodeJS.ProcessEnv {
   const { modCache, buildCache } = goCacheDirs();
   return {
     ...process.env,
@@ -66,7 +69,7 @@ export function goEnv(): NodeJS.ProcessEnv {
     GOCACHE: buildCache,
     GOTOOLCHAIN: "local",
     GOFLAGS: "-mod=mod",
-    CGO_ENABLED: "0",
+    CGO_ENABLED: c?.cgo ? "1" : "0",
   };
 }
 
@@ -255,7 +258,7 @@ export async function buildGo(c: GoComponent, index: string, say: Say): Promise<
   say(`${label}: building (log: ${logFile})`);
   const result = await runLogged("go", args, {
     cwd: wrapperDir,
-    env: goEnv(),
+    env: goEnv(c),
     logFile,
     tickSeconds: 30,
     onTick: (s) => say(`${label}: still building, ${formatDuration(s)} elapsed`),

@@ -19,6 +19,8 @@ export interface GoComponent {
   /** `-X` assignments for the linker, `importpath.name=value`. */
   readonly versionVars: readonly string[];
   readonly tags?: readonly string[];
+  /** Built with cgo (against C libraries from Debian's packages named in `dependsOn`). */
+  readonly cgo?: boolean;
   /** Other components whose build must have succeeded first. */
   readonly dependsOn?: readonly string[];
   /**
@@ -94,6 +96,30 @@ function pseudoCommit(version: string): string {
   return /-\d{14}-([0-9a-f]{12})$/.exec(version)?.[1] ?? version;
 }
 
+/** The CNI plugins the node's network uses, by their package in `containernetworking/plugins`. */
+export const CNI_PLUGINS = [
+  { name: "bridge", pkg: "plugins/main/bridge" },
+  { name: "host-local", pkg: "plugins/ipam/host-local" },
+  { name: "loopback", pkg: "plugins/main/loopback" },
+  { name: "portmap", pkg: "plugins/meta/portmap" },
+] as const;
+
+/** What the zone's real node runs: its runtime, network, DNS, NetworkPolicy engine and ingress. */
+export const NODE_COMPONENTS = [
+  "runc",
+  "containerd",
+  "containerd-shim-runc-v2",
+  "ctr",
+  ...CNI_PLUGINS.map((p) => `cni-${p.name}`),
+  "kubelet",
+  "kube-proxy",
+  "coredns",
+  "kube-router",
+  "caddy",
+  "iptables",
+  "ipset",
+];
+
 /** The components a running local zone needs (its control plane, object store and database server). */
 export const ZONE_COMPONENTS = [
   "etcd",
@@ -103,6 +129,7 @@ export const ZONE_COMPONENTS = [
   "kwok",
   "seaweedfs",
   "postgresql",
+  ...NODE_COMPONENTS,
 ];
 
 /** Postgres major versions Debian ships; the newest present one is used. */
@@ -231,6 +258,9 @@ export function components(): Component[] {
     kube("kube-apiserver"),
     kube("kube-controller-manager"),
     kube("kube-scheduler"),
+    kube("kubelet"),
+    kube("kube-proxy"),
+    ...nodeComponents(),
     {
       kind: "go",
       name: "kwok",
@@ -263,6 +293,81 @@ export function components(): Component[] {
       present: () => postgresBinDir() !== undefined,
     },
     localImagesComponent(),
+  ];
+}
+
+/** A binary of a Debian package the node runs (`present` checks the file). */
+function aptBinary(name: string, file: string, aptPackage = name): AptComponent {
+  return { kind: "apt", name, version: "debian", aptPackage, present: () => existsSync(file) };
+}
+
+/**
+ * The real node's parts beside the kubelet and kube-proxy: the container runtime (runc with
+ * seccomp, so the RuntimeDefault profile is applied), CNI plugins, cluster DNS, the NetworkPolicy
+ * engine, the ingress proxy, and the Debian tools they call.
+ */
+function nodeComponents(): Component[] {
+  const go = (
+    name: string,
+    wrapper: string,
+    module: string,
+    pkg: string,
+    versionVars: (version: string) => string[],
+    extra: Partial<GoComponent> = {},
+  ): GoComponent => {
+    const version = pinned(wrapper, module);
+    return {
+      kind: "go",
+      name,
+      version: bare(version),
+      wrapper,
+      module,
+      pkg,
+      binary: name,
+      versionVars: versionVars(version),
+      ...extra,
+    };
+  };
+  const containerd = "github.com/containerd/containerd/v2";
+  const cni = "github.com/containernetworking/plugins";
+  return [
+    aptBinary("libseccomp-dev", "/usr/include/seccomp.h"),
+    aptBinary("iptables", "/usr/sbin/iptables"),
+    aptBinary("ipset", "/usr/sbin/ipset"),
+    // runc reads its version from the VERSION file it embeds.
+    go("runc", "runc", "github.com/opencontainers/runc", "github.com/opencontainers/runc", () => [], {
+      tags: ["seccomp", "urfave_cli_no_docs"],
+      cgo: true,
+      dependsOn: ["libseccomp-dev"],
+    }),
+    ...["containerd", "containerd-shim-runc-v2", "ctr"].map((name) =>
+      go(name, "containerd", containerd, `${containerd}/cmd/${name}`, (v) => [
+        `${containerd}/version.Version=${v}`,
+      ]),
+    ),
+    ...CNI_PLUGINS.map((p) => ({
+      ...go(`cni-${p.name}`, "cni-plugins", cni, `${cni}/${p.pkg}`, (v) => [
+        `${cni}/pkg/utils/buildversion.BuildVersion=${v}`,
+      ]),
+      binary: p.name,
+    })),
+    go("coredns", "coredns", "github.com/coredns/coredns", "github.com/coredns/coredns", (v) => [
+      `github.com/coredns/coredns/coremain.GitCommit=${v}`,
+    ]),
+    go(
+      "kube-router",
+      "kube-router",
+      "github.com/cloudnativelabs/kube-router/v2",
+      "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router",
+      (v) => [`github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=${v}`],
+    ),
+    go(
+      "caddy",
+      "caddy",
+      "github.com/caddyserver/caddy/v2",
+      "github.com/caddyserver/caddy/v2/cmd/caddy",
+      () => [],
+    ),
   ];
 }
 

@@ -149,6 +149,7 @@ const composeBuckets: ClaimComposer<"buckets"> = (buckets, context) => {
         name: bucket.name,
         sizeGB: bucket.sizeGB,
         endpoint: zone.s3.endpoint,
+        ...(zone.s3.clusterEndpoint === undefined ? {} : { clusterEndpoint: zone.s3.clusterEndpoint }),
         region: zone.s3.region,
         adminAccessKeyId,
         adminSecretAccessKey,

@@ -44,7 +44,7 @@ function addressRange(host: string, port: number): ServiceEgress[] {
  * NetworkPolicy; a zone that names them so reaches them through its own network setup.
  */
 export function zoneServiceEgress(zone: ZoneSpec): ServiceEgress[] {
-  const s3 = new URL(zone.s3.endpoint);
+  const s3 = new URL(zone.s3.clusterEndpoint ?? zone.s3.endpoint);
   const s3Port = Number(s3.port || (s3.protocol === "https:" ? 443 : 80));
   return [
     ...addressRange(zone.postgres.clusterHost ?? zone.postgres.host, zone.postgres.port),
@@ -83,6 +83,7 @@ export function composeProject(
       ingressNamespaces: [zone.ingressNamespace, ...(zone.knative ? KNATIVE_NAMESPACES : [])],
       internetEgress: spec.internetEgress,
       zoneRanges: zone.addressRanges,
+      dnsAddresses: zone.dnsAddresses,
       serviceEgress: OUTSIDE_CLUSTER_KINDS.some(({ kind }) => spec[kind].length > 0)
         ? zoneServiceEgress(zone)
         : [],

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kubeClusters } from "../../automation-api/cluster/kube-clusters.js";
-import { localZone } from "../../localzone/zone.js";
+import { localZone, simulatedZone } from "../../localzone/zone.js";
 import { TestService } from "../service/harness.js";
 import { openTunnel } from "../service/app-runtime/tunnel-client.js";
 import { kubeRequest } from "../../localzone/zone/kube.js";
@@ -49,7 +49,7 @@ async function settled(response: { status: number; body: Operation; text: string
 beforeAll(async () => {
   service = await TestService.start({
     databaseUrl: await localServiceDatabase(),
-    zones: [localZone()],
+    zones: [simulatedZone()],
     runner: new CountingRunner(await realRunner()),
     clusters: kubeClusters(),
     jobs: { retryDelaySeconds: 2 },

@@ -5,12 +5,12 @@
  * the namespace's own fences stands in the way.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localZone } from "../../localzone/zone.js";
+import { localZone, simulatedZone } from "../../localzone/zone.js";
 import type { ProjectSpecInput } from "../../spec/project.js";
 import { kubeSend, statusMessage } from "./helpers/local-zone.js";
 import { ProjectStack, uniqueProject } from "./helpers/project-stack.js";
 
-const zone = localZone();
+const zone = simulatedZone();
 const project = uniqueProject("it-refusals");
 
 /**

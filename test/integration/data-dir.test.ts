@@ -8,10 +8,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cacheDir, resolveZonePath } from "../../localzone/paths.js";
-import { localZone } from "../../localzone/zone.js";
+import { localZone, simulatedZone } from "../../localzone/zone.js";
 import { ProjectStack, uniqueProject } from "./helpers/project-stack.js";
 
-const zone = localZone();
+const zone = simulatedZone();
 const project = uniqueProject("it-datadir");
 const ZONE_FILES = [
   zone.kubeconfig ?? "",

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import * as k8s from "@pulumi/kubernetes";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
-import { localKubeconfig, localZone } from "../../localzone/zone.js";
+import { localKubeconfig, localZone, simulatedZone } from "../../localzone/zone.js";
 import { kubeGet, workspaceOptions } from "./helpers/local-zone.js";
 
 interface Deployment {
@@ -16,7 +16,7 @@ const namespace = `engine-smoke-${process.pid}`;
 
 /** A namespace and a two-replica Deployment, through an explicit provider for the local zone. */
 function program(): Promise<Record<string, unknown>> {
-  const zone = localZone();
+  const zone = simulatedZone();
   const provider = new k8s.Provider("local-zone", {
     kubeconfig: readFileSync(localKubeconfig(zone), "utf8"),
     context: zone.context,

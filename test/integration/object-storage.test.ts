@@ -17,7 +17,7 @@ import {
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { resolveZonePath } from "../../localzone/paths.js";
 import { toolchainPaths } from "../../localzone/toolchain.js";
-import { localZone } from "../../localzone/zone.js";
+import { localZone, simulatedZone } from "../../localzone/zone.js";
 import { workspaceOptions } from "./helpers/local-zone.js";
 import {
   bucketExists,
@@ -33,7 +33,7 @@ import {
 } from "../../components/object-bucket/seaweed.js";
 import { SeaweedBucket } from "../../components/object-bucket/provider.js";
 
-const zone = localZone();
+const zone = simulatedZone();
 const admin: SeaweedAdmin = {
   endpoint: zone.s3.endpoint,
   region: zone.s3.region,

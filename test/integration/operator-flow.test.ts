@@ -11,12 +11,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../localzone/paths.js";
-import { localZone } from "../../localzone/zone.js";
+import { localZone, simulatedZone } from "../../localzone/zone.js";
 import { stackName } from "../../spec/project.js";
 import { kubeGet, kubeSend } from "./helpers/local-zone.js";
 import { uniqueProject } from "./helpers/project-stack.js";
 
-const zone = localZone();
+const zone = simulatedZone();
 const stackDir = join(repoRoot, "stacks", "project");
 const scratch = mkdtempSync(join(tmpdir(), "pluskube-operator-"));
 

@@ -7,12 +7,12 @@
  * the pack first and `up` only when it passes.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localZone } from "../../localzone/zone.js";
+import { localZone, simulatedZone } from "../../localzone/zone.js";
 import { parseProjectSpec, projectUsage, type ProjectSpecInput } from "../../spec/project.js";
 import { kubeSend } from "./helpers/local-zone.js";
 import { ProjectStack, uniqueProject, type PackInput } from "./helpers/project-stack.js";
 
-const zone = localZone();
+const zone = simulatedZone();
 const GiB = 1024 ** 3;
 
 /** A project with nothing but a 2Gi persistent volume: its namespace, quota, policies and claim. */

@@ -11,13 +11,13 @@ import * as k8s from "@pulumi/kubernetes";
 import * as postgresql from "@pulumi/postgresql";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { resolveZonePath } from "../../localzone/paths.js";
-import { localKubeconfig, localZone } from "../../localzone/zone.js";
+import { localKubeconfig, localZone, simulatedZone } from "../../localzone/zone.js";
 import { kubeGet, workspaceOptions } from "./helpers/local-zone.js";
 import { ProjectDatabase } from "../../components/project-database/index.js";
 import { databaseIdentifier, databaseSecretName } from "../../components/project-database/names.js";
 import { attempt } from "./helpers/postgres.js";
 
-const zone = localZone();
+const zone = simulatedZone();
 const adminPassword = readFileSync(resolveZonePath(zone.postgres.passwordFile), "utf8").trim();
 const suffix = randomBytes(3).toString("hex");
 const projects = [`it-alpha-${suffix}`, `it-beta-${suffix}`] as const;

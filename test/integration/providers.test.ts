@@ -14,10 +14,10 @@ import * as postgresql from "@pulumi/postgresql";
 import * as random from "@pulumi/random";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { resolveZonePath } from "../../localzone/paths.js";
-import { localZone } from "../../localzone/zone.js";
+import { localZone, simulatedZone } from "../../localzone/zone.js";
 import { workspaceOptions } from "./helpers/local-zone.js";
 
-const zone = localZone();
+const zone = simulatedZone();
 const adminPassword = readFileSync(resolveZonePath(zone.postgres.passwordFile), "utf8").trim();
 const name = `it_providers_${randomBytes(3).toString("hex")}`;
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localZone } from "../../localzone/zone.js";
+import { localZone, simulatedZone } from "../../localzone/zone.js";
 import { kubeGet } from "./helpers/local-zone.js";
 import { TestService } from "../service/harness.js";
 import {
@@ -24,7 +24,7 @@ const SETTLE_MS = 600_000;
 beforeAll(async () => {
   service = await TestService.start({
     databaseUrl: await localServiceDatabase(),
-    zones: [localZone()],
+    zones: [simulatedZone()],
     runner: new CountingRunner(await realRunner()),
     jobs: { retryDelaySeconds: 2 },
     // Operations are polled; a token's ordinary rate limit is for clients, not this test.

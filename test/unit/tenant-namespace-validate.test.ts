@@ -79,6 +79,11 @@ describe("validateTenantNamespaceArgs", () => {
       "serviceEgress[0].cidr",
     ],
     [
+      "a DNS address given as a range",
+      { dnsAddresses: ["169.254.20.10/32"] },
+      "dnsAddresses[0] must be an IP address",
+    ],
+    [
       "a service egress port of 0",
       { serviceEgress: [{ cidr: "10.0.0.1/32", port: 0 }] },
       "serviceEgress[0].port must be a TCP port",

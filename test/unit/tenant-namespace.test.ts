@@ -29,6 +29,7 @@ const argsBesidesProvider = {
   containerDefaults: { cpu: "250m", memory: "512Mi", disk: "1Gi" },
   ingressNamespaces: ["ingress-nginx"],
   serviceEgress: [{ cidr: "10.0.3.7/32", port: 5432 }],
+  dnsAddresses: ["169.254.20.10"],
   zoneRanges: ["203.0.113.0/28", "2001:db8:1::/48"],
   volumes: [{ name: "data", size: "10Gi" }],
   storageClass: "standard",
@@ -162,10 +163,13 @@ describe("TenantNamespace", () => {
     });
   });
 
-  it("allows DNS to kube-system over UDP and TCP port 53", () => {
+  it("allows DNS to kube-system and the zone's node-local DNS address over UDP and TCP port 53", () => {
     expect(spec(POLICY, "shop-allow-dns").egress).toEqual([
       {
-        to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } }],
+        to: [
+          { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } },
+          { ipBlock: { cidr: "169.254.20.10/32" } },
+        ],
         ports: [
           { protocol: "UDP", port: 53 },
           { protocol: "TCP", port: 53 },

@@ -11,7 +11,7 @@ import type {
   RunResult,
 } from "../../../automation-api/runner/runner.js";
 import { repoRoot } from "../../../localzone/paths.js";
-import { localZone } from "../../../localzone/zone.js";
+import { localZone, simulatedZone } from "../../../localzone/zone.js";
 import { parseProjectSpec, type ProjectSpecInput } from "../../../spec/project.js";
 import type { ZoneSpec } from "../../../spec/zone.js";
 
@@ -48,7 +48,7 @@ export class ProjectStack {
     private readonly packed: AutomationRunner,
   ) {}
 
-  static async create(spec: ProjectSpecInput, zone: ZoneSpec = localZone()): Promise<ProjectStack> {
+  static async create(spec: ProjectSpecInput, zone: ZoneSpec = simulatedZone()): Promise<ProjectStack> {
     const scratch = mkdtempSync(join(tmpdir(), "pluskube-it-"));
     return new ProjectStack(
       parseProjectSpec(spec).project,

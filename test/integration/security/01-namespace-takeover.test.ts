@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kubeClusters } from "../../../automation-api/cluster/kube-clusters.js";
-import { localZone } from "../../../localzone/zone.js";
+import { localZone, simulatedZone } from "../../../localzone/zone.js";
 import { TestService } from "../../service/harness.js";
 import { kubeGet, kubeSend, waitUntilGone } from "../helpers/local-zone.js";
 import { ProjectStack, uniqueProject } from "../helpers/project-stack.js";
@@ -93,7 +93,7 @@ describe("a namespace pluskube did not create, through the service", () => {
     before = await foreignNamespace(name);
     service = await TestService.start({
       databaseUrl: await localServiceDatabase(),
-      zones: [localZone()],
+      zones: [simulatedZone()],
       runner: await realRunner(),
       clusters: kubeClusters(),
       app: { rateLimit: { limit: 1_000_000 } },

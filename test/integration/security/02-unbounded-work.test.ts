@@ -5,12 +5,12 @@
  * now counts Ingresses and Deployments, exactly those the spec makes.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localZone } from "../../../localzone/zone.js";
+import { localZone, simulatedZone } from "../../../localzone/zone.js";
 import type { ProjectSpecInput } from "../../../spec/project.js";
 import { kubeGet, kubeSend, statusMessage } from "../helpers/local-zone.js";
 import { ProjectStack, uniqueProject } from "../helpers/project-stack.js";
 
-const zone = localZone();
+const zone = simulatedZone();
 const project = uniqueProject("it-sec02");
 
 /** One app scaled to zero: nothing of the share, one Ingress (the local zone issues no certificates). */

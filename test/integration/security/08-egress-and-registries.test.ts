@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localZone } from "../../../localzone/zone.js";
+import { localZone, simulatedZone } from "../../../localzone/zone.js";
 import { nat64Range, NAT64_LOCAL_USE_PREFIX, parseCidr } from "../../../spec/address-ranges.js";
 import { kubeGet } from "../helpers/local-zone.js";
 import { ProjectStack, uniqueProject, type PackInput } from "../helpers/project-stack.js";
@@ -17,7 +17,7 @@ interface NetworkPolicyObject {
   spec: { egress?: { to?: IpBlockPeer[] }[] };
 }
 
-const zone = localZone();
+const zone = simulatedZone();
 const project = uniqueProject("it-egress");
 const spec = { project, zone: zone.name };
 const pack: PackInput = {
