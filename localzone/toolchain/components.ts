@@ -118,6 +118,7 @@ export const NODE_COMPONENTS = [
   "caddy",
   "iptables",
   "ipset",
+  "images",
 ];
 
 /** The components a running local zone needs (its control plane, object store and database server). */
