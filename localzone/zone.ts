@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { loadZone } from "../zones/index.js";
@@ -53,6 +53,7 @@ import {
   startNode,
   stopNode,
   completeNode,
+  nodeRunning,
   type NodeImages,
   type NodeStart,
   type NodeStarted,
@@ -149,6 +150,16 @@ function volumeProvisionerSpec(
     ],
     cwd: repoRoot,
   };
+}
+
+/** Whether a running process was started with exactly `args` (its command line after the program). */
+function sameArguments(pid: number, args: readonly string[]): boolean {
+  try {
+    const running = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(1, -1);
+    return running.length === args.length && running.every((arg, i) => arg === args[i]);
+  } catch {
+    return true;
+  }
 }
 
 /** The zone's images as the real node takes them: built by the toolchain, imported into containerd. */
@@ -255,6 +266,10 @@ async function startZone(opts: ZoneOptions): Promise<void> {
       }
     : undefined;
   let nodeStarted: NodeStarted | undefined;
+  if (!node && (nodeRunning(dir, bins.node) || existsSync(layout.hostStateFile))) {
+    say("  the zone runs no real node now: stopping it");
+    await stopNode(dir, bins.node, say);
+  }
   if (node) {
     prepareNodeHost(dir, zone);
     await timed("node processes", async () => {
@@ -311,17 +326,12 @@ async function startZone(opts: ZoneOptions): Promise<void> {
     admin,
     real ? "0.0.0.0" : "127.0.0.1",
   );
-  const s3Cluster = real ? zone.s3.clusterEndpoint : undefined;
-  if (
-    s3Cluster &&
-    runningPid(dir, "seaweedfs", bins.weed) !== undefined &&
-    !(await httpStatus(new URL("/healthz", s3Cluster).href).then(
-      (code) => code === 200,
-      () => false,
-    ))
-  ) {
+  // S3 binds every address only while the node's host guard keeps other interfaces out: a
+  // server started for another node mode is restarted.
+  const weedPid = runningPid(dir, "seaweedfs", bins.weed);
+  if (weedPid !== undefined && !sameArguments(weedPid, weed.args)) {
     await stopProcess(dir, "seaweedfs", bins.weed, 5_000);
-    say(`  seaweedfs: restarting to serve S3 on ${s3Cluster} too`);
+    say(`  seaweedfs: restarting to serve S3 on ${real ? "the node address too" : "loopback only"}`);
   }
   ensureProcess(dir, weed, say);
   await timed("seaweedfs", () =>

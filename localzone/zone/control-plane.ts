@@ -5,7 +5,7 @@ import { PROVISIONER_NAME } from "../volume-provisioner.js";
 import { applyObject, kubeRequest, type KubeAccess } from "./kube.js";
 import type { Identity, Pki } from "./pki.js";
 import type { ProcessSpec } from "./process.js";
-import { SIMULATED_POD_CIDR } from "./node/network.js";
+import { NODE_NAME, SIMULATED_POD_CIDR } from "./node/network.js";
 
 /** Loopback ports of the control plane (the zone file holds those of Postgres and S3). */
 export const PORTS = {
@@ -229,9 +229,22 @@ interface Taint {
 
 /**
  * Adds or removes the simulated taint of one fake node, keeping the taints others set (the node
- * controller's `not-ready`); the resourceVersion makes a concurrent change fail, not vanish.
+ * controller's `not-ready`); the resourceVersion makes a concurrent change (kwok updates a node
+ * it has just taken over) fail rather than vanish, and the change is tried again.
  */
 async function setSimulatedTaint(access: KubeAccess, name: string, tainted: boolean): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const status = await trySimulatedTaint(access, name, tainted);
+    if (status !== 409 || attempt === 10) {
+      if (status !== 200) throw new Error(`tainting node ${name}: ${status}`);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** One attempt of `setSimulatedTaint`: 200 when done or nothing to do, else the API's status. */
+async function trySimulatedTaint(access: KubeAccess, name: string, tainted: boolean): Promise<number> {
   const node = await kubeRequest<{ metadata: { resourceVersion: string }; spec?: { taints?: Taint[] } }>(
     access,
     "GET",
@@ -241,7 +254,7 @@ async function setSimulatedTaint(access: KubeAccess, name: string, tainted: bool
     throw new Error(`reading node ${name}: ${node.status} ${JSON.stringify(node.body)}`);
   const others = (node.body.spec?.taints ?? []).filter((t) => t.key !== SIMULATED_TAINT.key);
   const has = others.length !== (node.body.spec?.taints ?? []).length;
-  if (has === tainted) return;
+  if (has === tainted) return 200;
   const res = await kubeRequest(
     access,
     "PATCH",
@@ -252,7 +265,7 @@ async function setSimulatedTaint(access: KubeAccess, name: string, tainted: bool
     },
     "application/merge-patch+json",
   );
-  if (res.status !== 200) throw new Error(`tainting node ${name}: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.status;
 }
 
 /**
@@ -288,6 +301,10 @@ export async function ensureClusterObjects(
       }
     }
     await setSimulatedTaint(access, name, nodes.real);
+  }
+  if (!nodes.real) {
+    // A zone without its real node shows no stale one; the kubelet registers it again.
+    await kubeRequest(access, "DELETE", `/api/v1/nodes/${NODE_NAME}`);
   }
   const runtimeClass = `/apis/node.k8s.io/v1/runtimeclasses/${SIMULATED_RUNTIME_CLASS}`;
   if (nodes.simulated) {

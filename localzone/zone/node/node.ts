@@ -74,6 +74,11 @@ export function prepareNodeHost(zoneDir: string, zone: ZoneSpec): void {
   });
 }
 
+/** Whether any of the node's processes runs. */
+export function nodeRunning(zoneDir: string, bins: NodeBinaries): boolean {
+  return NODE_PROCESSES.some((name) => runningPid(zoneDir, name, processCommand(bins, name)) !== undefined);
+}
+
 /** The command `runningPid` recognises each process by. */
 function processCommand(bins: NodeBinaries, name: NodeProcess): string {
   return bins[name];
