@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { join } from "node:path";
 import { loadZone } from "../zones/index.js";
@@ -16,25 +16,48 @@ import {
   kwokSpec,
   PORTS,
   schedulerSpec,
+  SIMULATED_RUNTIME_CLASS,
 } from "./zone/control-plane.js";
 import { kubeAccessFromKubeconfig, kubeRequest, type KubeAccess } from "./zone/kube.js";
+import { localImage, localImages } from "./images.js";
+import { importImages } from "./zone/images.js";
 import { ensurePki, writeKubeconfig } from "./zone/pki.js";
 import {
   ensurePostgresCluster,
+  podAccessRules,
   postgresLayout,
+  postgresListenAddresses,
   postgresPid,
   postgresReady,
+  restartPostgres,
+  setPodAccess,
   startPostgres,
   stopPostgres,
 } from "./zone/postgres.js";
 import {
+  ensureProcess,
   logFile,
+  requireBinary,
   runningPid,
-  startDetached,
   stopProcess,
   waitFor,
   type ProcessSpec,
 } from "./zone/process.js";
+import { ensureApiserverKubeletClient } from "./zone/node/identities.js";
+import { nodeLayout } from "./zone/node/layout.js";
+import { localNodesMode, runsRealNode, runsSimulatedNodes } from "./zone/node/mode.js";
+import { POD_CIDR } from "./zone/node/network.js";
+import {
+  nodeStatus,
+  prepareNodeHost,
+  startNode,
+  stopNode,
+  completeNode,
+  nodeRunning,
+  type NodeImages,
+  type NodeStart,
+  type NodeStarted,
+} from "./zone/node/node.js";
 import { hardenZonePostgres, SERVICE_ROLE, servicePasswordFile } from "./zone/service-database.js";
 import { ensureS3Admin, masterPort, s3Port, seaweedSpec } from "./zone/seaweedfs.js";
 
@@ -49,6 +72,8 @@ export interface PartStatus {
   readonly up: boolean;
   readonly pid?: number;
   readonly detail?: string;
+  /** The part's log file. */
+  readonly log?: string;
 }
 
 /** The local zone as `zones/local.yaml` declares it, with its paths resolved. */
@@ -58,8 +83,7 @@ export function localZone(): ZoneSpec {
   return zone;
 }
 
-/** RuntimeClass that routes a pod to the zone's simulated (kwok) nodes, made by `zoneUp`. */
-export const SIMULATED_RUNTIME_CLASS = "pluskube-simulated";
+export { SIMULATED_RUNTIME_CLASS };
 
 /**
  * The local zone with its apps routed to kwok's simulated nodes: for tests and benchmarks that
@@ -107,28 +131,11 @@ async function apiserverReady(access: KubeAccess): Promise<boolean> {
   return res.status === 200;
 }
 
-function requireBinary(path: string | undefined, component: string): string {
-  if (!path || !existsSync(path)) {
-    throw new Error(
-      `${component} is not built (${path ?? "not found"}); run npm run toolchain -- ${component}`,
-    );
-  }
-  return path;
-}
-
-/** Starts a process part unless it is already running; returns whether it was started. */
-function ensureProcess(dir: string, spec: ProcessSpec, say: Say): boolean {
-  const pid = runningPid(dir, spec.name, spec.command);
-  if (pid !== undefined) {
-    say(`  ${spec.name}: already running (pid ${pid})`);
-    return false;
-  }
-  const started = startDetached(dir, spec);
-  say(`  ${spec.name}: started (pid ${started}, log ${logFile(dir, spec.name)})`);
-  return true;
-}
-
-function volumeProvisionerSpec(kubeconfig: string, zone: ZoneSpec): ProcessSpec {
+function volumeProvisionerSpec(
+  kubeconfig: string,
+  zone: ZoneSpec,
+  volumesDir: string | undefined,
+): ProcessSpec {
   return {
     name: "volume-provisioner",
     command: process.execPath,
@@ -139,15 +146,38 @@ function volumeProvisionerSpec(kubeconfig: string, zone: ZoneSpec): ProcessSpec 
       kubeconfig,
       zone.context ?? "pluskube-local",
       zone.storageClass,
+      ...(volumesDir ? [volumesDir] : []),
     ],
     cwd: repoRoot,
   };
 }
 
+/** Whether a running process was started with exactly `args` (its command line after the program). */
+function sameArguments(pid: number, args: readonly string[]): boolean {
+  try {
+    const running = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(1, -1);
+    return running.length === args.length && running.every((arg, i) => arg === args[i]);
+  } catch {
+    return true;
+  }
+}
+
+/** The zone's images as the real node takes them: built by the toolchain, imported into containerd. */
+function nodeImages(): NodeImages {
+  return {
+    sandbox: localImage("pause").ref,
+    importInto: async (ctr, socket, say) => {
+      await importImages(ctr, socket, localImages(), { say });
+    },
+  };
+}
+
 /**
  * Starts every part of the local zone that is not running yet and waits until all are ready:
- * etcd, the control plane, kwok with its fake nodes, the default StorageClass and its
- * provisioner, PostgreSQL and SeaweedFS. Safe to run again while the zone is up.
+ * etcd, the control plane, kwok with its fake nodes, the real node (containerd, kubelet,
+ * kube-proxy, CoreDNS, kube-router), the default StorageClass and its provisioner, PostgreSQL
+ * and SeaweedFS. Which nodes run follows `localNodes` (see `localNodesMode`). Safe to run again
+ * while the zone is up.
  */
 export async function zoneUp(opts: ZoneOptions = {}): Promise<void> {
   await withLock(zoneLockDir(), () => startZone(opts));
@@ -163,47 +193,99 @@ async function startZone(opts: ZoneOptions): Promise<void> {
   const kubeconfig = localKubeconfig(zone);
   const context = zone.context ?? "pluskube-local";
   const timeoutMs = 120_000;
+  const mode = localNodesMode(zone);
+  const real = runsRealNode(mode);
+  const simulated = runsSimulatedNodes(mode);
+  const timings: string[] = [];
+  const timed = async (what: string, work: () => Promise<void>): Promise<void> => {
+    const t = Date.now();
+    await work();
+    timings.push(`${what} ${((Date.now() - t) / 1000).toFixed(1)}s`);
+  };
 
-  say(`local zone: ${dir}`);
+  say(`local zone: ${dir} (nodes: ${mode})`);
   const pki = ensurePki(dir);
+  const kubeletClient = ensureApiserverKubeletClient(pki);
   writeKubeconfig(kubeconfig, pki, APISERVER_URL, context);
   const access = kubeAccessFromKubeconfig(kubeconfig, context);
+  const layout = nodeLayout(dir);
 
   ensureProcess(dir, etcdSpec(requireBinary(bins.etcd, "etcd"), dir), say);
-  await waitFor(
-    "etcd",
-    async () => (await httpStatus(`http://127.0.0.1:${PORTS.etcdClient}/health`)) === 200,
-    {
+  await timed("etcd", () =>
+    waitFor("etcd", async () => (await httpStatus(`http://127.0.0.1:${PORTS.etcdClient}/health`)) === 200, {
       timeoutMs,
       say,
       logHint: logFile(dir, "etcd"),
-    },
+    }),
   );
 
-  ensureProcess(dir, apiserverSpec(requireBinary(bins.kubeApiserver, "kube-apiserver"), pki), say);
-  await waitFor("kube-apiserver", () => apiserverReady(access), {
-    timeoutMs,
-    say,
-    logHint: logFile(dir, "kube-apiserver"),
-  });
+  const apiserver = apiserverSpec(requireBinary(bins.kubeApiserver, "kube-apiserver"), pki, kubeletClient);
+  ensureProcess(dir, apiserver, say);
+  await timed("kube-apiserver", () =>
+    waitFor("kube-apiserver", () => apiserverReady(access), {
+      timeoutMs,
+      say,
+      logHint: logFile(dir, "kube-apiserver"),
+    }),
+  );
 
   const cm = requireBinary(bins.kubeControllerManager, "kube-controller-manager");
   ensureProcess(dir, controllerManagerSpec(cm, pki, kubeconfig), say);
   ensureProcess(dir, schedulerSpec(requireBinary(bins.kubeScheduler, "kube-scheduler"), kubeconfig), say);
-  ensureProcess(
-    dir,
-    kwokSpec(requireBinary(bins.kwok, "kwok"), requireBinary(bins.kwokStages, "kwok"), kubeconfig),
-    say,
-  );
-  ensureProcess(dir, volumeProvisionerSpec(kubeconfig, zone), say);
+  if (simulated) {
+    ensureProcess(
+      dir,
+      kwokSpec(requireBinary(bins.kwok, "kwok"), requireBinary(bins.kwokStages, "kwok"), kubeconfig),
+      say,
+    );
+  } else if (await stopProcess(dir, "kwok", bins.kwok)) {
+    say("  kwok: stopped (the zone runs its real node only)");
+  }
+  ensureProcess(dir, volumeProvisionerSpec(kubeconfig, zone, real ? layout.volumesDir : undefined), say);
 
-  say(`  cluster objects: ${zone.nodes ?? 1} fake node(s), StorageClass ${zone.storageClass}`);
-  await ensureClusterObjects(access, zone);
-  await waitFor("kwok to report the fake nodes Ready", () => fakeNodesReady(access, zone), {
-    timeoutMs,
-    say,
-    logHint: logFile(dir, "kwok"),
-  });
+  say(
+    `  cluster objects: ${simulated ? `${zone.nodes ?? 1} fake node(s)${real ? " (tainted)" : ""}` : "no fake nodes"}, ` +
+      `StorageClass ${zone.storageClass}`,
+  );
+  await ensureClusterObjects(access, zone, { simulated, real });
+
+  // The node's address must exist before PostgreSQL and SeaweedFS listen on it; its processes
+  // start now so that the kubelet registers while the databases start.
+  const node: NodeStart | undefined = real
+    ? {
+        zoneDir: dir,
+        zone,
+        pki,
+        access,
+        apiserverUrl: APISERVER_URL,
+        context,
+        bins: bins.node,
+        images: nodeImages(),
+        say,
+        timeoutMs,
+      }
+    : undefined;
+  let nodeStarted: NodeStarted | undefined;
+  if (!node && (nodeRunning(dir, bins.node) || existsSync(layout.hostStateFile))) {
+    say("  the zone runs no real node now: stopping it");
+    await stopNode(dir, bins.node, say);
+  }
+  if (node) {
+    prepareNodeHost(dir, zone);
+    await timed("node processes", async () => {
+      nodeStarted = await startNode(node);
+    });
+  }
+
+  if (simulated) {
+    await timed("fake nodes", () =>
+      waitFor("kwok to report the fake nodes Ready", () => fakeNodesReady(access, zone), {
+        timeoutMs,
+        say,
+        logHint: logFile(dir, "kwok"),
+      }),
+    );
+  }
   await waitFor(
     "the default ServiceAccount (controller manager)",
     async () =>
@@ -214,25 +296,56 @@ async function startZone(opts: ZoneOptions): Promise<void> {
   const pgBin = requireBinary(bins.postgresBinDir, "postgresql");
   const pg = postgresLayout(pgBin, dir);
   ensurePostgresCluster(zone, pg, dir);
+  const listen = postgresListenAddresses(zone, real);
   const pgPid = postgresPid(pg);
+  const clusterHost = real ? zone.postgres.clusterHost : undefined;
   if (pgPid === undefined) {
-    startPostgres(zone, pg);
-    say(`  postgres: started on ${zone.postgres.host}:${zone.postgres.port} (log ${pg.logFile})`);
+    startPostgres(zone, pg, listen);
+    say(`  postgres: started on ${listen.join(", ")} port ${zone.postgres.port} (log ${pg.logFile})`);
+  } else if (clusterHost && !postgresReady(zone, pg, clusterHost)) {
+    restartPostgres(zone, pg, listen);
+    say(`  postgres: restarted to listen on ${listen.join(", ")}`);
   } else {
     say(`  postgres: already running (pid ${pgPid})`);
   }
-  await waitFor("postgres", async () => postgresReady(zone, pg), { timeoutMs, say, logHint: pg.logFile });
+  await timed("postgres", () =>
+    waitFor("postgres", async () => postgresReady(zone, pg), { timeoutMs, say, logHint: pg.logFile }),
+  );
   // Tenants' roles share this server: they must not reach its own databases, nor the service's.
   await hardenZonePostgres(zone);
   say(`  postgres: postgres and template1 closed to PUBLIC; service role ${SERVICE_ROLE} ready`);
+  if (setPodAccess(pg, real ? podAccessRules(zone, POD_CIDR, SERVICE_ROLE) : undefined)) {
+    say(`  postgres: pods ${real ? `(${POD_CIDR}) may reach their own databases` : "closed out"}`);
+  }
 
   const admin = ensureS3Admin(zone);
-  ensureProcess(dir, seaweedSpec(requireBinary(bins.weed, "seaweedfs"), zone, dir, admin), say);
-  await waitFor(
-    "seaweedfs S3",
-    async () => (await httpStatus(`http://127.0.0.1:${s3Port(zone)}/healthz`)) === 200,
-    { timeoutMs, say, logHint: logFile(dir, "seaweedfs") },
+  const weed = seaweedSpec(
+    requireBinary(bins.weed, "seaweedfs"),
+    zone,
+    dir,
+    admin,
+    real ? "0.0.0.0" : "127.0.0.1",
   );
+  // S3 binds every address only while the node's host guard keeps other interfaces out: a
+  // server started for another node mode is restarted.
+  const weedPid = runningPid(dir, "seaweedfs", bins.weed);
+  if (weedPid !== undefined && !sameArguments(weedPid, weed.args)) {
+    await stopProcess(dir, "seaweedfs", bins.weed, 5_000);
+    say(`  seaweedfs: restarting to serve S3 on ${real ? "the node address too" : "loopback only"}`);
+  }
+  ensureProcess(dir, weed, say);
+  await timed("seaweedfs", () =>
+    waitFor(
+      "seaweedfs S3",
+      async () => (await httpStatus(`http://127.0.0.1:${s3Port(zone)}/healthz`)) === 200,
+      { timeoutMs, say, logHint: logFile(dir, "seaweedfs") },
+    ),
+  );
+  if (node && nodeStarted) {
+    const took = await completeNode(node, nodeStarted);
+    timings.push(...Object.entries(took).map(([what, seconds]) => `${what} ${seconds.toFixed(1)}s`));
+  }
+  say(`  timings: ${timings.join(", ")}`);
   say(`local zone up in ${Math.round((Date.now() - started) / 1000)}s; KUBECONFIG=${kubeconfig}`);
 }
 
@@ -250,10 +363,13 @@ export async function zoneStatus(): Promise<PartStatus[]> {
     "volume-provisioner": process.execPath,
     seaweedfs: bins.weed,
   };
+  const mode = localNodesMode(zone);
   const parts: PartStatus[] = [];
   for (const name of PROCESS_PARTS) {
+    if (name === "kwok" && !runsSimulatedNodes(mode)) continue;
     const pid = runningPid(dir, name, commands[name]);
-    parts.push(pid === undefined ? { name, up: false } : { name, up: true, pid });
+    const log = logFile(dir, name);
+    parts.push(pid === undefined ? { name, up: false, log } : { name, up: true, pid, log });
   }
   if (bins.postgresBinDir) {
     const pg = postgresLayout(bins.postgresBinDir, dir);
@@ -261,27 +377,49 @@ export async function zoneStatus(): Promise<PartStatus[]> {
     const ready = pid !== undefined && postgresReady(zone, pg);
     parts.push(
       pid === undefined
-        ? { name: "postgres", up: false }
-        : { name: "postgres", up: ready, pid, detail: `${zone.postgres.host}:${zone.postgres.port}` },
+        ? { name: "postgres", up: false, log: pg.logFile }
+        : {
+            name: "postgres",
+            up: ready,
+            pid,
+            detail: `${postgresListenAddresses(zone, runsRealNode(mode)).join(", ")} port ${zone.postgres.port}`,
+            log: pg.logFile,
+          },
     );
   } else {
     parts.push({ name: "postgres", up: false, detail: "PostgreSQL is not installed" });
   }
+  if (runsRealNode(mode)) {
+    let access: KubeAccess | undefined;
+    try {
+      access = kubeAccessFromKubeconfig(localKubeconfig(zone), zone.context);
+    } catch {
+      // No kubeconfig yet: the node's registration is unknown.
+    }
+    parts.push(...(await nodeStatus(dir, access, bins.node)));
+  }
   return parts.map((p) => {
     if (p.name === "kube-apiserver" && p.up) return { ...p, detail: APISERVER_URL };
-    if (p.name === "seaweedfs" && p.up)
-      return { ...p, detail: `${zone.s3.endpoint} (master 127.0.0.1:${masterPort(zone)})` };
+    if (p.name === "seaweedfs" && p.up) {
+      const cluster = runsRealNode(mode) && zone.s3.clusterEndpoint ? ` and ${zone.s3.clusterEndpoint}` : "";
+      return { ...p, detail: `${zone.s3.endpoint}${cluster} (master 127.0.0.1:${masterPort(zone)})` };
+    }
     return p;
   });
 }
 
-/** Stops every part (reverse start order). With `purge`, also deletes the zone's data. */
+/**
+ * Stops every part (reverse start order) and removes the real node's traces from the machine
+ * (mounts, network namespaces, links, iptables rules, ipsets, cgroups, kernel settings). With
+ * `purge`, also deletes the zone's data.
+ */
 export async function zoneDown(opts: ZoneOptions & { readonly purge?: boolean } = {}): Promise<void> {
   await withLock(zoneLockDir(), () => stopZone(opts));
 }
 
 async function stopZone(opts: ZoneOptions & { readonly purge?: boolean }): Promise<void> {
   const say = opts.say ?? ((line: string) => console.log(line));
+  const started = Date.now();
   const zone = localZone();
   const dir = zoneDir();
   const bins = toolchainPaths();
@@ -289,6 +427,9 @@ async function stopZone(opts: ZoneOptions & { readonly purge?: boolean }): Promi
     const stopped = await stopProcess(dir, name, command, graceMs);
     say(`  ${name}: ${stopped ? "stopped" : "not running"}`);
   };
+  // The node first: its parts talk to the API server, and its drain needs containerd.
+  await stopNode(dir, bins.node, say);
+  const nodeSeconds = (Date.now() - started) / 1000;
   const stopPostgresPart = async (): Promise<void> => {
     if (!bins.postgresBinDir) return;
     const pg = postgresLayout(bins.postgresBinDir, dir);
@@ -316,4 +457,7 @@ async function stopZone(opts: ZoneOptions & { readonly purge?: boolean }): Promi
     rmSync(localKubeconfig(zone), { force: true });
     say(`  purged ${dir}`);
   }
+  say(
+    `local zone down in ${((Date.now() - started) / 1000).toFixed(1)}s (the node ${nodeSeconds.toFixed(1)}s)`,
+  );
 }

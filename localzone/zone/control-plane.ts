@@ -3,8 +3,9 @@ import type { ZoneSpec } from "../../spec/zone.js";
 import { bytes, cpuMillis } from "../../spec/quantity.js";
 import { PROVISIONER_NAME } from "../volume-provisioner.js";
 import { applyObject, kubeRequest, type KubeAccess } from "./kube.js";
-import type { Pki } from "./pki.js";
+import type { Identity, Pki } from "./pki.js";
 import type { ProcessSpec } from "./process.js";
+import { NODE_NAME, SIMULATED_POD_CIDR } from "./node/network.js";
 
 /** Loopback ports of the control plane (the zone file holds those of Postgres and S3). */
 export const PORTS = {
@@ -19,8 +20,12 @@ export const PORTS = {
 
 export const APISERVER_URL = `https://127.0.0.1:${PORTS.apiserver}`;
 
-/** The admission plugins the design requires, so the cluster itself refuses what it should. */
-export const ADMISSION_PLUGINS = "NamespaceLifecycle,LimitRanger,ServiceAccount,ResourceQuota,PodSecurity";
+/**
+ * The admission plugins the design requires, so the cluster itself refuses what it should, and
+ * NodeRestriction, which keeps a node's credentials to its own Node object and pods.
+ */
+export const ADMISSION_PLUGINS =
+  "NamespaceLifecycle,LimitRanger,ServiceAccount,ResourceQuota,PodSecurity,NodeRestriction";
 
 /** Annotation kwok selects the fake nodes it manages by. */
 export const KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node";
@@ -56,7 +61,11 @@ export function etcdSpec(bin: string, zoneDir: string): ProcessSpec {
   };
 }
 
-export function apiserverSpec(bin: string, pki: Pki): ProcessSpec {
+/**
+ * The API server. `kubeletClient` is its client certificate towards kubelets (logs, exec,
+ * port-forward); it reaches a node at the node's InternalIP, the only address a kubelet serves on.
+ */
+export function apiserverSpec(bin: string, pki: Pki, kubeletClient: Identity): ProcessSpec {
   return {
     name: "kube-apiserver",
     command: bin,
@@ -72,7 +81,11 @@ export function apiserverSpec(bin: string, pki: Pki): ProcessSpec {
       `--service-account-signing-key-file=${pki.serviceAccountKey}`,
       "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
       "--service-cluster-ip-range=10.96.0.0/16",
-      "--authorization-mode=RBAC",
+      // Node: a kubelet may read and write only what its own pods need.
+      "--authorization-mode=Node,RBAC",
+      `--kubelet-client-certificate=${kubeletClient.cert}`,
+      `--kubelet-client-key=${kubeletClient.key}`,
+      "--kubelet-preferred-address-types=InternalIP",
       `--enable-admission-plugins=${ADMISSION_PLUGINS}`,
       // As kubeadm and k3s set it: whether a privileged container may run is decided per
       // namespace by Pod Security admission. Without it validation refuses every privileged
@@ -133,7 +146,9 @@ export function kwokSpec(bin: string, stages: string, kubeconfig: string): Proce
       `--kubeconfig=${kubeconfig}`,
       "--manage-all-nodes=false",
       `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=fake`,
-      "--cidr=10.244.0.0/16",
+      // Not the real node's pod network: a simulated pod must never share a real pod's address,
+      // or NetworkPolicies (which match pods by address) would confuse the two.
+      `--cidr=${SIMULATED_POD_CIDR}`,
       "--node-ip=10.0.0.1",
       `--server-address=127.0.0.1:${PORTS.kwok}`,
       // The heartbeat stage updates a node's status only every ~10 minutes and counts on a
@@ -196,17 +211,118 @@ export function fakeNodes(zone: ZoneSpec): object[] {
   });
 }
 
-/** Fake nodes, the default StorageClass, and the namespace the zone's ingress traffic comes from. */
-export async function ensureClusterObjects(access: KubeAccess, zone: ZoneSpec): Promise<void> {
+/** RuntimeClass that routes a pod to the zone's simulated (kwok) nodes, made by `zoneUp`. */
+export const SIMULATED_RUNTIME_CLASS = "pluskube-simulated";
+
+/** The taint simulated nodes carry while the real node runs, so apps land on the real node. */
+export const SIMULATED_TAINT = {
+  key: "pluskube.dev/simulated",
+  value: "true",
+  effect: "NoSchedule",
+} as const;
+
+interface Taint {
+  readonly key: string;
+  readonly value?: string;
+  readonly effect: string;
+}
+
+/**
+ * Adds or removes the simulated taint of one fake node, keeping the taints others set (the node
+ * controller's `not-ready`); the resourceVersion makes a concurrent change (kwok updates a node
+ * it has just taken over) fail rather than vanish, and the change is tried again.
+ */
+async function setSimulatedTaint(access: KubeAccess, name: string, tainted: boolean): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    const status = await trySimulatedTaint(access, name, tainted);
+    if (status !== 409 || attempt === 10) {
+      if (status !== 200) throw new Error(`tainting node ${name}: ${status}`);
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** One attempt of `setSimulatedTaint`: 200 when done or nothing to do, else the API's status. */
+async function trySimulatedTaint(access: KubeAccess, name: string, tainted: boolean): Promise<number> {
+  const node = await kubeRequest<{ metadata: { resourceVersion: string }; spec?: { taints?: Taint[] } }>(
+    access,
+    "GET",
+    `/api/v1/nodes/${name}`,
+  );
+  if (node.status !== 200)
+    throw new Error(`reading node ${name}: ${node.status} ${JSON.stringify(node.body)}`);
+  const others = (node.body.spec?.taints ?? []).filter((t) => t.key !== SIMULATED_TAINT.key);
+  const has = others.length !== (node.body.spec?.taints ?? []).length;
+  if (has === tainted) return 200;
+  const res = await kubeRequest(
+    access,
+    "PATCH",
+    `/api/v1/nodes/${name}`,
+    {
+      metadata: { resourceVersion: node.body.metadata.resourceVersion },
+      spec: { taints: tainted ? [...others, SIMULATED_TAINT] : others },
+    },
+    "application/merge-patch+json",
+  );
+  return res.status;
+}
+
+/**
+ * Which nodes the zone's cluster objects are for: kwok's simulated nodes, the real node, or
+ * both (then the simulated ones are tainted and reached through the RuntimeClass).
+ */
+export interface ClusterNodes {
+  readonly simulated: boolean;
+  readonly real: boolean;
+}
+
+/**
+ * Fake nodes (tainted while the real node runs, deleted when the zone runs the real node only)
+ * and the RuntimeClass that routes pods to them, the default StorageClass, and the namespace
+ * the zone's ingress traffic comes from.
+ */
+export async function ensureClusterObjects(
+  access: KubeAccess,
+  zone: ZoneSpec,
+  nodes: ClusterNodes,
+): Promise<void> {
   for (const node of fakeNodes(zone)) {
     const name = (node as { metadata: { name: string } }).metadata.name;
     const existing = await kubeRequest(access, "GET", `/api/v1/nodes/${name}`);
+    if (!nodes.simulated) {
+      if (existing.status === 200) await kubeRequest(access, "DELETE", `/api/v1/nodes/${name}`);
+      continue;
+    }
     if (existing.status === 404) {
       const res = await kubeRequest(access, "POST", "/api/v1/nodes", node);
       if (res.status !== 201 && res.status !== 409) {
         throw new Error(`creating node ${name}: ${res.status} ${JSON.stringify(res.body)}`);
       }
     }
+    await setSimulatedTaint(access, name, nodes.real);
+  }
+  if (!nodes.real) {
+    // A zone without its real node shows no stale one; the kubelet registers it again.
+    await kubeRequest(access, "DELETE", `/api/v1/nodes/${NODE_NAME}`);
+  }
+  const runtimeClass = `/apis/node.k8s.io/v1/runtimeclasses/${SIMULATED_RUNTIME_CLASS}`;
+  if (nodes.simulated) {
+    await applyObject(access, runtimeClass, {
+      apiVersion: "node.k8s.io/v1",
+      kind: "RuntimeClass",
+      metadata: { name: SIMULATED_RUNTIME_CLASS },
+      // Never run: kwok's pods only pretend to. The handler names the real node's runtime so
+      // that the class is valid wherever a pod lands.
+      handler: "runc",
+      scheduling: {
+        nodeSelector: { type: "kwok" },
+        tolerations: [{ ...SIMULATED_TAINT, operator: "Equal" }],
+      },
+    });
+  } else {
+    // A pod asking for simulated nodes is refused by name rather than left Pending.
+    await kubeRequest(access, "DELETE", runtimeClass);
   }
   await applyObject(access, `/apis/storage.k8s.io/v1/storageclasses/${zone.storageClass}`, {
     apiVersion: "storage.k8s.io/v1",

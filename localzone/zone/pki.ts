@@ -130,8 +130,62 @@ export function ensurePki(zoneDir: string): Pki {
   return pki;
 }
 
-/** Writes a kubeconfig with the certificates embedded, so it works from anywhere. */
-export function writeKubeconfig(file: string, pki: Pki, server: string, context: string): void {
+/** A certificate and its key, signed by the zone's CA. */
+export interface Identity {
+  readonly cert: string;
+  readonly key: string;
+}
+
+/** What a certificate is for: authenticating a client to a server, or serving TLS. */
+export type CertificateUse =
+  | { readonly kind: "client" }
+  | { readonly kind: "server"; readonly dnsNames: readonly string[]; readonly ips: readonly string[] };
+
+/**
+ * A certificate of the zone's CA kept as `<pki>/<name>.crt` and `.key`, made when missing or
+ * when its subject no longer matches. Kubernetes takes a client's user from the CN and its
+ * groups from the O entries of the subject (`/O=system:nodes/CN=system:node:NAME`).
+ */
+export function ensureCertificate(pki: Pki, name: string, subject: string, use: CertificateUse): Identity {
+  const identity = { cert: join(pki.dir, `${name}.crt`), key: join(pki.dir, `${name}.key`) };
+  if (
+    existsSync(identity.cert) &&
+    existsSync(identity.key) &&
+    certificateSubject(identity.cert) === subject
+  ) {
+    return identity;
+  }
+  const base = "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n";
+  const extensions =
+    use.kind === "client"
+      ? `${base}extendedKeyUsage=clientAuth\n`
+      : `${base}extendedKeyUsage=serverAuth\nsubjectAltName=${[
+          ...use.dnsNames.map((n) => `DNS:${n}`),
+          ...use.ips.map((ip) => `IP:${ip}`),
+        ].join(",")}\n`;
+  signedCert(pki, identity.key, identity.cert, subject, extensions);
+  return identity;
+}
+
+/** The subject of a certificate in openssl's `-subj` form (`/O=a/CN=b`). */
+function certificateSubject(cert: string): string {
+  const text = execFileSync("openssl", ["x509", "-in", cert, "-noout", "-subject", "-nameopt", "compat"], {
+    encoding: "utf8",
+  });
+  return text.replace(/^subject=\s*/, "").trim();
+}
+
+/**
+ * Writes a kubeconfig with the certificates embedded, so it works from anywhere; it acts as the
+ * zone's admin unless another identity is given.
+ */
+export function writeKubeconfig(
+  file: string,
+  pki: Pki,
+  server: string,
+  context: string,
+  identity: Identity = { cert: pki.adminCert, key: pki.adminKey },
+): void {
   const b64 = (path: string): string => readFileSync(path).toString("base64");
   const yaml = `apiVersion: v1
 kind: Config
@@ -143,8 +197,8 @@ clusters:
 users:
   - name: ${context}-admin
     user:
-      client-certificate-data: ${b64(pki.adminCert)}
-      client-key-data: ${b64(pki.adminKey)}
+      client-certificate-data: ${b64(identity.cert)}
+      client-key-data: ${b64(identity.key)}
 contexts:
   - name: ${context}
     context:
@@ -153,6 +207,7 @@ contexts:
 current-context: ${context}
 `;
   mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, yaml, { mode: 0o600 });
+  // Unchanged files stay untouched: the node's parts may watch theirs.
+  if (!existsSync(file) || readFileSync(file, "utf8") !== yaml) writeFileSync(file, yaml, { mode: 0o600 });
   chmodSync(file, 0o600);
 }

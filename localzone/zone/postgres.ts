@@ -121,22 +121,47 @@ export function postgresPid(layout: PostgresLayout): number | undefined {
   }
 }
 
-export function startPostgres(zone: ZoneSpec, layout: PostgresLayout): void {
-  const options = [
-    `-c listen_addresses=${zone.postgres.host}`,
-    `-p ${zone.postgres.port}`,
-    `-k ${layout.socketDir}`,
-    "-c max_connections=300",
-    "-c fsync=off",
-  ].join(" ");
+/**
+ * The addresses the server listens on: the zone file's host (the service's) and, while the real
+ * node runs, its cluster host too (the node address, where pods reach the server).
+ */
+export function postgresListenAddresses(zone: ZoneSpec, withNode: boolean): string[] {
+  const cluster = withNode ? zone.postgres.clusterHost : undefined;
+  return [zone.postgres.host, ...(cluster && cluster !== zone.postgres.host ? [cluster] : [])];
+}
+
+export function startPostgres(zone: ZoneSpec, layout: PostgresLayout, listen: readonly string[]): void {
   run(layout, "pg_ctl", [
     "start",
     `--pgdata=${layout.dataDir}`,
     `--log=${layout.logFile}`,
     "--wait",
     "--timeout=60",
-    `--options=${options}`,
+    `--options=${serverOptions(zone, layout, listen)}`,
   ]);
+}
+
+/** Restarts a running server, e.g. to listen on another address. */
+export function restartPostgres(zone: ZoneSpec, layout: PostgresLayout, listen: readonly string[]): void {
+  run(layout, "pg_ctl", [
+    "restart",
+    `--pgdata=${layout.dataDir}`,
+    `--log=${layout.logFile}`,
+    "--mode=fast",
+    "--wait",
+    "--timeout=60",
+    `--options=${serverOptions(zone, layout, listen)}`,
+  ]);
+}
+
+function serverOptions(zone: ZoneSpec, layout: PostgresLayout, listen: readonly string[]): string {
+  return [
+    `-c listen_addresses=${listen.join(",")}`,
+    `-p ${zone.postgres.port}`,
+    `-k ${layout.socketDir}`,
+    "-c max_connections=300",
+    "-c fsync=off",
+  ].join(" ");
 }
 
 export function stopPostgres(layout: PostgresLayout): boolean {
@@ -145,17 +170,61 @@ export function stopPostgres(layout: PostgresLayout): boolean {
   return true;
 }
 
-export function postgresReady(zone: ZoneSpec, layout: PostgresLayout): boolean {
+/** Whether the server accepts connections on `host` (the zone file's host by default). */
+export function postgresReady(zone: ZoneSpec, layout: PostgresLayout, host = zone.postgres.host): boolean {
   try {
-    execFileSync(
-      join(layout.binDir, "pg_isready"),
-      ["-h", zone.postgres.host, "-p", String(zone.postgres.port)],
-      {
-        stdio: "ignore",
-      },
-    );
+    execFileSync(join(layout.binDir, "pg_isready"), ["-h", host, "-p", String(zone.postgres.port)], {
+      stdio: "ignore",
+    });
     return true;
   } catch {
     return false;
   }
+}
+
+const POD_ACCESS_BEGIN =
+  "# pluskube: pods of the real node (managed by the local zone; edits are overwritten)";
+const POD_ACCESS_END = "# end pluskube: pods";
+
+/**
+ * pg_hba.conf lines for the real node's pods: a pod may log in with a tenant's role to the
+ * database of the same name (each project database is owned by a role of its name) and
+ * nothing else. The admin and the service role are refused from the pod network whatever
+ * database they name. Connections from loopback keep initdb's rules.
+ */
+export function podAccessRules(zone: ZoneSpec, podCidr: string, serviceRole: string): string {
+  const quote = (name: string): string => `"${name.replace(/"/g, "")}"`;
+  return [
+    POD_ACCESS_BEGIN,
+    `host all ${quote(zone.postgres.adminUser)} ${podCidr} reject`,
+    `host all ${quote(serviceRole)} ${podCidr} reject`,
+    `host sameuser all ${podCidr} scram-sha-256`,
+    POD_ACCESS_END,
+  ].join("\n");
+}
+
+/** `hba` with the pods' block replaced by `block` (or removed when undefined). */
+export function withPodAccess(hba: string, block: string | undefined): string {
+  const start = hba.indexOf(POD_ACCESS_BEGIN);
+  const end = hba.indexOf(POD_ACCESS_END);
+  const rest =
+    start >= 0 && end > start
+      ? hba.slice(0, start) + hba.slice(end + POD_ACCESS_END.length).replace(/^\n/, "")
+      : hba;
+  const trimmed = rest.replace(/\n*$/, "\n");
+  return block === undefined ? trimmed : `${trimmed}${block}\n`;
+}
+
+/**
+ * Opens (or closes, with `block` undefined) the server to the pods as `podAccessRules` says;
+ * the running server rereads the file. Returns whether the file changed.
+ */
+export function setPodAccess(layout: PostgresLayout, block: string | undefined): boolean {
+  const file = join(layout.dataDir, "pg_hba.conf");
+  const before = readFileSync(file, "utf8");
+  const after = withPodAccess(before, block);
+  if (after === before) return false;
+  writeFileSync(file, after);
+  if (postgresPid(layout) !== undefined) run(layout, "pg_ctl", ["reload", `--pgdata=${layout.dataDir}`]);
+  return true;
 }

@@ -70,6 +70,28 @@ export function startDetached(runDir: string, spec: ProcessSpec): number {
   return child.pid;
 }
 
+/** A built binary's path; fails naming the toolchain component that builds it when it is missing. */
+export function requireBinary(path: string | undefined, component: string): string {
+  if (!path || !existsSync(path)) {
+    throw new Error(
+      `${component} is not built (${path ?? "not found"}); run npm run toolchain -- ${component}`,
+    );
+  }
+  return path;
+}
+
+/** Starts a part unless it is already running; returns whether it was started. */
+export function ensureProcess(runDir: string, spec: ProcessSpec, say: (line: string) => void): boolean {
+  const pid = runningPid(runDir, spec.name, spec.command);
+  if (pid !== undefined) {
+    say(`  ${spec.name}: already running (pid ${pid})`);
+    return false;
+  }
+  const started = startDetached(runDir, spec);
+  say(`  ${spec.name}: started (pid ${started}, log ${logFile(runDir, spec.name)})`);
+  return true;
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Stops a part: SIGTERM to its process group, then SIGKILL after `graceMs`. */

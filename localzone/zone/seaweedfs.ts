@@ -41,8 +41,19 @@ export function masterPort(zone: ZoneSpec): number {
   return zone.s3.shellMaster ? port(zone.s3.shellMaster) : 19333;
 }
 
-/** `weed server` with master, volume, filer and S3 (with its IAM API writable) in one process. */
-export function seaweedSpec(bin: string, zone: ZoneSpec, zoneDir: string, admin: S3Admin): ProcessSpec {
+/**
+ * `weed server` with master, volume, filer and S3 (with its IAM API writable) in one process,
+ * all on loopback. S3 takes one bind address only: while the real node runs, pods reach it on
+ * the node address, so it binds every address (`s3Bind` 0.0.0.0) and the node's host guard
+ * keeps other interfaces from its port.
+ */
+export function seaweedSpec(
+  bin: string,
+  zone: ZoneSpec,
+  zoneDir: string,
+  admin: S3Admin,
+  s3Bind = "127.0.0.1",
+): ProcessSpec {
   const dir = join(zoneDir, "seaweedfs");
   mkdirSync(dir, { recursive: true });
   return {
@@ -61,6 +72,7 @@ export function seaweedSpec(bin: string, zone: ZoneSpec, zoneDir: string, admin:
       `-filer.port=${SEAWEED_PORTS.filer}`,
       "-s3",
       `-s3.port=${s3Port(zone)}`,
+      `-s3.ip.bind=${s3Bind}`,
       "-s3.iam.readOnly=false",
       "-s3.port.iceberg=0",
       "-s3.port.lance=0",

@@ -1,6 +1,10 @@
+import { existsSync } from "node:fs";
+import { zoneDir } from "../../localzone/paths.js";
 import { ensureToolchain } from "../../localzone/toolchain.js";
+import { nodeLayout } from "../../localzone/zone/node/layout.js";
 import { zoneDown, zoneUp } from "../../localzone/zone.js";
 import { ensureBuilt } from "./helpers/build.js";
+import { hostDifferences, hostSnapshot, type HostSnapshot } from "./helpers/host-state.js";
 import { dropZoneLease, takeZoneLease } from "./helpers/zone-lease.js";
 
 /** What the integration tests cannot run without; the other components are reported, not fatal. */
@@ -34,6 +38,11 @@ export default async function setup(): Promise<() => Promise<void>> {
   if (others.length > 0) say(`not available, tests that need them will fail: ${others.join(", ")}`);
   if (missing.length > 0) throw new Error(`the local zone's toolchain failed: ${missing.join(", ")}`);
   takeZoneLease();
+  // The machine as it is without the zone's node, when the run starts the node itself: after
+  // the run's zone:down it must be exactly so again, whatever the tests did on the node.
+  const idle = hostSnapshot();
+  const nodeLeftovers = idle.processes.length > 0 || existsSync(nodeLayout(zoneDir()).hostStateFile);
+  const bare: HostSnapshot | undefined = nodeLeftovers ? undefined : idle;
   const teardown = async (): Promise<void> => {
     const last = dropZoneLease();
     if (process.env["PLUSKUBE_KEEP_ZONE"] === "1") {
@@ -42,6 +51,12 @@ export default async function setup(): Promise<() => Promise<void>> {
       say("another test run still uses the zone: leaving it running");
     } else {
       await zoneDown({ say });
+      const left = bare ? hostDifferences(bare, hostSnapshot()) : [];
+      if (left.length > 0) {
+        // vitest reports an error thrown here but still exits 0: the exit code must say it.
+        console.error(`zone:down left the real node's traces on this machine:\n  ${left.join("\n  ")}`);
+        process.exitCode = 1;
+      }
     }
   };
   try {
