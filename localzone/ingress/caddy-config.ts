@@ -184,6 +184,8 @@ export function caddyConfig(table: RoutingTable, settings: CaddySettings): Caddy
             listen: [settings.httpListen],
             routes: [...table.hosts.map(hostRoute), unknownHost],
             automatic_https: { disable: true },
+            // HTTP/2 and 3 need TLS: plain HTTP/1.1 only.
+            protocols: ["h1"],
             logs: {},
           },
           https: {
