@@ -5,6 +5,7 @@
 import { join } from "node:path";
 import type { HostRoute, PathRoute, RoutingTable } from "./routing.js";
 import { INGRESS_ADDRESS, INGRESS_PORTS } from "./settings.js";
+import { upstreamHostname } from "./upstream-dns.js";
 
 /** Where Caddy listens and keeps its files; the same for its first configuration and every later one. */
 export interface CaddySettings {
@@ -16,6 +17,8 @@ export interface CaddySettings {
   readonly storageDir: string;
   /** Access log file (Caddy rolls it). */
   readonly accessLog: string;
+  /** `host:port` (UDP) of the controller's upstream DNS. */
+  readonly upstreamResolver: string;
 }
 
 /** The local zone's settings: loopback ports, files under the zone folder. */
@@ -26,6 +29,7 @@ export function caddySettings(zoneDir: string): CaddySettings {
     httpsListen: `${INGRESS_ADDRESS}:${INGRESS_PORTS.https}`,
     storageDir: join(zoneDir, "caddy", "data"),
     accessLog: join(zoneDir, "logs", "caddy-access.log"),
+    upstreamResolver: `${INGRESS_ADDRESS}:${INGRESS_PORTS.upstreamDns}`,
   };
 }
 
@@ -43,6 +47,8 @@ export const PROXY_TUNING = {
   dialTimeout: "1s",
   /** How long requests of a replaced configuration may take to finish. */
   gracePeriod: "120s",
+  /** How long Caddy keeps the pods of a backend before asking the upstream DNS again. */
+  upstreamRefresh: "1s",
 } as const;
 
 /** Tag no certificate carries: a handshake for a name without a certificate fails. */
@@ -79,16 +85,37 @@ function textResponse(status: number, body: string, headers: Record<string, stri
 }
 
 /**
+ * Where a path's requests go: the pods the upstream DNS names for its backend (a lookup per
+ * container port, cached for `upstreamRefresh`), or, if that DNS does not answer, the pods as they
+ * were when the configuration was loaded.
+ */
+export function upstreamSources(route: PathRoute, settings: CaddySettings): JsonObject {
+  const ports = [...new Set(route.upstreams.map((dial) => Number(dial.split(":")[1])))].sort((a, b) => a - b);
+  const sources = ports.map((port) => ({
+    source: "a",
+    name: upstreamHostname(route.upstreamName ?? "", port),
+    port: String(port),
+    refresh: PROXY_TUNING.upstreamRefresh,
+    resolver: { addresses: [settings.upstreamResolver] },
+    versions: { ipv4: true },
+  }));
+  return {
+    upstreams: route.upstreams.map((dial) => ({ dial })),
+    dynamic_upstreams: sources.length === 1 && sources[0] ? sources[0] : { source: "multi", sources },
+  };
+}
+
+/**
  * Round-robin over the pods with retries: a request that meets a refused or timed-out
- * connection (a pod that just stopped, before its endpoint left the configuration) is tried on
+ * connection (a pod that just stopped, before its endpoint left the upstream DNS) is tried on
  * the next pod, and the failed one is skipped for `failDuration`. Requests that already reached
  * a pod are retried only if they are GETs (Caddy's rule), since the pod may have acted on them.
  * Caddy sets X-Forwarded-For, -Proto and -Host itself (replacing what a client sent).
  */
-export function proxyHandler(upstreams: readonly string[]): JsonObject {
+export function proxyHandler(route: PathRoute, settings: CaddySettings): JsonObject {
   return {
     handler: "reverse_proxy",
-    upstreams: upstreams.map((dial) => ({ dial })),
+    ...upstreamSources(route, settings),
     transport: { protocol: "http", dial_timeout: PROXY_TUNING.dialTimeout },
     load_balancing: {
       selection_policy: { policy: "round_robin" },
@@ -108,10 +135,10 @@ export function proxyHandler(upstreams: readonly string[]): JsonObject {
   };
 }
 
-function pathRoute(route: PathRoute): JsonObject {
+function pathRoute(route: PathRoute, settings: CaddySettings): JsonObject {
   const handler =
     route.upstreams.length > 0
-      ? proxyHandler(route.upstreams)
+      ? proxyHandler(route, settings)
       : textResponse(503, `503 ${route.unavailable ?? "no endpoints"}\n`, { "Retry-After": ["5"] });
   const everything = route.match === "Prefix" && route.path === "/";
   return {
@@ -121,14 +148,14 @@ function pathRoute(route: PathRoute): JsonObject {
   };
 }
 
-function hostRoute(host: HostRoute): JsonObject {
+function hostRoute(host: HostRoute, settings: CaddySettings): JsonObject {
   return {
     match: [{ host: [host.host] }],
     handle: [
       {
         handler: "subroute",
         routes: [
-          ...host.paths.map(pathRoute),
+          ...host.paths.map((route) => pathRoute(route, settings)),
           { handle: [textResponse(404, "404 no Ingress path matches\n")] },
         ],
       },
@@ -182,7 +209,7 @@ export function caddyConfig(table: RoutingTable, settings: CaddySettings): Caddy
         servers: {
           http: {
             listen: [settings.httpListen],
-            routes: [...table.hosts.map(hostRoute), unknownHost],
+            routes: [...table.hosts.map((h) => hostRoute(h, settings)), unknownHost],
             automatic_https: { disable: true },
             // HTTP/2 and 3 need TLS: plain HTTP/1.1 only.
             protocols: ["h1"],
@@ -190,7 +217,7 @@ export function caddyConfig(table: RoutingTable, settings: CaddySettings): Caddy
           },
           https: {
             listen: [settings.httpsListen],
-            routes: [...secured.map(hostRoute), unknownHost],
+            routes: [...secured.map((h) => hostRoute(h, settings)), unknownHost],
             automatic_https: { disable: true },
             // A policy per name, then one that selects no certificate, so that the port always
             // speaks TLS and only names with a certificate complete a handshake.
@@ -212,11 +239,26 @@ export function caddyConfig(table: RoutingTable, settings: CaddySettings): Caddy
   };
 }
 
-/** JSON with object keys sorted, so two equal configurations compare equal as text. */
-export function canonicalJson(value: unknown): string {
+/**
+ * JSON with object keys sorted, so two equal configurations compare equal as text; keys named in
+ * `omit` are left out wherever they are.
+ */
+export function canonicalJson(value: unknown, omit: ReadonlySet<string> = new Set()): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v !== null && typeof v === "object" && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)))
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>)
+            .filter(([k]) => !omit.has(k))
+            .sort(([a], [b]) => (a < b ? -1 : 1)),
+        )
       : v,
   );
+}
+
+/**
+ * What must be loaded into Caddy for a change to take effect: the configuration without the
+ * pods' addresses, which reach Caddy through the upstream DNS. Equal shapes need no `/load`.
+ */
+export function configShape(config: CaddyConfig): string {
+  return canonicalJson(config, new Set(["upstreams"]));
 }

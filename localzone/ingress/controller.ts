@@ -7,14 +7,21 @@
 import { pathToFileURL } from "node:url";
 import { kubeAccessFromKubeconfig, kubeRequest, type KubeAccess } from "../zone/kube.js";
 import { caddyAdmin, type CaddyAdmin } from "./caddy-admin.js";
-import { caddyConfig, caddySettings, canonicalJson, type CaddySettings } from "./caddy-config.js";
+import {
+  caddyConfig,
+  caddySettings,
+  canonicalJson,
+  configShape,
+  type CaddySettings,
+} from "./caddy-config.js";
 import { describeChanges } from "./changes.js";
 import { statusUpdates, type StatusUpdate } from "./ingress-status.js";
 import { kubeWatchTransport } from "./kube-watch.js";
 import type { EndpointSlice, Ingress, Secret, Service } from "./objects.js";
 import { Reflector, type WatchTransport } from "./reflector.js";
 import { routingTable, type RoutingTable } from "./routing.js";
-import { CADDY_ADMIN_URL, INGRESS_CLASS } from "./settings.js";
+import { CADDY_ADMIN_URL, INGRESS_ADDRESS, INGRESS_CLASS, INGRESS_PORTS } from "./settings.js";
+import { serveUpstreamDns, upstreamRecords } from "./upstream-dns.js";
 
 export interface ControllerOptions {
   readonly transport: WatchTransport;
@@ -52,8 +59,11 @@ export class IngressController {
   private firstPending: number | undefined;
   private syncing = false;
   private again = false;
-  /** Canonical text of the configuration Caddy was last given successfully. */
+  /** Canonical text of the configuration Caddy was last given successfully... */
   private loaded: string | undefined;
+  /** ...and its shape (without the pods' addresses, which the upstream DNS serves). */
+  private loadedShape: string | undefined;
+  private records: ReadonlyMap<string, readonly string[]> = new Map();
   private table: RoutingTable | undefined;
   private caddyDown = false;
   /** Configurations loaded so far. */
@@ -78,6 +88,11 @@ export class IngressController {
     await Promise.all(
       [this.ingresses, this.services, this.endpointSlices, this.secrets].map((r) => r.run(signal)),
     );
+  }
+
+  /** What the upstream DNS answers: the pods of every backend, as of the last sync. */
+  upstreamRecords(): ReadonlyMap<string, readonly string[]> {
+    return this.records;
   }
 
   private get synced(): boolean {
@@ -114,21 +129,28 @@ export class IngressController {
       };
       const table = routingTable(view, this.options.className);
       const config = caddyConfig(table, this.options.settings);
-      const text = canonicalJson(config);
-      if (text !== this.loaded) {
+      const shape = configShape(config);
+      // New pods are served at once through the upstream DNS, and a new configuration can name
+      // only backends the DNS already knows.
+      this.records = upstreamRecords(table);
+      const changes = describeChanges(this.table, table);
+      if (shape !== this.loadedShape) {
         const started = Date.now();
         await this.options.admin.load(config);
-        this.loaded = text;
+        this.loaded = canonicalJson(config);
+        this.loadedShape = shape;
         this.loads += 1;
         this.caddyDown = false;
-        for (const line of describeChanges(this.table, table)) this.options.log(line);
+        for (const line of changes) this.options.log(line);
         const paths = table.hosts.reduce((n, h) => n + h.paths.length, 0);
         this.options.log(
           `caddy: loaded ${table.hosts.length} host(s), ${paths} path(s), ` +
             `${table.certificates.length} certificate(s) in ${Date.now() - started} ms`,
         );
-      } else {
-        for (const line of describeChanges(this.table, table)) this.options.log(line);
+      } else if (changes.length > 0) {
+        for (const line of changes) this.options.log(line);
+        if (changes.some((line) => !line.startsWith("!")))
+          this.options.log("upstream dns: pods updated, no reload");
       }
       this.table = table;
       for (const update of statusUpdates(view.ingresses, table.served, this.options.className)) {
@@ -158,6 +180,7 @@ export class IngressController {
       if (running !== this.loaded) {
         this.options.log("caddy: its configuration is not the one loaded last (restarted?); loading again");
         this.loaded = undefined;
+        this.loadedShape = undefined;
         this.schedule(0);
       }
     } catch (err) {
@@ -203,10 +226,17 @@ async function main(): Promise<void> {
     className: INGRESS_CLASS,
     log,
   });
+  const dns = await serveUpstreamDns(
+    INGRESS_ADDRESS,
+    INGRESS_PORTS.upstreamDns,
+    () => controller.upstreamRecords(),
+    log,
+  );
   const stop = new AbortController();
   process.on("SIGTERM", () => stop.abort());
   process.on("SIGINT", () => stop.abort());
   await controller.run(stop.signal);
+  await dns.close();
   log("stopped");
 }
 

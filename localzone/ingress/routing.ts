@@ -38,6 +38,11 @@ export interface PathRoute {
   readonly service: string;
   /** `address:port` of every ready endpoint, sorted; empty when none can serve. */
   readonly upstreams: readonly string[];
+  /**
+   * DNS-safe name of the backend (`p<service port name>.<service>.<namespace>`) under which the
+   * controller's upstream DNS serves `upstreams`; present when there are upstreams.
+   */
+  readonly upstreamName?: string;
   /** Why no endpoint can serve (answered with 503); absent when `upstreams` has some. */
   readonly unavailable?: string;
 }
@@ -98,6 +103,7 @@ export function pathMatch(path: IngressPath): { match: PathMatch; path: string }
 interface ResolvedBackend {
   readonly service: string;
   readonly upstreams: readonly string[];
+  readonly upstreamName?: string;
   readonly unavailable?: string;
 }
 
@@ -143,7 +149,9 @@ class BackendIndex {
       for (const upstream of sliceUpstreams(slice, servicePort.name ?? "")) upstreams.add(upstream);
     }
     if (upstreams.size === 0) return unavailable(`no ready endpoints for ${label}`);
-    return { service: label, upstreams: [...upstreams].sort() };
+    // Service and namespace names are DNS labels; a port name is one too, once prefixed.
+    const upstreamName = `p${servicePort.name ?? ""}.${name}.${namespace}`;
+    return { service: label, upstreams: [...upstreams].sort(), upstreamName };
   }
 }
 
@@ -162,9 +170,11 @@ function findServicePort(
  * name holds the container port its endpoints resolved the Service's `targetPort` to, so named
  * target ports work even when pods disagree on the number. Terminating and not-ready endpoints
  * are left out; an unknown readiness counts as ready, as the EndpointSlice API asks of consumers.
+ * IPv4 slices only.
  */
 export function sliceUpstreams(slice: EndpointSlice, servicePortName: string): string[] {
-  if (slice.addressType !== "IPv4" && slice.addressType !== "IPv6") return [];
+  // The zone's pod network is IPv4, and the upstream DNS answers A records only.
+  if (slice.addressType !== "IPv4") return [];
   const port = (slice.ports ?? []).find(
     (p) => (p.name ?? "") === servicePortName && (p.protocol ?? "TCP") === "TCP",
   )?.port;
@@ -175,7 +185,7 @@ export function sliceUpstreams(slice: EndpointSlice, servicePortName: string): s
     // The addresses of one endpoint are the same pod: the API lets consumers use the first.
     const address = endpoint.addresses[0];
     if (address === undefined) continue;
-    upstreams.push(slice.addressType === "IPv6" ? `[${address}]:${port}` : `${address}:${port}`);
+    upstreams.push(`${address}:${port}`);
   }
   return upstreams;
 }

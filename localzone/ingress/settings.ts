@@ -9,8 +9,11 @@ export const INGRESS_CONTROLLER = "pluskube.dev/ingress-caddy";
 /** Address Caddy listens on and the controller publishes in Ingress status. */
 export const INGRESS_ADDRESS = "127.0.0.1";
 
-/** Caddy's ports: plain HTTP, HTTPS (certificates from Ingress TLS secrets only), admin API. */
-export const INGRESS_PORTS = { http: 18880, https: 18443, admin: 12019 } as const;
+/**
+ * Caddy's ports: plain HTTP, HTTPS (certificates from Ingress TLS secrets only), admin API; and
+ * the controller's DNS (UDP) that tells Caddy the pods behind each backend.
+ */
+export const INGRESS_PORTS = { http: 18880, https: 18443, admin: 12019, upstreamDns: 12053 } as const;
 
 /** Base URL of Caddy's admin API. */
 export const CADDY_ADMIN_URL = `http://${INGRESS_ADDRESS}:${INGRESS_PORTS.admin}`;

@@ -164,7 +164,9 @@ export async function ingressStatus(zoneDir: string, caddyBin: string): Promise<
                 `${https?.length ?? 0} on https://127.0.0.1:${INGRESS_PORTS.https}; ${caddyLogs}`,
         };
   const controllerPid = runningPid(zoneDir, CONTROLLER_PART, process.execPath);
-  const controllerLog = `class ${INGRESS_CLASS}; log ${logFile(zoneDir, CONTROLLER_PART)}`;
+  const controllerLog =
+    `class ${INGRESS_CLASS}, upstream DNS ${caddySettings(zoneDir).upstreamResolver}/udp; ` +
+    `log ${logFile(zoneDir, CONTROLLER_PART)}`;
   const controller: IngressPartStatus =
     controllerPid === undefined
       ? { name: CONTROLLER_PART, up: false, detail: controllerLog }

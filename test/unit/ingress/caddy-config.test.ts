@@ -3,6 +3,7 @@ import {
   caddyConfig,
   caddySettings,
   canonicalJson,
+  configShape,
   pathPattern,
   PROXY_TUNING,
   quoteRegexp,
@@ -141,6 +142,14 @@ describe("the configuration Caddy runs", () => {
       {
         handler: "reverse_proxy",
         upstreams: [{ dial: "10.244.0.5:8080" }, { dial: "10.244.0.6:8080" }],
+        dynamic_upstreams: {
+          source: "a",
+          name: `t8080.phttp.web.${NS}.upstreams.pluskube.`,
+          port: "8080",
+          refresh: PROXY_TUNING.upstreamRefresh,
+          resolver: { addresses: ["127.0.0.1:12053"] },
+          versions: { ipv4: true },
+        },
         transport: { protocol: "http", dial_timeout: PROXY_TUNING.dialTimeout },
         load_balancing: {
           selection_policy: { policy: "round_robin" },
@@ -159,6 +168,52 @@ describe("the configuration Caddy runs", () => {
         },
       },
     ]);
+  });
+
+  it("looks up each container port of a backend separately when its pods disagree on it", () => {
+    const app = webApp();
+    const slices = [
+      slice("web-old", "web", [endpoint("10.244.0.5")], [{ name: "http", port: 8080 }]),
+      slice("web-new", "web", [endpoint("10.244.0.7")], [{ name: "http", port: 9090 }]),
+    ];
+
+    const [route] = pathRoutes(
+      config(routingTable({ ...app, endpointSlices: slices }, "pluskube")).apps.http.servers.http.routes[0],
+    );
+
+    expect(route?.handle[0]?.["dynamic_upstreams"]).toEqual({
+      source: "multi",
+      sources: [8080, 9090].map((port) => ({
+        source: "a",
+        name: `t${port}.phttp.web.${NS}.upstreams.pluskube.`,
+        port: String(port),
+        refresh: PROXY_TUNING.upstreamRefresh,
+        resolver: { addresses: ["127.0.0.1:12053"] },
+        versions: { ipv4: true },
+      })),
+    });
+  });
+
+  it("keeps its shape when only the pods change, so no reload is needed", () => {
+    const app = webApp();
+    const moved = routingTable(
+      { ...app, endpointSlices: [slice("web-a", "web", [endpoint("10.244.0.9"), endpoint("10.244.0.10")])] },
+      "pluskube",
+    );
+    const otherPort = routingTable(
+      {
+        ...app,
+        endpointSlices: [slice("web-a", "web", [endpoint("10.244.0.9")], [{ name: "http", port: 9090 }])],
+      },
+      "pluskube",
+    );
+    const none = routingTable({ ...app, endpointSlices: [] }, "pluskube");
+    const before = caddyConfig(routingTable(app, "pluskube"), settings);
+
+    expect(configShape(caddyConfig(moved, settings))).toBe(configShape(before));
+    expect(canonicalJson(caddyConfig(moved, settings))).not.toBe(canonicalJson(before));
+    expect(configShape(caddyConfig(otherPort, settings))).not.toBe(configShape(before));
+    expect(configShape(caddyConfig(none, settings))).not.toBe(configShape(before));
   });
 
   it("matches paths case-sensitively by regular expression, in match order", () => {
@@ -250,5 +305,11 @@ describe("canonical JSON", () => {
 
   it("tells different values apart", () => {
     expect(canonicalJson({ a: [1, 2] })).not.toBe(canonicalJson({ a: [2, 1] }));
+  });
+
+  it("leaves out the keys it is told to, at any depth", () => {
+    expect(canonicalJson({ a: { upstreams: [1], b: 2 }, upstreams: 3 }, new Set(["upstreams"]))).toBe(
+      '{"a":{"b":2}}',
+    );
   });
 });

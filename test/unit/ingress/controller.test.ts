@@ -28,6 +28,8 @@ class FakeCaddy implements CaddyAdmin {
   }
 }
 
+const NAME = `t8080.phttp.web.${NS}.upstreams.pluskube`;
+
 function upstreamsOf(config: unknown): string[] {
   const text = JSON.stringify(config);
   return [...text.matchAll(/"dial":"([^"]+)"/g)].map((m) => m[1] ?? "");
@@ -91,17 +93,51 @@ describe("IngressController", () => {
     );
   });
 
-  it("loads a burst of endpoint changes once", async () => {
+  it("serves new pods through the upstream DNS without loading a configuration", async () => {
     await until(() => caddy.loaded.length === 1);
 
     for (const ip of ["10.244.0.6", "10.244.0.7", "10.244.0.8"]) {
       api.put(WATCHED.endpointSlices, slice("web-a", "web", [endpoint(ip)]), "MODIFIED");
     }
+    await until(() => controller.upstreamRecords().get(NAME)?.[0] === "10.244.0.8");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    expect(caddy.loaded).toHaveLength(1);
+    expect([...controller.upstreamRecords()]).toEqual([[NAME, ["10.244.0.8"]]]);
+    expect(logs).toContain(`~ ${HOST}/ (Prefix) → web:http [10.244.0.8:8080] (${NS}/web)`);
+    expect(logs).toContain("upstream dns: pods updated, no reload");
+  });
+
+  it("loads a burst of Ingress changes once", async () => {
+    await until(() => caddy.loaded.length === 1);
+
+    for (const extra of ["/a", "/b", "/c"]) {
+      api.put(
+        WATCHED.ingresses,
+        ingress("web", [rule(HOST, path("/", "web", "http"), path(extra, "web", "http"))]),
+        "MODIFIED",
+      );
+    }
     await until(() => caddy.loaded.length === 2);
     await new Promise((resolve) => setTimeout(resolve, 100));
 
     expect(caddy.loaded).toHaveLength(2);
-    expect(upstreamsOf(caddy.loaded[1])).toEqual(["10.244.0.8:8080"]);
+    expect(JSON.stringify(caddy.loaded[1])).toContain("^/c(/.*)?$");
+    expect(JSON.stringify(caddy.loaded[1])).not.toContain("^/b(/.*)?$");
+  });
+
+  it("loads again when the pods of a path are all gone, to answer 503", async () => {
+    await until(() => caddy.loaded.length === 1);
+
+    api.put(
+      WATCHED.endpointSlices,
+      slice("web-a", "web", [endpoint("10.244.0.5", { ready: false })]),
+      "MODIFIED",
+    );
+    await until(() => caddy.loaded.length === 2);
+
+    expect(JSON.stringify(caddy.loaded[1])).toContain("503 no ready endpoints for web:http");
+    expect(controller.upstreamRecords().size).toBe(0);
   });
 
   it("does not load again when a change leaves the configuration as it was", async () => {
@@ -123,11 +159,11 @@ describe("IngressController", () => {
     await until(() => caddy.loaded.length === 1);
     caddy.failNext = true;
 
-    api.put(WATCHED.endpointSlices, slice("web-a", "web", [endpoint("10.244.0.9")]), "MODIFIED");
+    api.put(WATCHED.ingresses, ingress("web", [rule(HOST, path("/v2", "web", "http"))]), "MODIFIED");
     await until(() => caddy.loaded.length === 2);
 
     expect(logs).toContain("sync failed: caddy refused the configuration (400): bad");
-    expect(upstreamsOf(caddy.loaded[1])).toEqual(["10.244.0.9:8080"]);
+    expect(JSON.stringify(caddy.loaded[1])).toContain("^/v2(/.*)?$");
   });
 
   it("loads again when Caddy restarted with its first configuration", async () => {

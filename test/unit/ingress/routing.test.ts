@@ -251,6 +251,7 @@ describe("backends", () => {
       ingress: `${NS}/web`,
       service: "web:http",
       upstreams: ["10.244.0.5:8080", "10.244.0.6:8080"],
+      upstreamName: `phttp.web.${NS}`,
     });
   });
 
@@ -316,6 +317,7 @@ describe("backends", () => {
     ).paths[0];
 
     expect(route?.upstreams).toEqual(["10.244.0.5:8080"]);
+    expect(route?.upstreamName).toBe(`p.web.${NS}`);
   });
 
   it("leaves out endpoints that are not ready or are terminating, and counts unknown readiness as ready", () => {
@@ -334,13 +336,13 @@ describe("backends", () => {
     ]);
   });
 
-  it("uses the first address of an endpoint, brackets IPv6, and skips FQDN slices", () => {
+  it("uses the first address of an endpoint, and reads IPv4 slices only", () => {
     const twoAddresses = { addresses: ["10.244.0.1", "10.244.0.9"] };
 
     expect(sliceUpstreams(slice("s", "web", [twoAddresses]), "http")).toEqual(["10.244.0.1:8080"]);
     expect(
       sliceUpstreams(slice("s", "web", [endpoint("fd00::5")], undefined, { addressType: "IPv6" }), "http"),
-    ).toEqual(["[fd00::5]:8080"]);
+    ).toEqual([]);
     expect(
       sliceUpstreams(slice("s", "web", [endpoint("db.example")], undefined, { addressType: "FQDN" }), "http"),
     ).toEqual([]);
