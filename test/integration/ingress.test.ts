@@ -1,8 +1,9 @@
 /**
  * The zone's ingress end to end: the Caddy and controller processes `zone:up` started, driven by
  * real Ingress, Service, EndpointSlice and Secret objects, proxying to real HTTP servers. The
- * servers run in this test on the node's address (10.254.254.1), standing in for pods: their
- * EndpointSlices are written by hand, as for a Service without a selector.
+ * servers run in this test, standing in for pods, on the node's address (10.254.254.1) and on
+ * addresses of a link of the test's own; their EndpointSlices are written by hand, as for a
+ * Service without a selector.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -13,7 +14,9 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { zoneDir } from "../../localzone/paths.js";
 import { runningPid } from "../../localzone/zone/process.js";
-import { INGRESS_PORTS } from "../../localzone/ingress/settings.js";
+import { caddyAdmin } from "../../localzone/ingress/caddy-admin.js";
+import { canonicalJson } from "../../localzone/ingress/caddy-config.js";
+import { CADDY_ADMIN_URL, INGRESS_PORTS } from "../../localzone/ingress/settings.js";
 import { testCertificate, type TestCertificate } from "../helpers/test-certificate.js";
 import { eventually, kubeSend, statusMessage, waitUntilGone } from "./helpers/local-zone.js";
 
@@ -49,8 +52,8 @@ class Upstream {
     });
   }
 
-  async listen(): Promise<number> {
-    await new Promise<void>((resolve) => this.server.listen(0, NODE_ADDRESS, resolve));
+  async listen(address = NODE_ADDRESS, port = 0): Promise<number> {
+    await new Promise<void>((resolve) => this.server.listen(port, address, resolve));
     return (this.server.address() as AddressInfo).port;
   }
 
@@ -140,8 +143,19 @@ function service(name: string): object {
   };
 }
 
-/** An EndpointSlice of `service` listing the node's address at `ports` (one slice per port). */
-function endpointSlice(name: string, serviceName: string, port: number, ready = true): object {
+/** One endpoint of a hand-written slice: ready, or terminating (not ready). */
+interface TestEndpoint {
+  readonly address: string;
+  readonly terminating?: boolean;
+}
+
+/** An EndpointSlice of `service`: the endpoints at one port, as the EndpointSlice controller writes them. */
+function endpointSlice(
+  name: string,
+  serviceName: string,
+  port: number,
+  endpoints: readonly TestEndpoint[],
+): object {
   return {
     apiVersion: "discovery.k8s.io/v1",
     kind: "EndpointSlice",
@@ -153,7 +167,10 @@ function endpointSlice(name: string, serviceName: string, port: number, ready = 
       },
     },
     addressType: "IPv4",
-    endpoints: [{ addresses: [NODE_ADDRESS], conditions: { ready, serving: ready, terminating: false } }],
+    endpoints: endpoints.map(({ address, terminating = false }) => ({
+      addresses: [address],
+      conditions: { ready: !terminating, serving: !terminating, terminating },
+    })),
     ports: [{ name: "http", port, protocol: "TCP" }],
   };
 }
@@ -226,28 +243,33 @@ function hasAddress(address: string): boolean {
   return execFileSync("ip", ["-o", "addr", "show"], { encoding: "utf8" }).includes(` ${address}/`);
 }
 
+/** A link of the test's own, for the pods' addresses (and the node's, when the node is not up). */
 const TEST_LINK = "pk-ingress-it";
+
+/** Addresses the rollout's "pods" listen on (TEST-NET-1: never routed anywhere). */
+const POD_ADDRESSES = ["192.0.2.11", "192.0.2.12", "192.0.2.13"] as const;
 
 describe("the local zone's ingress", () => {
   const a = new Upstream("a");
-  const b = new Upstream("b");
   const other = new Upstream("other");
-  let addedLink = false;
+  const pods = POD_ADDRESSES.map((_, i) => new Upstream(`pod-${i + 1}`));
+  let podPort = 0;
   let cert: TestCertificate;
   let createdAt = 0;
 
   beforeAll(async () => {
     // A link an interrupted run left behind would hide whether the node's own link is there.
     spawnSync("ip", ["link", "del", TEST_LINK], { stdio: "ignore" });
-    if (!hasAddress(NODE_ADDRESS)) {
-      // A dummy link, or an empty bridge where the kernel has no dummy links (as zone:up does).
-      const dummy = spawnSync("ip", ["link", "add", TEST_LINK, "type", "dummy"], { stdio: "ignore" });
-      if (dummy.status !== 0) execFileSync("ip", ["link", "add", TEST_LINK, "type", "bridge"]);
-      addedLink = true;
-      execFileSync("ip", ["addr", "add", `${NODE_ADDRESS}/32`, "dev", TEST_LINK]);
-      execFileSync("ip", ["link", "set", TEST_LINK, "up"]);
-    }
-    await Promise.all([a.listen(), b.listen(), other.listen()]);
+    // A dummy link, or an empty bridge where the kernel has no dummy links (as zone:up does).
+    const dummy = spawnSync("ip", ["link", "add", TEST_LINK, "type", "dummy"], { stdio: "ignore" });
+    if (dummy.status !== 0) execFileSync("ip", ["link", "add", TEST_LINK, "type", "bridge"]);
+    const addresses = [...POD_ADDRESSES, ...(hasAddress(NODE_ADDRESS) ? [] : [NODE_ADDRESS])];
+    for (const address of addresses) execFileSync("ip", ["addr", "add", `${address}/32`, "dev", TEST_LINK]);
+    execFileSync("ip", ["link", "set", TEST_LINK, "up"]);
+    await Promise.all([a.listen(), other.listen()]);
+    // Pods of one Deployment: one container port, one address each.
+    podPort = (await pods[0]?.listen(POD_ADDRESSES[0])) ?? 0;
+    await Promise.all(pods.slice(1).map((pod, i) => pod.listen(POD_ADDRESSES[i + 1], podPort)));
     cert = testCertificate([host]);
     await send("POST", "/api/v1/namespaces", {
       apiVersion: "v1",
@@ -257,8 +279,10 @@ describe("the local zone's ingress", () => {
     await send("POST", `${NS}/services`, service("echo"));
     await send("POST", `${NS}/services`, service("other"));
     await send("POST", `${NS}/services`, service("empty"));
-    await send("POST", SLICES, endpointSlice("echo-1", "echo", a.port));
-    await send("POST", SLICES, endpointSlice("other-1", "other", other.port));
+    await send("POST", `${NS}/services`, service("roll"));
+    await send("POST", SLICES, endpointSlice("echo-1", "echo", a.port, [{ address: NODE_ADDRESS }]));
+    await send("POST", SLICES, endpointSlice("other-1", "other", other.port, [{ address: NODE_ADDRESS }]));
+    await send("POST", SLICES, endpointSlice("roll-1", "roll", podPort, [{ address: POD_ADDRESSES[0] }]));
     await send("POST", `${NS}/secrets`, {
       apiVersion: "v1",
       kind: "Secret",
@@ -284,6 +308,7 @@ describe("the local zone's ingress", () => {
                 prefix("/other", "other", 80),
                 prefix("/exact", "other", "http", "Exact"),
                 prefix("/empty", "empty", "http"),
+                prefix("/roll", "roll", "http"),
               ],
             },
           },
@@ -296,8 +321,8 @@ describe("the local zone's ingress", () => {
   afterAll(async () => {
     keepAlive.destroy();
     await kubeSend("DELETE", NS);
-    for (const upstream of [a, b, other]) upstream.kill();
-    if (addedLink) execFileSync("ip", ["link", "del", TEST_LINK]);
+    for (const upstream of [a, other, ...pods]) upstream.kill();
+    spawnSync("ip", ["link", "del", TEST_LINK], { stdio: "ignore" });
     await waitUntilGone(NS).catch(() => undefined);
   });
 
@@ -370,38 +395,46 @@ describe("the local zone's ingress", () => {
     await expect(getTls("/", `nobody-${suffix}.local.pluskube.test`, cert.certificatePem)).rejects.toThrow();
   });
 
-  it("moves to new endpoints without a failed request, also when an old one dies before it leaves", async () => {
-    const poll = poller("/");
-    await eventually("the poller to reach a", async () =>
-      (poll.seen.get("a") ?? 0) > 20 ? true : undefined,
-    );
+  it("rolls over to new pods without a failed request or a reload, also when a pod dies before it leaves", async () => {
+    const [p1, p2, p3] = POD_ADDRESSES;
+    const roll = (endpoints: TestEndpoint[]): Promise<void> =>
+      send("PUT", `${SLICES}/roll-1`, endpointSlice("roll-1", "roll", podPort, endpoints));
+    const seen =
+      (pod: string, times = 1) =>
+      async (): Promise<true | undefined> =>
+        (poll.seen.get(pod) ?? 0) >= times ? true : undefined;
+    const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+    const admin = caddyAdmin(CADDY_ADMIN_URL);
+    const configBefore = canonicalJson(await admin.current());
+    const poll = poller("/roll");
+    await eventually("the poller to reach pod-1", seen("pod-1", 20));
 
-    // A rollout: the new pod (b) becomes ready, then the old one (a) leaves the slice, then stops.
-    const changed = Date.now();
-    await send("PUT", `${SLICES}/echo-1`, endpointSlice("echo-1", "echo", b.port));
-    await eventually("b to answer", async () => ((poll.seen.get("b") ?? 0) > 0 ? true : undefined), 10_000);
-    console.log(`ingress: EndpointSlice changed → new endpoint served in ${Date.now() - changed} ms`);
-    a.kill();
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // A rolling update: pod-2 becomes ready, then pod-1 terminates and stops 1.5 s later.
+    const surged = Date.now();
+    await roll([{ address: p1 }, { address: p2 }]);
+    const p2Served = await firstTime("pod-2 to answer", async () => (poll.seen.get("pod-2") ?? 0) > 0);
+    console.log(`ingress: EndpointSlice gained a pod → pod served in ${p2Served - surged} ms (no reload)`);
+    await roll([{ address: p1, terminating: true }, { address: p2 }]);
+    await pause(1500);
+    pods[0]?.kill();
 
-    // A pod that dies while the slice still lists it: requests meet a refused connection.
-    const c = new Upstream("c");
-    await c.listen();
-    await send("POST", SLICES, endpointSlice("echo-2", "echo", c.port));
-    await eventually("c to answer", async () => ((poll.seen.get("c") ?? 0) > 5 ? true : undefined), 10_000);
-    b.kill();
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    await send("DELETE", `${SLICES}/echo-1`);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // pod-3 joins, then pod-2 dies while the slice still lists it: requests meet a refused connection.
+    await roll([{ address: p2 }, { address: p3 }]);
+    await eventually("pod-3 to answer", seen("pod-3", 5), 10_000);
+    pods[1]?.kill();
+    await pause(1500);
+    await roll([{ address: p3 }]);
+    await pause(1000);
     await poll.stop();
-    c.kill();
+    const configAfter = canonicalJson(await admin.current());
 
     console.log(
-      `ingress: ${poll.count()} requests during the endpoint changes, ${poll.failures.length} failed; ` +
-        `by server ${JSON.stringify(Object.fromEntries(poll.seen))}`,
+      `ingress: ${poll.count()} requests during the rollout, ${poll.failures.length} failed; ` +
+        `by pod ${JSON.stringify(Object.fromEntries(poll.seen))}`,
     );
     expect(poll.failures).toEqual([]);
-    expect(poll.seen.get("c")).toBeGreaterThan(5);
+    expect(poll.seen.get("pod-3")).toBeGreaterThan(5);
+    expect(configAfter).toBe(configBefore);
   });
 
   it("stops serving the host once its Ingress is deleted", async () => {
