@@ -246,8 +246,8 @@ function hasAddress(address: string): boolean {
 /** A link of the test's own, for the pods' addresses (and the node's, when the node is not up). */
 const TEST_LINK = "pk-ingress-it";
 
-/** Addresses the rollout's "pods" listen on (TEST-NET-1: never routed anywhere). */
-const POD_ADDRESSES = ["192.0.2.11", "192.0.2.12", "192.0.2.13"] as const;
+/** Addresses the rollout's "pods" listen on (TEST-NET-2: never routed anywhere). */
+const POD_ADDRESSES = ["198.51.100.11", "198.51.100.12", "198.51.100.13"] as const;
 
 describe("the local zone's ingress", () => {
   const a = new Upstream("a");
