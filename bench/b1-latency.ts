@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { parseProjectSpec, type ProjectSpec } from "../spec/project.js";
 import { replicaResources } from "../spec/usage.js";
-import { localKubeconfig, localZone, simulatedZone } from "../localzone/zone.js";
+import { localKubeconfig, simulatedZone } from "../localzone/zone.js";
 import { ensureZone, percentile, realRunner, seconds, startService } from "./service-bench.js";
 
 const RUNS = Number(process.env["B1_RUNS"] ?? 5);

@@ -8,7 +8,7 @@
  *
  *   npx tsx bench/b2-parallel.ts            # PLUSKUBE_WORKERS (default 2) stacks run side by side
  */
-import { localZone, simulatedZone } from "../localzone/zone.js";
+import { simulatedZone } from "../localzone/zone.js";
 import { ensureZone, percentile, seconds, startService } from "./service-bench.js";
 
 const SIZES = (process.env["B2_SIZES"] ?? "1,4,16").split(",").map(Number);

@@ -6,7 +6,7 @@
  *
  *   npx tsx bench/b5-app-runtime.ts
  */
-import { localZone, simulatedZone } from "../localzone/zone.js";
+import { simulatedZone } from "../localzone/zone.js";
 import { ensureZone, percentile, startService, type BenchService } from "./service-bench.js";
 
 const REQUESTS = Number(process.env["B5_REQUESTS"] ?? 200);

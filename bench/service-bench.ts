@@ -7,7 +7,7 @@ import { kubeClusters } from "../automation-api/cluster/kube-clusters.js";
 import { buildService } from "../automation-api/service.js";
 import { ensureToolchain } from "../localzone/toolchain.js";
 import { dataDir } from "../localzone/paths.js";
-import { localZone, simulatedZone, zoneUp } from "../localzone/zone.js";
+import { simulatedZone, zoneUp } from "../localzone/zone.js";
 import { dropZoneLease, takeZoneLease } from "../test/integration/helpers/zone-lease.js";
 import { createUserToken } from "./user-token.js";
 

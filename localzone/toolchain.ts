@@ -13,6 +13,7 @@ import {
   type Say,
 } from "./toolchain/build.js";
 import { components, postgresBinDir, type Component, type GoComponent } from "./toolchain/components.js";
+import { IMAGES_COMPONENT, ensureLocalImages } from "./images.js";
 
 export { pulumiHome, goEnv, goBuildArgs } from "./toolchain/build.js";
 export { components, postgresBinDir } from "./toolchain/components.js";
@@ -156,6 +157,14 @@ export async function ensureToolchain(opts: EnsureToolchainOptions = {}): Promis
       } catch (err) {
         outcome = { status: "failed", reason: `gathering kwok's stages: ${String(err)}` };
       }
+    }
+    if (
+      c.kind === "go" &&
+      c.name === IMAGES_COMPONENT &&
+      (outcome.status === "built" || outcome.status === "cached")
+    ) {
+      const builderSeconds = outcome.status === "built" ? (outcome.record?.seconds ?? 0) : 0;
+      outcome = await ensureLocalImages(outcome.path, index, say, builderSeconds);
     }
     if (c.kind === "go" && c.plugin && outcome.status !== "failed") {
       const pulumiBin = binaryPath(pulumi);

@@ -118,6 +118,7 @@ export const NODE_COMPONENTS = [
   "caddy",
   "iptables",
   "ipset",
+  "images",
 ];
 
 /** The components a running local zone needs (its control plane, object store and database server). */
@@ -292,6 +293,7 @@ export function components(): Component[] {
       aptPackage: "postgresql",
       present: () => postgresBinDir() !== undefined,
     },
+    localImagesComponent(),
   ];
 }
 
@@ -368,4 +370,25 @@ function nodeComponents(): Component[] {
       () => [],
     ),
   ];
+}
+
+// --- The zone's container images (localzone/images.ts builds them once this builder is built) ---
+
+/**
+ * The image builder (`go/images/`, on go-containerregistry), keyed by a hash of its sources.
+ * Once it is built or found cached, `ensureLocalImages` builds each image of
+ * `localzone/images/` whose tar is missing; the images are keyed by their own sources.
+ */
+function localImagesComponent(): GoComponent {
+  return {
+    kind: "go",
+    name: "images",
+    version: wrapperSourceHash("images"),
+    wrapper: "images",
+    module: "github.com/google/go-containerregistry",
+    pkg: ".",
+    binary: "pluskube-image-builder",
+    versionVars: [],
+    pruneOtherBuilds: true,
+  };
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kubeClusters } from "../../automation-api/cluster/kube-clusters.js";
-import { localZone, simulatedZone } from "../../localzone/zone.js";
+import { simulatedZone } from "../../localzone/zone.js";
 import { TestService } from "../service/harness.js";
 import { openTunnel } from "../service/app-runtime/tunnel-client.js";
 import { kubeRequest } from "../../localzone/zone/kube.js";

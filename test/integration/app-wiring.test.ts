@@ -10,7 +10,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kubeClusters } from "../../automation-api/cluster/kube-clusters.js";
 import { stateDir } from "../../localzone/engine-env.js";
-import { localZone, simulatedZone } from "../../localzone/zone.js";
+import { simulatedZone } from "../../localzone/zone.js";
 import { TestService } from "../service/harness.js";
 import { kubeGet } from "./helpers/local-zone.js";
 import { uniqueProject } from "./helpers/project-stack.js";

@@ -5,7 +5,7 @@
  * the namespace's own fences stands in the way.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localZone, simulatedZone } from "../../localzone/zone.js";
+import { simulatedZone } from "../../localzone/zone.js";
 import type { ProjectSpecInput } from "../../spec/project.js";
 import { kubeSend, statusMessage } from "./helpers/local-zone.js";
 import { ProjectStack, uniqueProject } from "./helpers/project-stack.js";

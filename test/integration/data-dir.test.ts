@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cacheDir, resolveZonePath } from "../../localzone/paths.js";
-import { localZone, simulatedZone } from "../../localzone/zone.js";
+import { simulatedZone } from "../../localzone/zone.js";
 import { ProjectStack, uniqueProject } from "./helpers/project-stack.js";
 
 const zone = simulatedZone();

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import * as k8s from "@pulumi/kubernetes";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
-import { localKubeconfig, localZone, simulatedZone } from "../../localzone/zone.js";
+import { localKubeconfig, simulatedZone } from "../../localzone/zone.js";
 import { kubeGet, workspaceOptions } from "./helpers/local-zone.js";
 
 interface Deployment {

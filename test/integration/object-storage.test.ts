@@ -17,7 +17,7 @@ import {
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { resolveZonePath } from "../../localzone/paths.js";
 import { toolchainPaths } from "../../localzone/toolchain.js";
-import { localZone, simulatedZone } from "../../localzone/zone.js";
+import { simulatedZone } from "../../localzone/zone.js";
 import { workspaceOptions } from "./helpers/local-zone.js";
 import {
   bucketExists,

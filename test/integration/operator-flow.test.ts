@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../localzone/paths.js";
-import { localZone, simulatedZone } from "../../localzone/zone.js";
+import { simulatedZone } from "../../localzone/zone.js";
 import { stackName } from "../../spec/project.js";
 import { kubeGet, kubeSend } from "./helpers/local-zone.js";
 import { uniqueProject } from "./helpers/project-stack.js";

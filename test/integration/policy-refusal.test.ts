@@ -7,7 +7,7 @@
  * the pack first and `up` only when it passes.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localZone, simulatedZone } from "../../localzone/zone.js";
+import { simulatedZone } from "../../localzone/zone.js";
 import { parseProjectSpec, projectUsage, type ProjectSpecInput } from "../../spec/project.js";
 import { kubeSend } from "./helpers/local-zone.js";
 import { ProjectStack, uniqueProject, type PackInput } from "./helpers/project-stack.js";

@@ -11,7 +11,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as postgresql from "@pulumi/postgresql";
 import { LocalWorkspace, type Stack } from "@pulumi/pulumi/automation/index.js";
 import { resolveZonePath } from "../../localzone/paths.js";
-import { localKubeconfig, localZone, simulatedZone } from "../../localzone/zone.js";
+import { localKubeconfig, simulatedZone } from "../../localzone/zone.js";
 import { kubeGet, workspaceOptions } from "./helpers/local-zone.js";
 import { ProjectDatabase } from "../../components/project-database/index.js";
 import { databaseIdentifier, databaseSecretName } from "../../components/project-database/names.js";

@@ -8,7 +8,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { databaseIdentifier } from "../../components/project-database/names.js";
 import { resolveZonePath } from "../../localzone/paths.js";
-import { localZone, simulatedZone } from "../../localzone/zone.js";
+import { simulatedZone } from "../../localzone/zone.js";
 import type { ProjectSpecInput } from "../../spec/project.js";
 import { eventually, kubeGet, kubeSend, waitUntilGone } from "./helpers/local-zone.js";
 import type { RunResult } from "../../automation-api/runner/runner.js";

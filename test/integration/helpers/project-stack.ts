@@ -11,7 +11,7 @@ import type {
   RunResult,
 } from "../../../automation-api/runner/runner.js";
 import { repoRoot } from "../../../localzone/paths.js";
-import { localZone, simulatedZone } from "../../../localzone/zone.js";
+import { simulatedZone } from "../../../localzone/zone.js";
 import { parseProjectSpec, type ProjectSpecInput } from "../../../spec/project.js";
 import type { ZoneSpec } from "../../../spec/zone.js";
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kubeClusters } from "../../../automation-api/cluster/kube-clusters.js";
-import { localZone, simulatedZone } from "../../../localzone/zone.js";
+import { simulatedZone } from "../../../localzone/zone.js";
 import { TestService } from "../../service/harness.js";
 import { kubeGet, kubeSend, waitUntilGone } from "../helpers/local-zone.js";
 import { ProjectStack, uniqueProject } from "../helpers/project-stack.js";

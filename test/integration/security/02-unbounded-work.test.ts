@@ -5,7 +5,7 @@
  * now counts Ingresses and Deployments, exactly those the spec makes.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localZone, simulatedZone } from "../../../localzone/zone.js";
+import { simulatedZone } from "../../../localzone/zone.js";
 import type { ProjectSpecInput } from "../../../spec/project.js";
 import { kubeGet, kubeSend, statusMessage } from "../helpers/local-zone.js";
 import { ProjectStack, uniqueProject } from "../helpers/project-stack.js";

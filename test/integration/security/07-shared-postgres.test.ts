@@ -12,7 +12,7 @@ import { localDatabaseUrl, SERVICE_DATABASE } from "../../../automation-api/loca
 import { zonesFromFiles } from "../../../automation-api/domain/zones.js";
 import { buildService } from "../../../automation-api/service.js";
 import { databaseSecretName } from "../../../components/project-database/names.js";
-import { localZone, simulatedZone } from "../../../localzone/zone.js";
+import { simulatedZone } from "../../../localzone/zone.js";
 import { kubeGet } from "../helpers/local-zone.js";
 import { ProjectStack, uniqueProject } from "../helpers/project-stack.js";
 import { adminMadeServiceDatabase, dropLocalServiceDatabase, realRunner } from "../service-helpers.js";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { localZone, simulatedZone } from "../../../localzone/zone.js";
+import { simulatedZone } from "../../../localzone/zone.js";
 import { nat64Range, NAT64_LOCAL_USE_PREFIX, parseCidr } from "../../../spec/address-ranges.js";
 import { kubeGet } from "../helpers/local-zone.js";
 import { ProjectStack, uniqueProject, type PackInput } from "../helpers/project-stack.js";

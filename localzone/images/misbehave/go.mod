@@ -1,0 +1,3 @@
+module pluskube.dev/localzone/images/misbehave
+
+go 1.26

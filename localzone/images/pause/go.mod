@@ -1,0 +1,3 @@
+module pluskube.dev/localzone/images/pause
+
+go 1.26
