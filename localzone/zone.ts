@@ -50,6 +50,8 @@ export interface PartStatus {
   readonly up: boolean;
   readonly pid?: number;
   readonly detail?: string;
+  /** The part's log file. */
+  readonly log?: string;
 }
 
 /** The local zone as `zones/local.yaml` declares it, with its paths resolved. */

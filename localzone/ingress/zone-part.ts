@@ -2,6 +2,7 @@
  * The ingress as a part of the local zone: the IngressClass, Caddy and the controller as
  * detached processes (pid and log files beside the zone's other parts), and their status.
  */
+import { Resolver } from "node:dns/promises";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "../paths.js";
@@ -16,7 +17,14 @@ import {
 } from "../zone/process.js";
 import { servedHosts } from "./caddy-admin.js";
 import { caddyConfig, caddySettings } from "./caddy-config.js";
-import { CADDY_ADMIN_URL, INGRESS_CLASS, INGRESS_CONTROLLER, INGRESS_PORTS } from "./settings.js";
+import {
+  CADDY_ADMIN_URL,
+  INGRESS_ADDRESS,
+  INGRESS_CLASS,
+  INGRESS_CONTROLLER,
+  INGRESS_PORTS,
+} from "./settings.js";
+import { UPSTREAM_ZONE } from "./upstream-dns.js";
 
 /** A part's state as `zone:status` prints it (the shape of `PartStatus` in `zone.ts`). */
 export interface IngressPartStatus {
@@ -24,6 +32,7 @@ export interface IngressPartStatus {
   readonly up: boolean;
   readonly pid?: number;
   readonly detail?: string;
+  readonly log?: string;
 }
 
 export const CADDY_PART = "caddy";
@@ -94,6 +103,18 @@ export async function ensureIngressClass(access: KubeAccess): Promise<void> {
   });
 }
 
+/** Whether the controller's upstream DNS answers (NXDOMAIN for a name no backend has is an answer). */
+async function upstreamDnsAnswers(): Promise<boolean> {
+  const resolver = new Resolver({ timeout: 1000, tries: 1 });
+  resolver.setServers([`${INGRESS_ADDRESS}:${INGRESS_PORTS.upstreamDns}`]);
+  try {
+    await resolver.resolve4(`status.${UPSTREAM_ZONE}`);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ENOTFOUND";
+  }
+}
+
 async function adminAnswers(): Promise<boolean> {
   return (await servedHosts(CADDY_ADMIN_URL, "http")) !== undefined;
 }
@@ -149,27 +170,30 @@ export async function ingressStatus(zoneDir: string, caddyBin: string): Promise<
   const caddyPid = runningPid(zoneDir, CADDY_PART, caddyBin);
   const http = caddyPid === undefined ? undefined : await servedHosts(CADDY_ADMIN_URL, "http");
   const https = caddyPid === undefined ? undefined : await servedHosts(CADDY_ADMIN_URL, "https");
-  const caddyLogs = `log ${logFile(zoneDir, CADDY_PART)}, access log ${caddySettings(zoneDir).accessLog}`;
+  const accessLog = `access log ${caddySettings(zoneDir).accessLog}`;
+  const caddyLog = logFile(zoneDir, CADDY_PART);
   const caddy: IngressPartStatus =
     caddyPid === undefined
-      ? { name: CADDY_PART, up: false, detail: caddyLogs }
+      ? { name: CADDY_PART, up: false, detail: accessLog, log: caddyLog }
       : {
           name: CADDY_PART,
           up: http !== undefined,
           pid: caddyPid,
+          log: caddyLog,
           detail:
             http === undefined
-              ? `admin API ${CADDY_ADMIN_URL} does not answer; ${caddyLogs}`
+              ? `admin API ${CADDY_ADMIN_URL} does not answer; ${accessLog}`
               : `${http.length} host(s) on http://127.0.0.1:${INGRESS_PORTS.http}, ` +
-                `${https?.length ?? 0} on https://127.0.0.1:${INGRESS_PORTS.https}; ${caddyLogs}`,
+                `${https?.length ?? 0} on https://127.0.0.1:${INGRESS_PORTS.https}; ${accessLog}`,
         };
   const controllerPid = runningPid(zoneDir, CONTROLLER_PART, process.execPath);
-  const controllerLog =
-    `class ${INGRESS_CLASS}, upstream DNS ${caddySettings(zoneDir).upstreamResolver}/udp; ` +
-    `log ${logFile(zoneDir, CONTROLLER_PART)}`;
+  const controllerLog = logFile(zoneDir, CONTROLLER_PART);
+  const dns = `upstream DNS ${caddySettings(zoneDir).upstreamResolver}/udp`;
+  const answers = controllerPid !== undefined && (await upstreamDnsAnswers());
+  const detail = `class ${INGRESS_CLASS}, ${dns}${controllerPid !== undefined && !answers ? " does not answer" : ""}`;
   const controller: IngressPartStatus =
     controllerPid === undefined
-      ? { name: CONTROLLER_PART, up: false, detail: controllerLog }
-      : { name: CONTROLLER_PART, up: true, pid: controllerPid, detail: controllerLog };
+      ? { name: CONTROLLER_PART, up: false, detail, log: controllerLog }
+      : { name: CONTROLLER_PART, up: answers, pid: controllerPid, detail, log: controllerLog };
   return [caddy, controller];
 }
