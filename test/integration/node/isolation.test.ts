@@ -15,7 +15,7 @@ import { localZone } from "../../../localzone/zone.js";
 import { kubeGet } from "../helpers/local-zone.js";
 import { MemberService, SETTLE_MS } from "../helpers/member-service.js";
 import { uniqueProject } from "../helpers/project-stack.js";
-import { answerJson } from "../helpers/real-node.js";
+import { answerJson, viaIngress } from "../helpers/real-node.js";
 
 const zone = localZone();
 const projectA = uniqueProject("it-iso-a");
@@ -60,8 +60,16 @@ afterAll(async () => {
 
 const probe = (addr: string, proto = "tcp") =>
   answerJson<Probe>(urlA, `/probe?addr=${encodeURIComponent(addr)}&proto=${proto}&timeout=2s`);
-const visitDb = (url?: string) =>
-  answerJson<DbVisit>(urlA, url === undefined ? "/db" : `/db?url=${encodeURIComponent(url)}&timeout=5s`);
+/** The app's own visit to a database; a refused login is its answer too (502 with the reason). */
+async function visitDb(url?: string): Promise<DbVisit> {
+  if (url === undefined) return answerJson<DbVisit>(urlA, "/db");
+  const answer = await viaIngress(urlA, `/db?url=${encodeURIComponent(url)}&timeout=5s`);
+  try {
+    return JSON.parse(answer.body) as DbVisit;
+  } catch {
+    throw new Error(`the app gave no answer of its own: ${answer.status} ${answer.body}`);
+  }
+}
 
 describe("a pod of project A", () => {
   it("reaches its own database and bucket with the credentials it was given", async () => {
