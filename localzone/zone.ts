@@ -60,6 +60,7 @@ import {
 } from "./zone/node/node.js";
 import { hardenZonePostgres, SERVICE_ROLE, servicePasswordFile } from "./zone/service-database.js";
 import { ensureS3Admin, masterPort, s3Port, seaweedSpec } from "./zone/seaweedfs.js";
+import { ingressStatus, startIngress, stopIngress } from "./ingress/zone-part.js";
 
 export type Say = (line: string) => void;
 
@@ -293,6 +294,18 @@ async function startZone(opts: ZoneOptions): Promise<void> {
     { timeoutMs, say, logHint: logFile(dir, "kube-controller-manager") },
   );
 
+  // --- ingress: Caddy and its controller (localzone/ingress) ---
+  await startIngress({
+    zoneDir: dir,
+    caddyBin: requireBinary(bins.node.caddy, "caddy"),
+    access,
+    kubeconfig,
+    context,
+    say,
+    timeoutMs,
+  });
+  // --- end ingress ---
+
   const pgBin = requireBinary(bins.postgresBinDir, "postgresql");
   const pg = postgresLayout(pgBin, dir);
   ensurePostgresCluster(zone, pg, dir);
@@ -398,6 +411,9 @@ export async function zoneStatus(): Promise<PartStatus[]> {
     }
     parts.push(...(await nodeStatus(dir, access, bins.node)));
   }
+  // --- ingress ---
+  parts.push(...(await ingressStatus(dir, bins.node.caddy)));
+  // --- end ingress ---
   return parts.map((p) => {
     if (p.name === "kube-apiserver" && p.up) return { ...p, detail: APISERVER_URL };
     if (p.name === "seaweedfs" && p.up) {
@@ -442,6 +458,7 @@ async function stopZone(opts: ZoneOptions & { readonly purge?: boolean }): Promi
     stop("seaweedfs", bins.weed, 5_000),
     stopPostgresPart(),
     stop("volume-provisioner", process.execPath),
+    stopIngress(dir, bins.node.caddy, say), // ingress (localzone/ingress)
     stop("kwok", bins.kwok),
     stop("kube-scheduler", bins.kubeScheduler),
     stop("kube-controller-manager", bins.kubeControllerManager),

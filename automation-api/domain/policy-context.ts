@@ -35,7 +35,14 @@ export function zonePolicyInput(
 ): Required<Pick<ProjectPolicyInput, "zoneRanges" | "zoneServices" | "addressRegistries">> {
   return {
     zoneRanges: zone.addressRanges,
-    zoneServices: zoneServiceEgress(zone),
+    // The node-local DNS is a zone service too: tenants' DNS policy opens it on port 53.
+    zoneServices: [
+      ...zoneServiceEgress(zone),
+      ...zone.dnsAddresses.map((address) => ({
+        cidr: `${address}/${address.includes(":") ? 128 : 32}`,
+        port: 53,
+      })),
+    ],
     addressRegistries: zone.addressRegistries,
   };
 }

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { zoneDir } from "../../localzone/paths.js";
 import { ensureToolchain } from "../../localzone/toolchain.js";
+import { NODE_COMPONENTS } from "../../localzone/toolchain/components.js";
 import { nodeLayout } from "../../localzone/zone/node/layout.js";
 import { zoneDown, zoneUp } from "../../localzone/zone.js";
 import { ensureBuilt } from "./helpers/build.js";
@@ -19,6 +20,7 @@ const REQUIRED = [
   "kwok",
   "seaweedfs",
   "postgresql",
+  ...NODE_COMPONENTS,
 ];
 
 const say = (line: string): void => console.log(`[local zone ${process.pid}] ${line}`);

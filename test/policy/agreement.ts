@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { policyConfigFor, type PluskubePolicyConfig } from "../../policy/config.js";
 import { parseProjectSpec, projectUsage, type ProjectSpec } from "../../spec/project.js";
+import { zonePolicyInput } from "../../automation-api/domain/policy-context.js";
 import { parseZoneSpec, type ZoneSpec } from "../../spec/zone.js";
 import type { RecordedResource } from "../helpers/pulumi-mocks.js";
 import type { FakeResource } from "./harness.js";
@@ -22,6 +23,7 @@ export function agreementZone(files: string): ZoneSpec {
     chunk: { cpu: "250m", memory: "512Mi", disk: "1Gi" },
     capacity: { cpu: "16", memory: "32Gi", disk: "200Gi", databaseGB: 50, objectGB: 100 },
     reserve: { cpu: "1", memory: "2Gi", disk: "10Gi" },
+    dnsAddresses: ["169.254.20.10"],
     postgres: {
       host: "127.0.0.1",
       port: 15432,
@@ -31,6 +33,7 @@ export function agreementZone(files: string): ZoneSpec {
     },
     s3: {
       endpoint: "http://127.0.0.1:18333",
+      clusterEndpoint: "http://10.0.3.7:18333",
       adminAccessKeyFile: `${files}/s3.access-key`,
       adminSecretKeyFile: `${files}/s3.secret-key`,
       shellMaster: "127.0.0.1:19333",
@@ -75,6 +78,7 @@ export function agreementConfig(spec: ProjectSpec, zone: ZoneSpec): PluskubePoli
     baseDomain: zone.baseDomain,
     verifiedDomains: spec.verifiedDomains,
     requireTls: zone.certIssuer !== "",
+    ...zonePolicyInput(zone),
   });
 }
 
