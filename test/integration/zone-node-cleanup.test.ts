@@ -100,6 +100,7 @@ describe("zone:down with the real node", () => {
       "iptables",
       "ipsets",
       "cgroups",
+      "folders",
     ]) {
       expect(seen, `a running node shows in ${kind}`).toContain(kind);
     }

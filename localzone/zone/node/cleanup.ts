@@ -212,6 +212,36 @@ function removeNetnsFiles(layout: NodeLayout): string[] {
   return removed;
 }
 
+/**
+ * Files the node's parts leave at fixed machine-wide paths: the CNI library's cached results
+ * of this node's pods (`<network>-<sandbox>-<interface>`, named by the node's network or, for
+ * loopback, by one of its sandboxes, listed from containerd's root) and the kubelet's device
+ * plugin socket.
+ */
+function removeFixedPathFiles(layout: NodeLayout): string[] {
+  const removed: string[] = [];
+  const results = "/var/lib/cni/results";
+  const sandboxesDir = join(layout.containerdRoot, "io.containerd.grpc.v1.cri", "sandboxes");
+  const sandboxes = existsSync(sandboxesDir) ? readdirSync(sandboxesDir) : [];
+  if (existsSync(results)) {
+    for (const name of readdirSync(results)) {
+      const ours =
+        name.startsWith(`${CNI_NETWORK}-`) ||
+        (name.startsWith("cni-loopback-") && sandboxes.some((id) => name.includes(id)));
+      if (ours) {
+        rmSync(join(results, name), { force: true });
+        removed.push(join(results, name));
+      }
+    }
+  }
+  const socket = "/var/lib/kubelet/device-plugins/kubelet.sock";
+  if (existsSync(socket)) {
+    rmSync(socket, { force: true });
+    removed.push(socket);
+  }
+  return removed;
+}
+
 /** The kubelet's links in `/var/log/containers` into this node's pod logs. */
 function removeContainerLogLinks(layout: NodeLayout): string[] {
   const dir = "/var/log/containers";
@@ -312,6 +342,7 @@ export async function sweepNode(layout: NodeLayout, runc: string): Promise<Sweep
   const mounts = unmountAll(layout.dir);
   const netns = removeNetnsFiles(layout);
   removeContainerLogLinks(layout);
+  if (hostState) removeFixedPathFiles(layout);
   const links = removeLinks();
   // Only a zone that recorded the machine's state touched its tables: another Kubernetes
   // node's KUBE- chains on this machine are not ours to delete.

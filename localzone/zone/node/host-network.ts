@@ -25,10 +25,19 @@ export const TOUCHED_SYSCTLS = [
 ] as const;
 
 /**
- * Folders outside the zone folder that the node's parts make when missing: the shims' sockets
- * (containerd does not let them move) and the kubelet's links to container logs.
+ * Folders outside the zone folder that the node's parts make when missing, at paths they do not
+ * let one configure: the shims' sockets (containerd), the CNI library's cache of results, the
+ * kubelet's device plugin socket and its links to container logs.
  */
-export const HOST_FOLDERS = ["/run/containerd", "/run/containerd/s", "/var/log/containers"] as const;
+export const HOST_FOLDERS = [
+  "/run/containerd",
+  "/run/containerd/s",
+  "/var/lib/cni",
+  "/var/lib/cni/results",
+  "/var/lib/kubelet",
+  "/var/lib/kubelet/device-plugins",
+  "/var/log/containers",
+] as const;
 
 /** What the zone found on the machine before it changed anything there. */
 export interface HostState {

@@ -24,6 +24,7 @@ export interface HostSnapshot {
   readonly ipsets: readonly string[];
   readonly cgroups: readonly string[];
   readonly sysctls: readonly string[];
+  /** Which of the folders the node makes outside the zone folder exist, and what they hold. */
   readonly folders: readonly string[];
 }
 
@@ -138,7 +139,11 @@ export function hostSnapshot(): HostSnapshot {
       const path = `/proc/sys/${name.replace(/\./g, "/")}`;
       return `${name}=${existsSync(path) ? readFileSync(path, "utf8").trim() : "(none)"}`;
     }),
-    folders: HOST_FOLDERS.map((dir) => `${dir} ${existsSync(dir) ? "exists" : "missing"}`),
+    folders: HOST_FOLDERS.flatMap((dir) =>
+      existsSync(dir)
+        ? [`${dir} exists`, ...readdirSync(dir).map((entry) => `${dir}/${entry}`)]
+        : [`${dir} missing`],
+    ),
   };
 }
 
