@@ -118,6 +118,7 @@ export const NODE_COMPONENTS = [
   "caddy",
   "iptables",
   "ipset",
+  "iproute2",
   "images",
 ];
 
@@ -335,6 +336,7 @@ function nodeComponents(): Component[] {
     aptBinary("libseccomp-dev", "/usr/include/seccomp.h"),
     aptBinary("iptables", "/usr/sbin/iptables"),
     aptBinary("ipset", "/usr/sbin/ipset"),
+    aptBinary("iproute2", "/usr/sbin/ip"),
     // runc reads its version from the VERSION file it embeds.
     go("runc", "runc", "github.com/opencontainers/runc", "github.com/opencontainers/runc", () => [], {
       tags: ["seccomp", "urfave_cli_no_docs"],
