@@ -5,12 +5,14 @@
  * polls it.
  */
 import { randomBytes } from "node:crypto";
+import { Resolver } from "node:dns/promises";
 import { Agent, request } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { caddyAdmin } from "../../../localzone/ingress/caddy-admin.js";
 import { canonicalJson } from "../../../localzone/ingress/caddy-config.js";
 import { CADDY_ADMIN_URL, INGRESS_PORTS } from "../../../localzone/ingress/settings.js";
+import { UPSTREAM_ZONE } from "../../../localzone/ingress/upstream-dns.js";
 import { localImage } from "../../../localzone/images.js";
 import { testCertificate, type TestCertificate } from "../../helpers/test-certificate.js";
 import { eventually, kubeGet, kubeSend, statusMessage, waitUntilGone } from "../helpers/local-zone.js";
@@ -220,10 +222,15 @@ describe("the ingress in front of real pods", () => {
       `${NS}/pods?labelSelector=app%3Decho`,
     );
     const podIPs = pods.items.map((p) => p.status.podIP ?? "").sort();
+    const name = `t8080.pweb.echo.${namespace}.${UPSTREAM_ZONE}`;
+    const resolver = new Resolver({ timeout: 2000, tries: 1 });
+    resolver.setServers([`127.0.0.1:${INGRESS_PORTS.upstreamDns}`]);
     const running = JSON.stringify(await caddyAdmin(CADDY_ADMIN_URL).current());
 
+    expect(podIPs).toHaveLength(2);
     expect(podIPs.every((ip) => ip.startsWith("10.244.0."))).toBe(true);
-    for (const ip of podIPs) expect(running).toContain(`"dial":"${ip}:8080"`);
+    expect((await resolver.resolve4(name)).sort()).toEqual(podIPs);
+    expect(running).toContain(`"name":"${name}.","port":"8080"`);
   });
 
   it("reaches them over HTTP and HTTPS although their namespace denies all ingress", async () => {
