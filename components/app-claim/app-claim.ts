@@ -237,8 +237,8 @@ export class AppClaim extends pulumi.ComponentResource {
             ...meta,
             annotations: {
               // The provider waits for the controller to publish an address in the Ingress
-              // status; a zone whose controller does not (the local zone has none) would time
-              // out. https://github.com/pulumi/pulumi-kubernetes/issues/1915
+              // status; in a zone whose controller does not, every up would time out.
+              // https://github.com/pulumi/pulumi-kubernetes/issues/1915
               "pulumi.com/skipAwait": "true",
               ...(certIssuer === "" ? {} : { "cert-manager.io/cluster-issuer": certIssuer }),
             },
