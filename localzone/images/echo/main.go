@@ -14,9 +14,11 @@
 //	GET /http?url=http://…&host=…&insecure=1
 //	GET /db        with $DATABASE_URL: create a table, insert, count
 //	GET /s3        with $AWS_* and $S3_BUCKET: put, get and delete an object
+//	GET /log?lines=N  writes N numbered lines to stdout (1 to 100000), for log tests
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,6 +28,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -51,6 +54,7 @@ func main() {
 	mux.HandleFunc("GET /http", handleHTTP)
 	mux.HandleFunc("GET /db", handleDB)
 	mux.HandleFunc("GET /s3", handleS3)
+	mux.HandleFunc("GET /log", handleLog)
 
 	srv := &http.Server{Addr: ":" + port, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	listener, err := net.Listen("tcp", srv.Addr)
@@ -175,4 +179,22 @@ func required(r *http.Request, name string) (string, error) {
 		return "", fmt.Errorf("query parameter %s is %w", name, errMissing)
 	}
 	return v, nil
+}
+
+// handleLog writes numbered lines to stdout, which the kubelet keeps as the container's log.
+func handleLog(w http.ResponseWriter, r *http.Request) {
+	lines, err := strconv.Atoi(r.URL.Query().Get("lines"))
+	if err != nil || lines < 1 || lines > 100000 {
+		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "lines must be 1 to 100000"})
+		return
+	}
+	out := bufio.NewWriter(os.Stdout)
+	for i := 1; i <= lines; i++ {
+		fmt.Fprintf(out, "echo log line %d of %d\n", i, lines)
+	}
+	if err := out.Flush(); err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]int{"lines": lines})
 }

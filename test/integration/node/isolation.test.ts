@@ -119,22 +119,31 @@ describe("a pod of project A", () => {
     expect((await probe("10.254.254.1:15432")).result).toBe("ok");
   });
 
-  it("cannot log in to PostgreSQL as the server's administrator or as project B", async () => {
+  it("cannot log in to PostgreSQL as the server's administrator, nor open project B's database", async () => {
     const adminPassword = readFileSync(resolveZonePath(zone.postgres.passwordFile), "utf8").trim();
     const admin = await visitDb(
       `postgres://${zone.postgres.adminUser}:${encodeURIComponent(adminPassword)}@10.254.254.1:15432/postgres?sslmode=disable`,
     );
-    const revealed = await member.service.post<{ variables: Record<string, string> }>(
-      `/v1/projects/${projectB}/databases/main/credentials`,
-      member.token,
-      {},
+    // A's own role and password, pointed at B's database.
+    const reveal = async (project: string) => {
+      const revealed = await member.service.post<{ variables: Record<string, string> }>(
+        `/v1/projects/${project}/databases/main/credentials`,
+        member.token,
+        {},
+      );
+      expect(revealed.status, revealed.text).toBe(200);
+      return revealed.body.variables;
+    };
+    const own = new URL((await reveal(projectA))["DATABASE_URL"] ?? "");
+    own.pathname = `/${(await reveal(projectB))["PGDATABASE"] ?? ""}`;
+    const other = await visitDb(own.toString());
+    console.log(
+      `project A's pod as administrator: ${admin.error}; into project B's database: ${other.error}`,
     );
-    expect(revealed.status, revealed.text).toBe(200);
-    const other = await visitDb(revealed.body.variables["DATABASE_URL"]);
-    console.log(`project A's pod as administrator: ${admin.error}; as project B: ${other.error}`);
     expect(admin.ok).toBe(false);
-    expect(admin.error).toMatch(/pg_hba|no pg_hba\.conf entry|rejected/i);
+    expect(admin.error).toMatch(/pg_hba\.conf rejects connection/);
     expect(other.ok).toBe(false);
+    expect(other.error).toMatch(/pg_hba\.conf rejects connection|permission denied/);
   });
 });
 
