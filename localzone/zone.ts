@@ -46,7 +46,7 @@ import {
 import { ensureApiserverKubeletClient } from "./zone/node/identities.js";
 import { nodeLayout } from "./zone/node/layout.js";
 import { localNodesMode, runsRealNode, runsSimulatedNodes } from "./zone/node/mode.js";
-import { POD_CIDR } from "./zone/node/network.js";
+import { NODE_IP, POD_CIDR } from "./zone/node/network.js";
 import {
   nodeStatus,
   prepareNodeHost,
@@ -327,7 +327,7 @@ async function startZone(opts: ZoneOptions): Promise<void> {
   // Tenants' roles share this server: they must not reach its own databases, nor the service's.
   await hardenZonePostgres(zone);
   say(`  postgres: postgres and template1 closed to PUBLIC; service role ${SERVICE_ROLE} ready`);
-  if (setPodAccess(pg, real ? podAccessRules(zone, POD_CIDR, SERVICE_ROLE) : undefined)) {
+  if (setPodAccess(pg, real ? podAccessRules(zone, POD_CIDR, SERVICE_ROLE, NODE_IP) : undefined)) {
     say(`  postgres: pods ${real ? `(${POD_CIDR}) may reach their own databases` : "closed out"}`);
   }
 

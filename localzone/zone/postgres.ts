@@ -190,15 +190,23 @@ const POD_ACCESS_END = "# end pluskube: pods";
  * pg_hba.conf lines for the real node's pods: a pod may log in with a tenant's role to the
  * database of the same name (each project database is owned by a role of its name) and
  * nothing else. The admin and the service role are refused from the pod network whatever
- * database they name. Connections from loopback keep initdb's rules.
+ * database they name. Connections from loopback keep initdb's rules. The machine itself,
+ * connecting to the node address (`nodeAddress` is then the source), gets the tenants' rule
+ * too: a member on the zone's machine uses the same connection details their apps get.
  */
-export function podAccessRules(zone: ZoneSpec, podCidr: string, serviceRole: string): string {
+export function podAccessRules(
+  zone: ZoneSpec,
+  podCidr: string,
+  serviceRole: string,
+  nodeAddress: string,
+): string {
   const quote = (name: string): string => `"${name.replace(/"/g, "")}"`;
   return [
     POD_ACCESS_BEGIN,
     `host all ${quote(zone.postgres.adminUser)} ${podCidr} reject`,
     `host all ${quote(serviceRole)} ${podCidr} reject`,
     `host sameuser all ${podCidr} scram-sha-256`,
+    `host sameuser all ${nodeAddress}/32 scram-sha-256`,
     POD_ACCESS_END,
   ].join("\n");
 }

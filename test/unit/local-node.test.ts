@@ -136,7 +136,7 @@ describe("the node guard", () => {
 
 describe("PostgreSQL's rules for pods", () => {
   const zone = loadZone("local");
-  const block = podAccessRules(zone, "10.244.0.0/24", "pluskube-service");
+  const block = podAccessRules(zone, "10.244.0.0/24", "pluskube-service", "10.254.254.1");
   const initdb = "local all all scram-sha-256\nhost all all 127.0.0.1/32 scram-sha-256\n";
 
   it("refuse the admin and the service role from the pod network, whatever the database", () => {
@@ -147,7 +147,9 @@ describe("PostgreSQL's rules for pods", () => {
 
   it("let a role reach only the database of its own name, with a password", () => {
     expect(block).toContain("host sameuser all 10.244.0.0/24 scram-sha-256");
-    expect(block.split("\n").filter((l) => l.startsWith("host")).length).toBe(3);
+    // The machine itself, at the node address, as a member's own tools connect.
+    expect(block).toContain("host sameuser all 10.254.254.1/32 scram-sha-256");
+    expect(block.split("\n").filter((l) => l.startsWith("host")).length).toBe(4);
   });
 
   it("are appended after initdb's rules, replaced in place, and removed", () => {
