@@ -2,8 +2,8 @@
  * README "Running a zone", project stacks, as an operator types it on the local zone: a
  * ProjectSpec file, `pulumi stack init`, `pulumi config set specFile`, the pack's config from
  * `npm run policy-config`, then `pulumi up --policy-pack … --policy-pack-config …`, with the
- * CLI as `npm run pulumi --`. A spec the pack refuses creates nothing. Objects run on the
- * zone's simulated nodes: this proves what exists, not that an app answers.
+ * CLI as `npm run pulumi --`. A spec the pack refuses creates nothing. The stack reads the
+ * zone file, so its app runs on the zone's real node: the image is one the zone builds itself.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -11,12 +11,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { repoRoot } from "../../localzone/paths.js";
-import { simulatedZone } from "../../localzone/zone.js";
+import { localImage } from "../../localzone/images.js";
+import { localZone } from "../../localzone/zone.js";
 import { stackName } from "../../spec/project.js";
 import { kubeGet, kubeSend } from "./helpers/local-zone.js";
 import { uniqueProject } from "./helpers/project-stack.js";
 
-const zone = simulatedZone();
+const zone = localZone();
 const stackDir = join(repoRoot, "stacks", "project");
 const scratch = mkdtempSync(join(tmpdir(), "pluskube-operator-"));
 
@@ -91,7 +92,7 @@ describe("an operator's project stack, as the README runs it", () => {
         `project: ${project}`,
         `zone: ${zone.name}`,
         "apps:",
-        "  - { name: web, image: ghcr.io/shop/web:1.4, chunks: 1, port: 8080, volumes: [{ volume: data, mountPath: /data }] }",
+        `  - { name: web, image: ${localImage("echo").ref}, chunks: 1, port: 8080, volumes: [{ volume: data, mountPath: /data }] }`,
         "databases: [{ name: main, sizeGB: 1 }]",
         "volumes: [{ name: data, size: 1Gi }]",
         "",
