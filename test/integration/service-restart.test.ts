@@ -2,6 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureAdmin } from "../../automation-api/domain/bootstrap.js";
 import { Store } from "../../automation-api/store/store.js";
+import { localImage } from "../../localzone/images.js";
 import { repoRoot } from "../../localzone/paths.js";
 import {
   deployment,
@@ -10,7 +11,11 @@ import {
   localServiceDatabase,
 } from "./service-helpers.js";
 
-/** `npm start`'s program as its own process, killed in the middle of a job and started again. */
+/**
+ * `npm start`'s program as its own process, killed in the middle of a job and started again. It
+ * reads the zone files, so its app runs on the local zone's real node: an image the zone builds.
+ */
+const IMAGE = localImage("echo").ref;
 
 type Operation = {
   id: string;
@@ -129,7 +134,7 @@ describe("a service killed in the middle of a job", () => {
     const first = await startService();
     const project = await call<Operation>(first.url, "PUT", "/v1/projects/it-restart", { zone: "local" });
     const app = await call<Operation>(first.url, "PUT", "/v1/projects/it-restart/apps/web", {
-      image: "nginx:1.27",
+      image: IMAGE,
       replicas: 2,
     });
     expect([project.status, app.status]).toEqual([202, 202]);
@@ -162,7 +167,7 @@ describe("a service killed in the middle of a job", () => {
       expect(projectOperation.body.status).toBe("succeeded");
       const phases = done.events?.filter((event) => event.type === "run").map((event) => event.data["phase"]);
       expect(phases).toContain("recovering");
-      expect(appState.body.image).toBe("nginx:1.27");
+      expect(appState.body.image).toBe(IMAGE);
       expect(appState.body.outputs?.url).toBeTruthy();
       expect(isAvailable(await deployment("it-restart", "web"))).toBe(true);
 
