@@ -143,7 +143,7 @@ describe("a pod of project A", () => {
     expect(admin.ok).toBe(false);
     expect(admin.error).toMatch(/pg_hba\.conf rejects connection/);
     expect(other.ok).toBe(false);
-    expect(other.error).toMatch(/pg_hba\.conf rejects connection|permission denied/);
+    expect(other.error).toMatch(/no pg_hba\.conf entry|pg_hba\.conf rejects connection|permission denied/);
   });
 });
 
