@@ -364,13 +364,18 @@ function nodeComponents(): Component[] {
       "github.com/cloudnativelabs/kube-router/v2/cmd/kube-router",
       (v) => [`github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=${v}`],
     ),
-    go(
-      "caddy",
-      "caddy",
-      "github.com/caddyserver/caddy/v2",
-      "github.com/caddyserver/caddy/v2/cmd/caddy",
-      () => [],
-    ),
+    // Caddy reads its version from build info, which a wrapper module's build leaves empty. The
+    // "-r2" revision keys the cache apart from builds made before the version was stamped.
+    {
+      ...go(
+        "caddy",
+        "caddy",
+        "github.com/caddyserver/caddy/v2",
+        "github.com/caddyserver/caddy/v2/cmd/caddy",
+        (v) => [`github.com/caddyserver/caddy/v2.CustomVersion=${v}`],
+      ),
+      version: `${bare(pinned("caddy", "github.com/caddyserver/caddy/v2"))}-r2`,
+    },
   ];
 }
 

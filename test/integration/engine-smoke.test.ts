@@ -33,6 +33,8 @@ function program(): Promise<Record<string, unknown>> {
         template: {
           metadata: { labels },
           spec: {
+            // The simulated nodes' RuntimeClass carries their toleration: kwok, not the real node.
+            runtimeClassName: zone.runtimeClass,
             containers: [
               {
                 name: "app",

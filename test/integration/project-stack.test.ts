@@ -183,7 +183,7 @@ describe("a project stack on the local zone", () => {
       expect(limits.spec.limits).toEqual([{ type: "Container", default: chunk, defaultRequest: chunk }]);
     });
 
-    it("denies all traffic by default and opens only the namespace, DNS, the ingress controller and the internet", async () => {
+    it("denies all traffic by default and opens only the namespace, DNS, the ingress controller, the internet and the zone's services", async () => {
       const policies = await kubeGet<List<{ metadata: Metadata; spec: Record<string, unknown> }>>(
         `/apis/networking.k8s.io/v1/namespaces/${project}/networkpolicies`,
       );
@@ -193,10 +193,26 @@ describe("a project stack on the local zone", () => {
         "pluskube-allow-ingress-controller",
         "pluskube-allow-internet",
         "pluskube-allow-same-namespace",
+        "pluskube-allow-zone-services",
         "pluskube-default-deny",
       ]);
       const defaultDeny = policies.items.find((policy) => policy.metadata.name === "pluskube-default-deny");
       expect(defaultDeny?.spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+      // The project has a database, so its pods may reach the zone's Postgres and S3 as pods see them.
+      const services = policies.items.find(
+        (policy) => policy.metadata.name === "pluskube-allow-zone-services",
+      );
+      const s3 = new URL(zone.s3.clusterEndpoint ?? zone.s3.endpoint);
+      expect(services?.spec["egress"]).toEqual([
+        {
+          to: [{ ipBlock: { cidr: `${zone.postgres.clusterHost}/32` } }],
+          ports: [{ protocol: "TCP", port: zone.postgres.port }],
+        },
+        {
+          to: [{ ipBlock: { cidr: `${s3.hostname}/32` } }],
+          ports: [{ protocol: "TCP", port: Number(s3.port) }],
+        },
+      ]);
     });
 
     it("runs the app's Deployment Available with every replica on a kwok node", async () => {

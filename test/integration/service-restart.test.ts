@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { ensureAdmin } from "../../automation-api/domain/bootstrap.js";
 import { Store } from "../../automation-api/store/store.js";
 import { localImage } from "../../localzone/images.js";
@@ -10,12 +10,15 @@ import {
   isAvailable,
   localServiceDatabase,
 } from "./service-helpers.js";
+import { uniqueProject } from "./helpers/project-stack.js";
 
 /**
  * `npm start`'s program as its own process, killed in the middle of a job and started again. It
  * reads the zone files, so its app runs on the local zone's real node: an image the zone builds.
  */
 const IMAGE = localImage("echo").ref;
+// Its own name each run: a run killed before its cleanup leaves a namespace a new one must not trip on.
+const PROJECT = uniqueProject("it-restart");
 
 type Operation = {
   id: string;
@@ -27,6 +30,8 @@ type Operation = {
 let databaseUrl: string;
 let adminToken: string;
 const running = new Set<ChildProcess>();
+/** Both services' output, printed when the test fails: the runs' full reasons are only there. */
+let serviceOutput = "";
 
 async function startService(): Promise<{ child: ChildProcess; url: string }> {
   // Its own process group, so that killing it also kills the engine processes it started.
@@ -39,11 +44,15 @@ async function startService(): Promise<{ child: ChildProcess; url: string }> {
   running.add(child);
   child.on("exit", () => running.delete(child));
   let output = "";
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const keep = (chunk: Buffer) => {
+    output += chunk.toString();
+    serviceOutput += chunk.toString();
+  };
+  child.stderr?.on("data", keep);
+  child.stdout?.on("data", keep);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the service did not start: ${output}`)), 120_000);
-    child.stdout?.on("data", (chunk: Buffer) => {
-      output += chunk.toString();
+    child.stdout?.on("data", () => {
       const match = /pluskube listening on (http:\/\/\S+)/.exec(output);
       if (match?.[1]) {
         clearTimeout(timer);
@@ -131,9 +140,12 @@ afterAll(async () => {
 
 describe("a service killed in the middle of a job", () => {
   it("finishes the job after a restart and loses nothing", async () => {
+    onTestFailed(() => {
+      process.stdout.write(`the services' output:\n${serviceOutput}\n`);
+    });
     const first = await startService();
-    const project = await call<Operation>(first.url, "PUT", "/v1/projects/it-restart", { zone: "local" });
-    const app = await call<Operation>(first.url, "PUT", "/v1/projects/it-restart/apps/web", {
+    const project = await call<Operation>(first.url, "PUT", `/v1/projects/${PROJECT}`, { zone: "local" });
+    const app = await call<Operation>(first.url, "PUT", `/v1/projects/${PROJECT}/apps/web`, {
       image: IMAGE,
       replicas: 2,
     });
@@ -159,19 +171,18 @@ describe("a service killed in the middle of a job", () => {
       const appState = await call<{ image: string; outputs?: { url?: string } }>(
         second.url,
         "GET",
-        "/v1/projects/it-restart/apps/web",
+        `/v1/projects/${PROJECT}/apps/web`,
       );
 
-      expect(done.message).toBeNull();
-      expect(done.status).toBe("succeeded");
-      expect(projectOperation.body.status).toBe("succeeded");
+      expect(done).toMatchObject({ status: "succeeded", message: null });
+      expect(projectOperation.body).toMatchObject({ status: "succeeded", message: null });
       const phases = done.events?.filter((event) => event.type === "run").map((event) => event.data["phase"]);
       expect(phases).toContain("recovering");
       expect(appState.body.image).toBe(IMAGE);
       expect(appState.body.outputs?.url).toBeTruthy();
-      expect(isAvailable(await deployment("it-restart", "web"))).toBe(true);
+      expect(isAvailable(await deployment(PROJECT, "web"))).toBe(true);
 
-      const deleted = await call<Operation>(second.url, "DELETE", "/v1/projects/it-restart");
+      const deleted = await call<Operation>(second.url, "DELETE", `/v1/projects/${PROJECT}`);
       await until("the project to be destroyed", 600_000, async () => {
         const operation = await call<Operation>(second.url, "GET", `/v1/operations/${deleted.body.id}`);
         return ["succeeded", "failed"].includes(operation.body.status) ? operation.body : undefined;

@@ -40,6 +40,13 @@ function withDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
+/** The same URL at the zone's own address for Postgres (loopback on the local zone). */
+function viaLoopback(url: string): string {
+  const parsed = new URL(url);
+  parsed.hostname = zone.postgres.host;
+  return parsed.toString();
+}
+
 describe("the shared PostgreSQL of the local zone", () => {
   let stack: ProjectStack | undefined;
   let tenantUrl: string;
@@ -65,18 +72,20 @@ describe("the shared PostgreSQL of the local zone", () => {
     expect(await attempt(tenantUrl)).toBe("ok");
   });
 
-  it("refuses a tenant's role a connection to the service's database", async () => {
-    // 42501: insufficient_privilege, "permission denied for database".
-    expect(await attempt(withDatabase(tenantUrl, SERVICE_DATABASE))).toBe("42501");
-  });
+  // Two layers refuse a tenant's role another database. At the address pods use (the node
+  // address) pg_hba has only `sameuser` entries, so the login itself fails: 28000,
+  // invalid_authorization_specification. Over loopback, where initdb's rules let any role try,
+  // the database's privileges refuse it: 42501, insufficient_privilege.
+  for (const database of [SERVICE_DATABASE, "postgres", "template1"]) {
+    it(`refuses a tenant's role a connection to the ${database} database at the address pods use`, async () => {
+      expect(new URL(tenantUrl).hostname).toBe(zone.postgres.clusterHost);
+      expect(await attempt(withDatabase(tenantUrl, database))).toBe("28000");
+    });
 
-  it("refuses a tenant's role a connection to the postgres database", async () => {
-    expect(await attempt(withDatabase(tenantUrl, "postgres"))).toBe("42501");
-  });
-
-  it("refuses a tenant's role a connection to the template1 database", async () => {
-    expect(await attempt(withDatabase(tenantUrl, "template1"))).toBe("42501");
-  });
+    it(`refuses a tenant's role a connection to the ${database} database over loopback`, async () => {
+      expect(await attempt(withDatabase(viaLoopback(tenantUrl), database))).toBe("42501");
+    });
+  }
 
   it("leaves PUBLIC no CONNECT on the tenant's own database", async () => {
     const database = new URL(tenantUrl).pathname.slice(1);
