@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -28,6 +28,17 @@ export interface CliOptions {
  * event loop (the service under test runs in this process).
  */
 export function pluskube(args: readonly string[], options: CliOptions = {}): Promise<CliRun> {
+  return startPluskube(args, options).done;
+}
+
+/** A running `pluskube ARGS`: what it printed so far, and how it ends. */
+export interface RunningCli {
+  readonly child: ChildProcess;
+  stdout(): string;
+  readonly done: Promise<CliRun>;
+}
+
+export function startPluskube(args: readonly string[], options: CliOptions = {}): RunningCli {
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { PATH: process.env["PATH"] ?? "", HOME: process.env["HOME"] ?? "/root", ...options.env },
     stdio: ["pipe", "pipe", "pipe"],
@@ -37,7 +48,7 @@ export function pluskube(args: readonly string[], options: CliOptions = {}): Pro
   child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
   child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
   child.stdin.end(options.input ?? "");
-  return new Promise((resolve, reject) => {
+  const done = new Promise<CliRun>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
       reject(new Error(`pluskube ${args.join(" ")} did not end: ${stdout} ${stderr}`));
@@ -48,6 +59,7 @@ export function pluskube(args: readonly string[], options: CliOptions = {}): Pro
       resolve({ code, stdout, stderr });
     });
   });
+  return { child, stdout: () => stdout, done };
 }
 
 /** A fresh folder for a profiles file, as `PLUSKUBE_CONFIG` names it. */
