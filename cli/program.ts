@@ -4,6 +4,7 @@ import { registerAuthCommands } from "./commands/auth.js";
 import { registerClaimCommands, registerVolumeCommands } from "./commands/claims.js";
 import { registerCompletionCommand } from "./commands/completion.js";
 import { registerOperationCommands } from "./commands/operations.js";
+import { registerPortForwardCommands } from "./commands/port-forward.js";
 import { registerProjectCommands } from "./commands/projects.js";
 import { registerQuotaCommands } from "./commands/quota.js";
 import { registerRuntimeCommands } from "./commands/runtime.js";
@@ -47,6 +48,7 @@ export function buildProgram(): Command {
   registerClaimCommands(program);
   registerVolumeCommands(program);
   registerSecretEnvCommands(program);
+  registerPortForwardCommands(program);
   registerQuotaCommands(program);
   registerCompletionCommand(program);
   return program;

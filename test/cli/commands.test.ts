@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fakePod } from "../service/fake-namespace.js";
 import { runtimeFixture, type RuntimeFixture } from "../service/app-runtime/fixture.js";
@@ -227,6 +228,54 @@ describe("apps as they run", () => {
     running.child.kill("SIGINT");
 
     expect((await running.done).code).toBe(130);
+  });
+});
+
+/** Sends `text` through a local port and resolves with the first answer. */
+function exchange(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () => socket.write(text));
+    socket.once("data", (data) => {
+      resolve(data.toString("utf8"));
+      socket.end();
+    });
+    socket.once("error", reject);
+  });
+}
+
+describe("port-forward", () => {
+  it.each([
+    [["port-forward", "web", "--port", "8080", "--bind", "127.0.0.1:0"]],
+    [["local-remote", "serve", "--container-id", "web", "--container-port", "8080", "--bind", "0"]],
+  ])("%j serves a local port tunnelled to the app's pod until interrupted", async (args) => {
+    const running = startPluskube(args, { env: { ...env, PLUSKUBE_TOKEN: f.deployer } });
+    await expect
+      .poll(() => running.stdout(), { timeout: 15_000 })
+      .toMatch(/^forwarding 127\.0\.0\.1:\d+ -> web:8080\n$/);
+    const port = Number(/:(\d+) ->/.exec(running.stdout())?.[1]);
+
+    expect(await exchange(port, "ping")).toBe("PING");
+    expect(await exchange(port, "again")).toBe("AGAIN");
+
+    running.child.kill("SIGINT");
+    expect((await running.done).code).toBe(130);
+  });
+
+  it("reports a refused tunnel on stderr and keeps serving", async () => {
+    const running = startPluskube(["port-forward", "web", "--port", "8080", "--bind", "0"], {
+      env: { ...env, PLUSKUBE_TOKEN: f.reader },
+    });
+    await expect.poll(() => running.stdout(), { timeout: 15_000 }).toMatch(/^forwarding/);
+    const port = Number(/:(\d+) ->/.exec(running.stdout())?.[1]);
+
+    await new Promise<void>((resolve) => connect(port, "127.0.0.1").on("close", () => resolve()));
+    running.child.kill("SIGINT");
+    const ended = await running.done;
+
+    expect(ended.stderr).toBe(
+      "error: port-forward to web:8080 refused: a 'read' token cannot open a port-forward; use a 'deploy' token or a user token\n",
+    );
+    expect(ended.stderr).not.toContain(f.reader);
   });
 });
 
