@@ -9,6 +9,7 @@ import { registerProjectCommands } from "./commands/projects.js";
 import { registerQuotaCommands } from "./commands/quota.js";
 import { registerRuntimeCommands } from "./commands/runtime.js";
 import { registerSecretEnvCommands } from "./commands/secret-env.js";
+import { registerTokenCommands } from "./commands/tokens.js";
 import { OUTPUT_FORMATS } from "./output.js";
 import { cliVersion } from "./version.js";
 
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerSecretEnvCommands(program);
   registerPortForwardCommands(program);
   registerQuotaCommands(program);
+  registerTokenCommands(program);
   registerCompletionCommand(program);
   return program;
 }

@@ -385,6 +385,28 @@ describe("secret variables", () => {
   });
 });
 
+describe("tokens", () => {
+  it("are created (shown once), listed without their secret, and revoked", async () => {
+    const created = await cli("tokens", "create", "ci", "--scope", "deploy", "--expires-in", "1h");
+    const token = created.stdout.trim();
+    const listed = await cli("tokens", "list", "--project-tokens", "-o", "json");
+    const entry = json<{ items: { id: string; name: string; scope: string; expiresAt: string | null }[] }>(
+      listed,
+    ).items.find((item) => item.name === "ci");
+    const works = await pluskube(["whoami", "-o", "json"], { env: { ...env, PLUSKUBE_TOKEN: token } });
+    const revoked = await cli("tokens", "revoke", entry?.id ?? "");
+    const after = await pluskube(["whoami"], { env: { ...env, PLUSKUBE_TOKEN: token } });
+
+    expect(created.code).toBe(0);
+    expect(token).toMatch(/^pk_\S+$/);
+    expect(entry).toMatchObject({ scope: "deploy", expiresAt: expect.any(String) });
+    expect(listed.stdout).not.toContain(token);
+    expect(json<{ token: { scope: string } }>(works).token.scope).toBe("deploy");
+    expect(revoked).toMatchObject({ code: 0, stdout: `revoked ${entry?.id}\n` });
+    expect(after.code).toBe(3);
+  });
+});
+
 describe("quota and zones", () => {
   it("quota -o json is the API's document", async () => {
     const run = await cli("quota", "--zone", "testzone", "-o", "json");
