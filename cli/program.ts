@@ -1,4 +1,5 @@
 import { Command, Option } from "commander";
+import { registerApplyCommands } from "./commands/apply.js";
 import { registerAppCommands } from "./commands/apps.js";
 import { registerAuthCommands } from "./commands/auth.js";
 import { registerClaimCommands, registerVolumeCommands } from "./commands/claims.js";
@@ -51,6 +52,7 @@ export function buildProgram(): Command {
   registerSecretEnvCommands(program);
   registerPortForwardCommands(program);
   registerQuotaCommands(program);
+  registerApplyCommands(program);
   registerTokenCommands(program);
   registerCompletionCommand(program);
   return program;
