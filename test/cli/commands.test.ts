@@ -2,7 +2,7 @@ import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fakePod } from "../service/fake-namespace.js";
 import { runtimeFixture, type RuntimeFixture } from "../service/app-runtime/fixture.js";
-import { freshConfig, pluskube, startPluskube, type CliRun } from "./run-cli.js";
+import { freshConfig, pluskube, pluskubeOnTerminal, startPluskube, type CliRun } from "./run-cli.js";
 
 let f: RuntimeFixture;
 let env: Record<string, string>;
@@ -141,6 +141,26 @@ describe("apps", () => {
     expect(watched.stderr).not.toContain("\r");
     expect(watched.stderr).not.toContain("\u001b[");
     await removeApp("hello");
+  });
+
+  it("watch shows a spinner on a terminal while the run goes on", async () => {
+    f.service.runner.delayMs = 1500;
+    try {
+      const run = await cli("apps", "deploy", "spun", "--image", "nginx:1.27");
+      const id = /operation (\S+)/.exec(run.stdout)?.[1] ?? "";
+
+      const watched = await pluskubeOnTerminal(["watch", id], { env });
+
+      expect(watched.code).toBe(0);
+      // Each frame redraws the line: carriage return, erase the line, the spinner and the event.
+      expect(watched.stdout).toContain("\r\u001b[2K");
+      expect(watched.stdout).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \S{8} waiting for a worker/);
+      expect(watched.stdout).toContain("create pluskube:index:TenantNamespace shop: done");
+      expect(watched.stdout).toContain(`operation ${id} succeeded`);
+    } finally {
+      f.service.runner.delayMs = 0;
+      await removeApp("spun");
+    }
   });
 
   it("update some settings, keeping the others, and scale", async () => {

@@ -62,6 +62,31 @@ export function startPluskube(args: readonly string[], options: CliOptions = {})
   return { child, stdout: () => stdout, done };
 }
 
+/**
+ * Runs `pluskube ARGS` on a pseudo-terminal (util-linux `script`), as a member at a terminal
+ * does; stdout and stderr arrive together as the terminal shows them.
+ */
+export function pluskubeOnTerminal(args: readonly string[], options: CliOptions = {}): Promise<CliRun> {
+  const quote = (word: string) => `'${word.replace(/'/g, "'\\''")}'`;
+  const command = [process.execPath, BIN, ...args].map(quote).join(" ");
+  const child = spawn("script", ["-qec", command, "/dev/null"], {
+    env: {
+      PATH: process.env["PATH"] ?? "",
+      HOME: process.env["HOME"] ?? "/root",
+      TERM: "xterm",
+      ...options.env,
+    },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  let stdout = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+  child.stdin.end();
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr: "" }));
+  });
+}
+
 /** A fresh folder for a profiles file, as `PLUSKUBE_CONFIG` names it. */
 export function freshConfig(): string {
   return join(mkdtempSync(join(tmpdir(), "pluskube-cli-")), "profiles.json");
