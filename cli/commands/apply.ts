@@ -104,6 +104,7 @@ async function carryOut(
 export function registerApplyCommands(program: Command): void {
   program
     .command("apply")
+    .summary("Make a project what a ProjectSpec file says")
     .description(
       "Make a project what a ProjectSpec file (the schema of stacks/project) says: shows the changes against the project as it is, then makes them with --yes (or when confirmed at a terminal)",
     )

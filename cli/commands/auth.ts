@@ -29,6 +29,7 @@ interface Me {
 export function registerAuthCommands(program: Command): void {
   program
     .command("login")
+    .summary("Keep a checked token and endpoint in a profile")
     .description(
       "Check a token against the service and keep it, with the endpoint (and a default project), in a profile (a file only you can read). The token is read from --token, PLUSKUBE_TOKEN, stdin, or typed at a prompt",
     )
@@ -46,7 +47,12 @@ export function registerAuthCommands(program: Command): void {
         const endpointText = flags.endpoint ?? process.env["PLUSKUBE_ENDPOINT"] ?? previous?.endpoint;
         if (!endpointText)
           throw new UsageError("--endpoint: give the service's URL, such as https://pluskube.example.org");
-        const endpoint = checkEndpoint(endpointText, flags.endpoint ? "--endpoint" : "PLUSKUBE_ENDPOINT");
+        const endpointSource = flags.endpoint
+          ? "--endpoint"
+          : process.env["PLUSKUBE_ENDPOINT"]
+            ? "PLUSKUBE_ENDPOINT"
+            : `profile '${name}'s endpoint`;
+        const endpoint = checkEndpoint(endpointText, endpointSource);
         const token =
           flags.token ??
           process.env["PLUSKUBE_TOKEN"] ??
@@ -66,6 +72,7 @@ export function registerAuthCommands(program: Command): void {
 
   program
     .command("logout")
+    .summary("Forget a profile")
     .description(
       "Forget a profile and its token (the current one, or --profile); the token itself stays valid until revoked",
     )

@@ -9,6 +9,7 @@ import { segment } from "./options.js";
 export function registerOperationCommands(program: Command): void {
   program
     .command("watch")
+    .summary("Follow an operation live; exits with its outcome")
     .description(
       "Follow an operation live from its event stream (a spinner on a terminal, plain lines otherwise); exits with its outcome",
     )

@@ -139,6 +139,7 @@ function printProject(context: CommandContext, project: Project): void {
 function registerVpcCommands(program: Command): void {
   const vpc = program
     .command("vpc")
+    .summary("Private networks as cc names them: projects")
     .description(
       "Private networks as cc names them; in pluskube a VPC is a project (its own namespace, fenced off by network policies)",
     );
