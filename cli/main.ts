@@ -29,4 +29,9 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 process.once("SIGINT", () => process.exit(ExitCode.interrupted));
+// A reader that stops early (`pluskube logs web | head`) is not a failure of the command.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(ExitCode.ok);
+  throw error;
+});
 process.exitCode = await main(process.argv);

@@ -78,3 +78,16 @@ it("refuses an endpoint that is not a URL, naming where it came from (exit 2)", 
   expect(run.stderr).toMatch(/PLUSKUBE_ENDPOINT must be an http:\/\/ or https:\/\/ URL/);
   expect(run.code).toBe(2);
 });
+
+it("ends quietly with success when its reader stops early, as `pluskube --help | head -1` does", async () => {
+  const { spawn } = await import("node:child_process");
+  const bin = new URL("../../bin/pluskube.js", import.meta.url).pathname;
+  const child = spawn(process.execPath, [bin, "--help"], { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+  // Close the reading end at once, before the help is written.
+  child.stdout.destroy();
+  const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+  expect(stderr).toBe("");
+  expect(code).toBe(0);
+});
