@@ -9,6 +9,7 @@ import { authenticate } from "./http/auth.js";
 import type { RouteContext } from "./http/context.js";
 import { docsRoute } from "./http/docs.js";
 import { StreamSlots, type StreamLimits } from "./http/event-stream.js";
+import { portForwardRoutes } from "./http/port-forward.js";
 import { notFoundRoute, problemMiddleware } from "./http/problem.js";
 import { RateLimits, type RateLimitOptions } from "./http/rate-limit.js";
 import { credentialRoutes } from "./http/routes/credentials.js";
@@ -98,6 +99,7 @@ export function createApp(deps: AppDeps): Express {
   v1.use(quotaRoutes(context));
   v1.use(projectRoutes(context));
   v1.use(appRuntimeRoutes(context, deps.clusters));
+  v1.use(portForwardRoutes(context));
   v1.use(claimStatusRoutes(context, deps.datastores));
   v1.use(itemRoutes(context));
   v1.use(credentialRoutes(context));

@@ -63,11 +63,12 @@ export function registerRuntimePaths({ route, json, problems, params }: PathTool
       "WebSocket (Upgrade: websocket): a TCP tunnel to a port of one of the app's pods, binary messages each way; user and deploy tokens only",
     description:
       "The tunnel closes with code 1008 when the token is revoked or expires, or its user is disabled, and with 1011 when the pod's side closes. " +
-      "At most 5 open tunnels per token (429). 409 `no-ready-pod` when no pod is named and none is ready; 502 `pod-unreachable` when the cluster refuses the tunnel.",
+      "At most 5 open tunnels per token (429). The upgrade request counts against the token's request limit and its address's failed authentications like any request, refusals answered as problem documents. " +
+      "409 `no-ready-pod` when no pod is named and none is ready; 426 `upgrade-required` without a WebSocket upgrade; 502 `pod-unreachable` when the cluster refuses the tunnel.",
     request: { params: app, query: PortForwardQuery },
     responses: {
       "101": { description: "Switching Protocols: the tunnel is open" },
-      ...problems(400, 403, 404, 409, 502, 503),
+      ...problems(400, 403, 404, 409, 426, 502, 503),
     },
   });
   route({

@@ -452,6 +452,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   422:
     "A well-formed value the zone does not take: a quantity too large to count, a size below the zone's smallest, a connection limit above the zone's (`beyond-limit`), " +
     "an image from a registry named by an address (IP literal, localhost, link-local) the zone does not allow (`registry-not-allowed`); `errors` names each field",
+  426: "The endpoint is a WebSocket and the request asked for no upgrade (`upgrade-required`)",
   429: "Too many requests for this token, too many failed authentications from this address, or too many open event streams",
   501: "The zone does not offer this view (`not-available-in-zone`), such as metrics where it serves no metrics API",
   502: "The cluster could not reach the pod (`pod-unreachable`): its node's kubelet did not serve it",

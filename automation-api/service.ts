@@ -5,7 +5,7 @@ import type { ZoneClusters } from "./cluster/cluster.js";
 import { zoneDatastores } from "./datastores/zone-postgres.js";
 import { ensureAdmin } from "./domain/bootstrap.js";
 import type { SecretBox } from "./domain/secret-box.js";
-import { portForwardUpgrades } from "./http/port-forward.js";
+import { routeUpgrades } from "./http/port-forward.js";
 import type { ZoneCatalog } from "./domain/zones.js";
 import { EventBus } from "./jobs/event-bus.js";
 import { StackJobs, type StackJobsOptions } from "./jobs/stack-jobs.js";
@@ -69,8 +69,6 @@ export async function buildService(parts: ServiceParts): Promise<Service> {
   const adminToken = await ensureAdmin(store);
   const datastores = zoneDatastores();
   const app = createApp({ store, zones, clusters, jobs, bus, secrets, datastores, ...parts.app });
-  // WebSocket upgrades bypass express: the port-forward tunnels answer them.
-  const tunnels = portForwardUpgrades({ store, zones, clusters, bus });
   return {
     store,
     bus,
@@ -82,10 +80,10 @@ export async function buildService(parts: ServiceParts): Promise<Service> {
         const listening = app.listen(port, host, (error?: Error) =>
           error ? reject(error) : resolve(listening),
         );
-        listening.on("upgrade", tunnels.upgrade);
+        // WebSocket upgrades (port-forward) go through the app like any request.
+        routeUpgrades(listening, app);
       }),
     stop: async () => {
-      tunnels.close();
       await jobs.stop();
       await bus.close();
       await datastores.close();

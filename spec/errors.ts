@@ -36,14 +36,22 @@ export function formatPath(path: readonly PropertyKey[]): string {
 }
 
 export function toSpecIssues(error: z.ZodError): SpecIssue[] {
-  return error.issues.flatMap((issue) =>
-    issue.code === "unrecognized_keys"
-      ? issue.keys.map((key) => ({
-          path: formatPath([...issue.path, key]),
-          message: `unknown field '${key}'; remove it or check its spelling`,
-        }))
-      : [{ path: formatPath(issue.path), message: issue.message }],
-  );
+  return issuesOf(error.issues);
+}
+
+function issuesOf(issues: readonly z.core.$ZodIssue[], at: readonly PropertyKey[] = []): SpecIssue[] {
+  return issues.flatMap((issue): SpecIssue[] => {
+    const path = [...at, ...issue.path];
+    if (issue.code === "unrecognized_keys") {
+      return issue.keys.map((key) => ({
+        path: formatPath([...path, key]),
+        message: `unknown field '${key}'; remove it or check its spelling`,
+      }));
+    }
+    // A record's key that its key schema refuses: what the key schema says, at the key.
+    if (issue.code === "invalid_key") return issuesOf(issue.issues, path);
+    return [{ path: formatPath(path), message: issue.message }];
+  });
 }
 
 /** Parses with a zod schema and throws a SpecError naming each field path on failure. */

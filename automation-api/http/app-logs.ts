@@ -98,7 +98,8 @@ export async function sendAppLog(
     return;
   }
 
-  const slot = context.streams.take(principal);
+  // Given back when the response closes, whether the log was followed or refused.
+  context.streams.take(principal).releaseOnClose(res);
   const stops: (() => void)[] = [];
   const out = new PassThrough();
   let open = pods.length;
@@ -141,7 +142,6 @@ export async function sendAppLog(
     "Cache-Control": "no-cache, no-transform",
     "X-Accel-Buffering": "no",
   });
-  slot.releaseOnClose(res);
   out.on("data", (chunk: Buffer) => {
     if (finished) return;
     sent += chunk.length;

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { RegistryLogin, secretValue } from "../../spec/secrets.js";
 
 /** Answer of a reveal: the claim's variables as its Secret holds them at that moment. */
 export const RevealedCredentials = z.object({
@@ -22,15 +23,8 @@ export const CredentialReveal = z.object({
   revealedAt: z.string(),
 });
 
-/** Longest secret value, as for plain env values: what a Secret and a pod's env comfortably hold. */
-export const SECRET_VALUE_MAX = 32_768;
-/** Most secret variables one app may have. */
-export const SECRET_ENV_PER_APP_MAX = 100;
-
 /** Body of `PUT .../secret-env/{name}`: the value, write-only. */
-export const SecretValueBody = z.strictObject({
-  value: z.string().max(SECRET_VALUE_MAX, `must be at most ${SECRET_VALUE_MAX} characters`),
-});
+export const SecretValueBody = z.strictObject({ value: secretValue });
 
 /** A secret variable as answers show it: its name and when it was set, never its value. */
 export const SecretEnvEntry = z.object({
@@ -39,10 +33,7 @@ export const SecretEnvEntry = z.object({
 });
 
 /** Body of `PUT .../registries/{server}`: write-only credentials of a private registry. */
-export const RegistryCredentialBody = z.strictObject({
-  username: z.string().min(1, "must not be empty").max(256, "must be at most 256 characters"),
-  password: z.string().min(1, "must not be empty").max(4096, "must be at most 4096 characters"),
-});
+export const RegistryCredentialBody = RegistryLogin;
 
 /** A registry as answers show it: its server and when its credentials were set, never them. */
 export const RegistryEntry = z.object({

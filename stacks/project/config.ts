@@ -5,11 +5,15 @@ import { parse as parseYaml } from "yaml";
 import { parseProjectSpec, type ProjectSpec } from "../../spec/project.js";
 import { resolveZonePath, loadZoneFile, type ZoneSpec } from "../../spec/zone.js";
 import { loadZone } from "../../zones/index.js";
+import { projectSecretsFromConfig } from "./secret-config.js";
+import type { ProjectSecrets } from "./secrets.js";
 
 /** What the project program needs from its stack configuration. */
 export interface ProjectStackInputs {
   readonly spec: ProjectSpec;
   readonly zone: ZoneSpec;
+  /** The apps' secret variables and the registries' logins, from the stack's secret config. */
+  readonly secrets: ProjectSecrets;
 }
 
 /**
@@ -17,7 +21,9 @@ export interface ProjectStackInputs {
  * - the ProjectSpec, either inline as the object `spec` or as `specFile`, a YAML file path
  *   (relative to the stack's directory);
  * - the zone, either `zoneFile`, a zone YAML path, or the zone named `zone` (default: the spec's
- *   `zone`) from the repository's `zones/` folder.
+ *   `zone`) from the repository's `zones/` folder;
+ * - the secret values, `secretEnv` and `registries` (`projectSecretsFromConfig`), set with
+ *   `pulumi config set --secret`.
  */
 export function projectStackInputs(config: pulumi.Config, cwd = process.cwd()): ProjectStackInputs {
   const inline = config.getObject<unknown>("spec");
@@ -37,5 +43,5 @@ export function projectStackInputs(config: pulumi.Config, cwd = process.cwd()): 
     zoneFile !== undefined
       ? loadZoneFile(resolve(cwd, resolveZonePath(zoneFile)))
       : loadZone(config.get("zone") ?? spec.zone);
-  return { spec, zone };
+  return { spec, zone, secrets: projectSecretsFromConfig(config, spec, zone) };
 }

@@ -6,8 +6,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { composeProject, type ProjectOutputs } from "./compose.js";
 import { projectStackInputs } from "./config.js";
 
-const { spec, zone } = projectStackInputs(new pulumi.Config());
-const outputs = composeProject(spec, zone);
+const { spec, zone, secrets } = projectStackInputs(new pulumi.Config());
+const outputs = composeProject(spec, zone, secrets);
 
 export const namespace = outputs.namespace;
 export const appUrls = outputs.appUrls;

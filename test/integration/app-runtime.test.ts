@@ -1,16 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { kubeClusters } from "../../automation-api/cluster/kube-clusters.js";
 import { simulatedZone } from "../../localzone/zone.js";
-import { TestService } from "../service/harness.js";
 import { openTunnel } from "../service/app-runtime/tunnel-client.js";
 import { kubeRequest } from "../../localzone/zone/kube.js";
 import { eventually, kubeGet, kubeSend, localKube, statusMessage } from "./helpers/local-zone.js";
-import {
-  CountingRunner,
-  dropLocalServiceDatabase,
-  localServiceDatabase,
-  realRunner,
-} from "./service-helpers.js";
+import { MemberService, SETTLE_MS } from "./helpers/member-service.js";
+import { uniqueProject } from "./helpers/project-stack.js";
 
 /**
  * An app's runtime views (status, logs, port-forward) through the service on the local zone,
@@ -26,7 +20,6 @@ import {
  * answering with the problem the API server's refusal maps to.
  */
 
-type Operation = { id: string; status: string; message: string | null };
 type Status = {
   replicas: Record<string, number>;
   pods: { name: string; phase: string; ready: boolean; restarts: number }[];
@@ -34,49 +27,24 @@ type Status = {
   events: { reason: string; object: { kind: string } }[];
 };
 
-const SETTLE_MS = 600_000;
-const PROJECT = "it-runtime";
+const PROJECT = uniqueProject("it-runtime");
 const STATUS = `/v1/projects/${PROJECT}/apps/web/status`;
-let service: TestService<CountingRunner>;
-let token: string;
-
-async function settled(response: { status: number; body: Operation; text: string }): Promise<void> {
-  if (response.status !== 202) throw new Error(`${response.status} ${response.text}`);
-  const operation = await service.settle(token, response.body.id, SETTLE_MS);
-  if (operation["status"] !== "succeeded") throw new Error(`operation: ${JSON.stringify(operation)}`);
-}
+let member: MemberService;
 
 beforeAll(async () => {
-  service = await TestService.start({
-    databaseUrl: await localServiceDatabase(),
-    zones: [simulatedZone()],
-    runner: new CountingRunner(await realRunner()),
-    clusters: kubeClusters(),
-    jobs: { retryDelaySeconds: 2 },
-    app: { rateLimit: { limit: 1_000_000 } },
-  });
-  token = await service.user("it-runtime-user");
-  await settled(await service.put<Operation>(`/v1/projects/${PROJECT}`, token, { zone: "local" }));
-  await settled(
-    await service.put<Operation>(`/v1/projects/${PROJECT}/apps/web`, token, {
-      image: "nginx:1.27",
-      replicas: 2,
-    }),
-  );
+  member = await MemberService.start("it-runtime-user", simulatedZone());
+  await member.apply(`/v1/projects/${PROJECT}`, { zone: "local" });
+  await member.apply(`/v1/projects/${PROJECT}/apps/web`, { image: "nginx:1.27", replicas: 2 });
 }, SETTLE_MS * 2);
 
 afterAll(async () => {
-  if (!service) return;
-  const deletion = await service.delete<Operation>(`/v1/projects/${PROJECT}`, token);
-  if (deletion.status === 202) await service.settle(token, deletion.body.id, SETTLE_MS);
-  await service.close();
-  await dropLocalServiceDatabase(service.databaseUrl);
+  await member?.close([PROJECT]);
 }, SETTLE_MS);
 
 describe("an app's runtime on the local zone", () => {
   it("reports the deployed app's replicas and kwok's running, ready pods", async () => {
     const status = await eventually("both replicas ready", async () => {
-      const response = await service.get<Status>(STATUS, token);
+      const response = await member.get<Status>(STATUS);
       return response.body.replicas["ready"] === 2 ? response.body : undefined;
     });
 
@@ -86,7 +54,7 @@ describe("an app's runtime on the local zone", () => {
   });
 
   it("lists the events of the app's objects (scaling, pod creation, scheduling)", async () => {
-    const { body } = await service.get<Status>(STATUS, token);
+    const { body } = await member.get<Status>(STATUS);
 
     const reasons = body.events.map((event) => `${event.object.kind}/${event.reason}`);
     expect(reasons).toEqual(
@@ -117,7 +85,7 @@ describe("an app's runtime on the local zone", () => {
     const status = await eventually(
       "the quota's refusal in the status",
       async () => {
-        const response = await service.get<Status>(STATUS, token);
+        const response = await member.get<Status>(STATUS);
         return response.body.problems.some((problem) => problem.reason === "FailedCreate")
           ? response.body
           : undefined;
@@ -132,7 +100,9 @@ describe("an app's runtime on the local zone", () => {
   }, 180_000);
 
   it("answers a log request with 502 pod-unreachable: the API server finds no log (404) on a kwok node", async () => {
-    const response = await service.get(`/v1/projects/${PROJECT}/apps/web/logs?tail=10`, token);
+    const response = await member.get<Record<string, unknown>>(
+      `/v1/projects/${PROJECT}/apps/web/logs?tail=10`,
+    );
 
     expect(response.status, response.text).toBe(502);
     expect(response.body["type"]).toMatch(/pod-unreachable$/);
@@ -144,9 +114,9 @@ describe("an app's runtime on the local zone", () => {
 
   it("answers a port-forward with 502 pod-unreachable: the API server refuses the upgrade (403) on a kwok node", async () => {
     const outcome = await openTunnel(
-      service.url,
+      member.service.url,
       `/v1/projects/${PROJECT}/apps/web/port-forward?port=8080`,
-      token,
+      member.token,
     );
 
     expect(outcome).toMatchObject({

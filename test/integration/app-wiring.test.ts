@@ -8,40 +8,23 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { kubeClusters } from "../../automation-api/cluster/kube-clusters.js";
 import { stateDir } from "../../localzone/engine-env.js";
 import { simulatedZone } from "../../localzone/zone.js";
-import { TestService } from "../service/harness.js";
 import { kubeGet } from "./helpers/local-zone.js";
+import { MemberService } from "./helpers/member-service.js";
 import { uniqueProject } from "./helpers/project-stack.js";
-import {
-  CountingRunner,
-  dropLocalServiceDatabase,
-  localServiceDatabase,
-  realRunner,
-} from "./service-helpers.js";
 
-type Operation = { id: string; status: string; message: string | null };
 type EnvVar = { name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string } } };
 type PodTemplate = {
   metadata: { annotations?: Record<string, string> };
   spec: { containers: { env?: EnvVar[] }[]; imagePullSecrets?: { name: string }[] };
 };
 
-const SETTLE_MS = 600_000;
 const SECRET_VALUE = "it-secret-value-9f3c1e";
 const REGISTRY_PASSWORD = "it-registry-password-4b7d2a";
 const project = uniqueProject("it-wire");
 
-let service: TestService<CountingRunner>;
-let token: string;
-
-async function settled(response: { status: number; body: Operation; text: string }): Promise<void> {
-  expect(response.status, response.text).toBe(202);
-  const operation = await service.settle(token, response.body.id, SETTLE_MS);
-  expect(operation["message"]).toBeNull();
-  expect(operation["status"]).toBe("succeeded");
-}
+let member: MemberService;
 
 /** Files of the file backend that hold this project's stack state, its history and backups included. */
 function stateFiles(dir: string): string[] {
@@ -58,40 +41,20 @@ function stateFiles(dir: string): string[] {
 }
 
 beforeAll(async () => {
-  service = await TestService.start({
-    databaseUrl: await localServiceDatabase(),
-    zones: [simulatedZone()],
-    runner: new CountingRunner(await realRunner()),
-    clusters: kubeClusters(),
-    jobs: { retryDelaySeconds: 2 },
-    app: { rateLimit: { limit: 1_000_000 } },
+  member = await MemberService.start("it-wiring", simulatedZone());
+  await member.apply(`/v1/projects/${project}`, { zone: "local" });
+  await member.apply(`/v1/projects/${project}/databases/main`, { sizeGB: 1 });
+  await member.apply(`/v1/projects/${project}/buckets/media`, { sizeGB: 1 });
+  await member.apply(`/v1/projects/${project}/apps/web`, { image: "nginx:1.27" });
+  await member.apply(`/v1/projects/${project}/apps/web/secret-env/API_KEY`, { value: SECRET_VALUE });
+  await member.apply(`/v1/projects/${project}/registries/registry.example.org`, {
+    username: "ci",
+    password: REGISTRY_PASSWORD,
   });
-  token = await service.user("it-wiring");
-  await settled(await service.put<Operation>(`/v1/projects/${project}`, token, { zone: "local" }));
-  await settled(await service.put<Operation>(`/v1/projects/${project}/databases/main`, token, { sizeGB: 1 }));
-  await settled(await service.put<Operation>(`/v1/projects/${project}/buckets/media`, token, { sizeGB: 1 }));
-  await settled(
-    await service.put<Operation>(`/v1/projects/${project}/apps/web`, token, { image: "nginx:1.27" }),
-  );
-  await settled(
-    await service.put<Operation>(`/v1/projects/${project}/apps/web/secret-env/API_KEY`, token, {
-      value: SECRET_VALUE,
-    }),
-  );
-  await settled(
-    await service.put<Operation>(`/v1/projects/${project}/registries/registry.example.org`, token, {
-      username: "ci",
-      password: REGISTRY_PASSWORD,
-    }),
-  );
 }, 1_800_000);
 
 afterAll(async () => {
-  if (!service) return;
-  const deleted = await service.delete<Operation>(`/v1/projects/${project}`, token);
-  if (deleted.status === 202) await service.settle(token, deleted.body.id, SETTLE_MS);
-  await service.close();
-  await dropLocalServiceDatabase(service.databaseUrl);
+  await member?.close([project]);
 }, 900_000);
 
 describe("an app wired to its project's claims, secret variables and registry", () => {
@@ -154,9 +117,9 @@ describe("an app wired to its project's claims, secret variables and registry", 
   });
 
   it("reveals the database's credentials to the member, and they open the database", async () => {
-    const revealed = await service.post<{ variables: Record<string, string> }>(
+    const revealed = await member.service.post<{ variables: Record<string, string> }>(
       `/v1/projects/${project}/databases/main/credentials`,
-      token,
+      member.token,
       {},
     );
     expect(revealed.status, revealed.text).toBe(200);
@@ -169,17 +132,16 @@ describe("an app wired to its project's claims, secret variables and registry", 
     } finally {
       await client.end();
     }
-    const reveals = await service.get<{ items: { kind: string; item: string }[] }>(
+    const reveals = await member.get<{ items: { kind: string; item: string }[] }>(
       `/v1/projects/${project}/credential-reveals`,
-      token,
     );
     expect(reveals.body.items).toContainEqual(expect.objectContaining({ kind: "database", item: "main" }));
   });
 
   it("reveals the bucket's endpoint and keys", async () => {
-    const revealed = await service.post<{ variables: Record<string, string> }>(
+    const revealed = await member.service.post<{ variables: Record<string, string> }>(
       `/v1/projects/${project}/buckets/media/credentials`,
-      token,
+      member.token,
       {},
     );
 

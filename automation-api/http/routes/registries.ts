@@ -3,6 +3,11 @@ import { projectOf, requireProjectOwner } from "../../domain/authz.js";
 import { LimitReachedError, UnprocessableError, ValidationError } from "../../domain/errors.js";
 import { registryContext, SecretsDisabledError } from "../../domain/project-secrets.js";
 import { isAddressRegistry } from "../../../spec/registries.js";
+import {
+  isRegistryServer,
+  REGISTRIES_PER_PROJECT_MAX,
+  REGISTRY_SERVER_MESSAGE,
+} from "../../../spec/secrets.js";
 import { RegistryCredentialRows } from "../../store/registry-credentials.js";
 import { principalOf } from "../auth.js";
 import type { RouteContext } from "../context.js";
@@ -11,23 +16,11 @@ import { RegistryCredentialBody } from "../secret-schemas.js";
 import { bodyOf, param } from "../validate.js";
 import { accepted } from "./projects.js";
 
-/** Most registries one project may hold credentials for. */
-export const REGISTRIES_PER_PROJECT_MAX = 10;
-
-const SERVER = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*(:[0-9]{1,5})?$/;
-
 /** The registry's `host[:port]` from the path, as image references name it. */
 function serverParam(req: Parameters<typeof param>[0]): string {
   const server = param(req, "server");
-  if (server.length > 253 || !SERVER.test(server)) {
-    throw new ValidationError([
-      {
-        path: "server",
-        message:
-          "must be a registry host as image references name it, such as ghcr.io or registry.example.org:5000",
-      },
-    ]);
-  }
+  if (!isRegistryServer(server))
+    throw new ValidationError([{ path: "server", message: REGISTRY_SERVER_MESSAGE }]);
   return server;
 }
 

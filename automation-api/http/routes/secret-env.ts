@@ -3,27 +3,19 @@ import { projectOf } from "../../domain/authz.js";
 import { LimitReachedError, NotFoundError, ValidationError } from "../../domain/errors.js";
 import { secretEnvContext, SecretsDisabledError } from "../../domain/project-secrets.js";
 import { findItem } from "../../domain/spec.js";
-import { isEnvName } from "../../../spec/names.js";
+import { isSecretEnvName, SECRET_ENV_NAME_MESSAGE, SECRET_ENV_PER_APP_MAX } from "../../../spec/secrets.js";
 import { SecretEnvRows } from "../../store/secret-env.js";
 import { principalOf } from "../auth.js";
 import type { RouteContext } from "../context.js";
 import { pageOf, pageRequest, presentPage } from "../pagination.js";
-import { SECRET_ENV_PER_APP_MAX, SecretValueBody } from "../secret-schemas.js";
+import { SecretValueBody } from "../secret-schemas.js";
 import { bodyOf, nameParam, param } from "../validate.js";
 import { accepted } from "./projects.js";
 
 /** The variable's name from the path, refused unless it is an environment variable name. */
 function envNameParam(req: Parameters<typeof param>[0]): string {
   const name = param(req, "name");
-  if (!isEnvName(name) || name.length > 128) {
-    throw new ValidationError([
-      {
-        path: "name",
-        message:
-          "must be an environment variable name: letters, digits and '_', not starting with a digit, at most 128 characters",
-      },
-    ]);
-  }
+  if (!isSecretEnvName(name)) throw new ValidationError([{ path: "name", message: SECRET_ENV_NAME_MESSAGE }]);
   return name;
 }
 

@@ -4,6 +4,8 @@ import { runtimeFixture, type RuntimeFixture } from "./fixture.js";
 
 let f: RuntimeFixture;
 const LOGS = "/v1/projects/shop/apps/web/logs";
+/** The service's default of open streams per token. */
+const STREAMS_PER_TOKEN = 5;
 
 function bodyOf(response: Response): ReadableStream<Uint8Array> {
   if (!response.body) throw new Error(`no body: ${response.status}`);
@@ -161,6 +163,51 @@ describe("a followed log", () => {
     expect(rest.ended).toBe(true);
     expect(rest.text).toMatch(/the log ends: the token has been revoked/);
     expect(f.shop.followed.has("web-a")).toBe(false);
+  });
+
+  it("gives its token's stream place back when the client goes away, so a follow at the cap is taken", async () => {
+    const token = (await f.projectToken("read")).token;
+    const follow = (signal?: AbortSignal) =>
+      fetch(`${f.service.url}${LOGS}?pod=web-b&follow=true`, {
+        headers: { authorization: `Bearer ${token}` },
+        signal,
+      });
+    const controllers = Array.from({ length: STREAMS_PER_TOKEN }, () => new AbortController());
+    for (const controller of controllers) expect((await follow(controller.signal)).status).toBe(200);
+    const over = await follow();
+    expect(over.status).toBe(429);
+
+    controllers[0]?.abort();
+
+    const again = new AbortController();
+    controllers.push(again);
+    // The place comes back once the server sees the connection close; until then, 429.
+    await expect.poll(async () => (await follow(again.signal)).status).toBe(200);
+    expect((await follow()).status).toBe(429);
+    for (const controller of controllers) controller.abort();
+  });
+
+  it("gives its token's stream place back when the cluster refuses the log", async () => {
+    const token = (await f.projectToken("read")).token;
+    const follow = () =>
+      fetch(`${f.service.url}${LOGS}?pod=web-b&follow=true`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+    f.shop.refusedLogs.set("web-b", 500);
+    try {
+      for (let i = 0; i <= STREAMS_PER_TOKEN; i += 1) expect((await follow()).status).toBe(502);
+    } finally {
+      f.shop.refusedLogs.delete("web-b");
+    }
+    const controller = new AbortController();
+
+    const response = await fetch(`${f.service.url}${LOGS}?pod=web-b&follow=true`, {
+      headers: { authorization: `Bearer ${token}` },
+      signal: controller.signal,
+    });
+
+    expect(response.status).toBe(200);
+    controller.abort();
   });
 
   it("stops following the cluster when the client goes away", async () => {

@@ -1,7 +1,7 @@
 import type { ZoneDatastores } from "../../../automation-api/datastores/datastores.js";
 import { FakeClusters } from "../fake-clusters.js";
 import type { FakeNamespace } from "../fake-namespace.js";
-import { TestService } from "../harness.js";
+import { TestService, type ServiceOptions } from "../harness.js";
 
 type Created = { id: string; token: string };
 
@@ -24,11 +24,13 @@ export interface RuntimeFixture {
   projectToken(scope: "read" | "deploy"): Promise<Created>;
 }
 
-export async function runtimeFixture(options: { datastores?: ZoneDatastores } = {}): Promise<RuntimeFixture> {
+export async function runtimeFixture(
+  options: { datastores?: ZoneDatastores; app?: ServiceOptions["app"] } = {},
+): Promise<RuntimeFixture> {
   const clusters = new FakeClusters();
   const service = await TestService.start({
     clusters,
-    app: options.datastores ? { datastores: options.datastores } : {},
+    app: { ...options.app, ...(options.datastores ? { datastores: options.datastores } : {}) },
   });
   const ana = await service.user("ana");
   const bob = await service.user("bob");

@@ -66,6 +66,14 @@ describe("a port-forward", () => {
     expect(await openTunnel(f.service.url, `${FORWARD}?port=8080`)).toMatchObject({ status: 401 });
   });
 
+  it("answers a request without a WebSocket upgrade with 426 naming the upgrade", async () => {
+    const response = await f.service.get(`${FORWARD}?port=8080`, f.ana);
+
+    expect(response.status).toBe(426);
+    expect(response.headers.get("upgrade")).toBe("websocket");
+    expect(response.body).toMatchObject({ type: "urn:pluskube:problem:upgrade-required" });
+  });
+
   it.each(["", "?port=0", "?port=70000", "?port=http", "?port=80&colour=red"])(
     "refuses %s with 400 naming what is allowed",
     async (query) => {

@@ -1,14 +1,28 @@
+import type { IncomingHttpHeaders } from "node:http";
 import { WebSocket } from "ws";
 
 /** How a port-forward request ended: an open tunnel, or the HTTP problem that refused it. */
 export type TunnelOutcome =
   | { readonly open: true; readonly ws: WebSocket }
-  | { readonly open: false; readonly status: number; readonly body: Record<string, unknown> };
+  | {
+      readonly open: false;
+      readonly status: number;
+      readonly headers: IncomingHttpHeaders;
+      readonly body: Record<string, unknown>;
+    };
 
-/** Opens a port-forward WebSocket to `path` of the service at `base` (an http:// URL). */
-export function openTunnel(base: string, path: string, token?: string): Promise<TunnelOutcome> {
+/**
+ * Opens a port-forward WebSocket to `path` of the service at `base` (an http:// URL), with
+ * `headers` beside the token's (such as `X-Forwarded-For`).
+ */
+export function openTunnel(
+  base: string,
+  path: string,
+  token?: string,
+  headers: Record<string, string> = {},
+): Promise<TunnelOutcome> {
   const ws = new WebSocket(base.replace(/^http/, "ws") + path, {
-    headers: token ? { authorization: `Bearer ${token}` } : {},
+    headers: { ...headers, ...(token ? { authorization: `Bearer ${token}` } : {}) },
   });
   return new Promise((resolve, reject) => {
     ws.on("open", () => resolve({ open: true, ws }));
@@ -19,6 +33,7 @@ export function openTunnel(base: string, path: string, token?: string): Promise<
         resolve({
           open: false,
           status: response.statusCode ?? 0,
+          headers: response.headers,
           body: JSON.parse(text || "{}") as Record<string, unknown>,
         }),
       );
