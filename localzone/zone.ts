@@ -45,6 +45,7 @@ import {
 } from "./zone/process.js";
 import { ensureApiserverKubeletClient } from "./zone/node/identities.js";
 import { nodeLayout } from "./zone/node/layout.js";
+import { removeMetricsApi } from "./zone/node/metrics-server.js";
 import { localNodesMode, runsRealNode, runsSimulatedNodes } from "./zone/node/mode.js";
 import { NODE_IP, POD_CIDR } from "./zone/node/network.js";
 import {
@@ -176,7 +177,7 @@ function nodeImages(): NodeImages {
 /**
  * Starts every part of the local zone that is not running yet and waits until all are ready:
  * etcd, the control plane, kwok with its fake nodes, the real node (containerd, kubelet,
- * kube-proxy, CoreDNS, kube-router), the default StorageClass and its provisioner, PostgreSQL
+ * kube-proxy, CoreDNS, kube-router, metrics-server), the default StorageClass and its provisioner, PostgreSQL
  * and SeaweedFS. Which nodes run follows `localNodes` (see `localNodesMode`). Safe to run again
  * while the zone is up.
  */
@@ -221,6 +222,12 @@ async function startZone(opts: ZoneOptions): Promise<void> {
   );
 
   const apiserver = apiserverSpec(requireBinary(bins.kubeApiserver, "kube-apiserver"), pki, kubeletClient);
+  // An API server started with other flags (a zone made before the aggregation layer) restarts.
+  const apiserverPid = runningPid(dir, "kube-apiserver", bins.kubeApiserver);
+  if (apiserverPid !== undefined && !sameArguments(apiserverPid, apiserver.args)) {
+    await stopProcess(dir, "kube-apiserver", bins.kubeApiserver);
+    say("  kube-apiserver: restarting with its new flags");
+  }
   ensureProcess(dir, apiserver, say);
   await timed("kube-apiserver", () =>
     waitFor("kube-apiserver", () => apiserverReady(access), {
@@ -271,6 +278,8 @@ async function startZone(opts: ZoneOptions): Promise<void> {
     say("  the zone runs no real node now: stopping it");
     await stopNode(dir, bins.node, say);
   }
+  // Resource metrics come from the real node's kubelet, through metrics-server.
+  if (!node) await removeMetricsApi(access);
   if (node) {
     prepareNodeHost(dir, zone);
     await timed("node processes", async () => {
