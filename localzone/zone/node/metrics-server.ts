@@ -37,8 +37,9 @@ export const METRICS_ENDPOINT_SLICE = "metrics-server-host";
 
 /**
  * How often metrics-server scrapes the kubelet (upstream's default is 60 s; at least 10 s).
- * The API reports a pod once two scrapes have seen it, so a new pod shows figures after one
- * to two resolutions.
+ * CPU is a rate between two points: the API reports a pod once two scrapes have seen it, or
+ * after one when its container started at least 10 s before that scrape (the start is then the
+ * first point). A new pod shows figures 10 s to two resolutions after its container starts.
  */
 export const METRIC_RESOLUTION_SECONDS = 15;
 
