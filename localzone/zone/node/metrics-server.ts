@@ -190,7 +190,7 @@ export function metricsApiObjects(caBundlePem: string, ready: boolean): ClusterO
           labels: {
             "kubernetes.io/service-name": name,
             // Not the EndpointSlice controller's: it leaves slices of other managers alone.
-            "endpointslice.kubernetes.io/managed-by": "pluskube.dev/localzone",
+            "endpointslice.kubernetes.io/managed-by": "pluskube-localzone",
           },
         },
         addressType: "IPv4",
