@@ -83,6 +83,17 @@ describe("the objects that route metrics.k8s.io to metrics-server", () => {
     expect(slice.endpoints[0]?.conditions).toEqual({ ready: false });
   });
 
+  it("carry label values the API server accepts", () => {
+    const objects = [...metricsApiObjects(ca, true), ...metricsServerRbac("pluskube:metrics-server")];
+    for (const { object } of objects) {
+      const labels = (object["metadata"] as { labels?: Record<string, string> }).labels ?? {};
+      for (const value of Object.values(labels)) {
+        expect(value).toMatch(/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/);
+        expect(value.length).toBeLessThanOrEqual(63);
+      }
+    }
+  });
+
   it("name the certificate's host the aggregation layer verifies", () => {
     expect(METRICS_SERVICE_HOST).toBe("metrics-server.kube-system.svc");
   });
