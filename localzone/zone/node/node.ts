@@ -123,9 +123,10 @@ async function containerdAnswers(ctr: string, socket: string): Promise<boolean> 
 
 /**
  * Starts the node's processes that are not running yet: containerd (then the zone's images go
- * in), the kubelet, kube-proxy, CoreDNS and metrics-server (with the objects that route the
- * metrics API to it). The control plane must be up. `completeNode` waits for them and starts
- * kube-router, which needs the registered node.
+ * in), the kubelet, kube-proxy and CoreDNS, and routes the metrics API to metrics-server. The
+ * control plane must be up. `completeNode` waits for them and starts kube-router, which needs
+ * the registered node, and metrics-server, which would fail its first scrape of a kubelet that
+ * does not listen yet.
  */
 export async function startNode(start: NodeStart): Promise<NodeStarted> {
   const { zoneDir, say, timeoutMs } = start;
@@ -158,9 +159,7 @@ export async function startNode(start: NodeStart): Promise<NodeStarted> {
   const specs = nodeSpecs(layout, identities, start);
   const kubeletStartedAt = Date.now();
   const kubeletStarted = ensureProcess(zoneDir, specs.kubelet, say);
-  for (const name of ["kube-proxy", "coredns", "metrics-server"] as const) {
-    ensureProcess(zoneDir, specs[name], say);
-  }
+  for (const name of ["kube-proxy", "coredns"] as const) ensureProcess(zoneDir, specs[name], say);
   return { kubeletStartedAt: kubeletStarted ? kubeletStartedAt : undefined };
 }
 
@@ -205,8 +204,9 @@ async function nodeReadySince(access: KubeAccess, since: number | undefined): Pr
 
 /**
  * Waits until the node is Ready, then starts kube-router (which gives up when its node is not
- * registered yet) and waits until Services are programmed, cluster DNS answers, kube-router
- * serves and the API server reaches metrics-server. Returns how long each took, in seconds.
+ * registered yet) and metrics-server, and waits until Services are programmed, cluster DNS
+ * answers, kube-router serves and the API server reaches metrics-server. Returns how long each
+ * took, in seconds.
  */
 export async function completeNode(start: NodeStart, started: NodeStarted): Promise<Record<string, number>> {
   const { zoneDir, access, say, timeoutMs } = start;
@@ -231,7 +231,8 @@ export async function completeNode(start: NodeStart, started: NodeStarted): Prom
     if (since >= 0) took["kubelet start to node Ready"] = since;
   }
   const identities = ensureNodeIdentities(start.pki, nodeLayout(zoneDir), start.apiserverUrl, start.context);
-  ensureProcess(zoneDir, nodeSpecs(nodeLayout(zoneDir), identities, start)["kube-router"], say);
+  const specs = nodeSpecs(nodeLayout(zoneDir), identities, start);
+  for (const name of ["kube-router", "metrics-server"] as const) ensureProcess(zoneDir, specs[name], say);
   await timed("kube-proxy", () =>
     waitFor(
       "kube-proxy",

@@ -51,9 +51,28 @@ async function containerStartedAt(pod: string): Promise<number> {
   return Date.parse(startedAt);
 }
 
+/** When the app's metrics first showed each pod, watched from before the app was deployed. */
+const firstSeen = new Map<string, number>();
+let watching = true;
+let watcher: Promise<void> = Promise.resolve();
+
+/** Polls the app's metrics twice a second until told to stop, noting when each pod first shows. */
+async function watchFirstFigures(): Promise<void> {
+  while (watching) {
+    const response = await member.get<AppMetrics>(metricsPath());
+    if (response.status === 200) {
+      for (const pod of response.body.pods) {
+        if (pod.memoryBytes > 0 && !firstSeen.has(pod.pod)) firstSeen.set(pod.pod, Date.now());
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
 beforeAll(async () => {
   member = await MemberService.start("it-metrics-member", localZone());
   await member.apply(`/v1/projects/${project}`, { zone: "local" });
+  watcher = watchFirstFigures();
   await member.apply(`/v1/projects/${project}/apps/busy`, {
     image: localImage("echo").ref,
     probe: { path: "/healthz" },
@@ -64,36 +83,40 @@ beforeAll(async () => {
 }, SETTLE_MS * 2);
 
 afterAll(async () => {
+  watching = false;
+  await watcher;
   await member?.close([project]);
 }, SETTLE_MS);
 
 describe("an app's resource metrics on the real node", () => {
-  it("appear for each new pod within two scrapes of its start", async () => {
-    const seenAt = new Map<string, number>();
+  it("appear for each new pod within two scrapes of its container's start", async () => {
     const first = await eventually(
       "figures for every pod of the app",
       async () => {
         const metrics = await appMetrics();
-        for (const pod of metrics.pods) {
-          if (pod.memoryBytes > 0 && !seenAt.has(pod.pod)) seenAt.set(pod.pod, Date.now());
-        }
-        return metrics.pods.length === REPLICAS && metrics.pods.every((p) => seenAt.has(p.pod))
+        return metrics.pods.length === REPLICAS && metrics.pods.every((p) => firstSeen.has(p.pod))
           ? metrics
           : undefined;
       },
       120_000,
     );
+    watching = false;
+    await watcher;
     const delays: number[] = [];
     for (const pod of first.pods) {
-      delays.push(((seenAt.get(pod.pod) ?? 0) - (await containerStartedAt(pod.pod))) / 1000);
+      delays.push(((firstSeen.get(pod.pod) ?? 0) - (await containerStartedAt(pod.pod))) / 1000);
     }
     console.log(
       `first metrics after the container started: ${delays.map((d) => `${d.toFixed(1)} s`).join(", ")} ` +
         `(metric resolution ${METRIC_RESOLUTION_SECONDS} s)`,
     );
-    // Two scrapes see a pod before the API reports it; the first scrape may come a whole
-    // resolution after the container starts. The test may have started watching late, never early.
-    for (const delay of delays) expect(delay).toBeLessThan(METRIC_RESOLUTION_SECONDS * 3 + 5);
+    // One scrape at least 10 s after the container started, or two scrapes, see a pod before
+    // the API reports it: two resolutions, one more if the kubelet had no stats of the new
+    // container at the first scrape, and half a second of polling.
+    for (const delay of delays) {
+      expect(delay).toBeGreaterThan(0);
+      expect(delay).toBeLessThan(METRIC_RESOLUTION_SECONDS * 3 + 2);
+    }
   }, 180_000);
 
   it("show each pod's real CPU and memory against its requests and limits, CPU no higher than its limit", async () => {
