@@ -434,6 +434,24 @@ export async function zoneStatus(): Promise<PartStatus[]> {
 }
 
 /**
+ * Removes the metrics API's registration while the API server still answers: metrics-server
+ * stops with the node, and an APIService left behind would fail discovery (and namespace
+ * deletion) for whatever starts the API server next, until `zone:up` brings metrics-server back.
+ */
+async function withdrawMetricsApi(zone: ZoneSpec, say: Say): Promise<void> {
+  const kubeconfig = localKubeconfig(zone);
+  if (!existsSync(kubeconfig)) return;
+  try {
+    const access = kubeAccessFromKubeconfig(kubeconfig, zone.context);
+    if (!(await apiserverReady(access))) return;
+    await removeMetricsApi(access);
+    say("  metrics API: withdrawn");
+  } catch (err) {
+    say(`  metrics API: not withdrawn (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
+/**
  * Stops every part (reverse start order) and removes the real node's traces from the machine
  * (mounts, network namespaces, links, iptables rules, ipsets, cgroups, kernel settings). With
  * `purge`, also deletes the zone's data.
@@ -452,6 +470,7 @@ async function stopZone(opts: ZoneOptions & { readonly purge?: boolean }): Promi
     const stopped = await stopProcess(dir, name, command, graceMs);
     say(`  ${name}: ${stopped ? "stopped" : "not running"}`);
   };
+  await withdrawMetricsApi(zone, say);
   // The node first: its parts talk to the API server, and its drain needs containerd.
   await stopNode(dir, bins.node, say);
   const nodeSeconds = (Date.now() - started) / 1000;

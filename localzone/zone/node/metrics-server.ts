@@ -162,7 +162,7 @@ export function metricsServerRbac(user: string): ClusterObject[] {
  * metrics-server on the host. The Service has no selector: its one endpoint is the node address
  * and metrics-server's port, `ready` only while metrics-server answers, so that the aggregation
  * layer answers 503 at once (rather than after a connection timeout) while it does not, and
- * checks the APIService again as soon as it does. `caBundle` is the zone CA, which signs
+ * checks the APIService again as soon as it turns ready. `caBundle` is the zone CA, which signs
  * metrics-server's serving certificate.
  */
 export function metricsApiObjects(caBundlePem: string, ready: boolean): ClusterObject[] {
@@ -219,21 +219,32 @@ export function metricsApiObjects(caBundlePem: string, ready: boolean): ClusterO
   ];
 }
 
-/** Applies metrics-server's access and the objects that route its API, `ready` as given. */
+/**
+ * Applies metrics-server's access and the objects that route its API, the endpoint `ready` as
+ * given. The APIService is made only once metrics-server answers (`ready`): while it is
+ * registered and unreachable, every client's discovery of the API server fails for
+ * `metrics.k8s.io`, and the namespace controller, which must list every group, stops deleting
+ * namespaces.
+ */
 export async function ensureMetricsApi(
   access: KubeAccess,
   caCertFile: string,
   user: string,
   ready: boolean,
 ): Promise<void> {
-  const objects = [...metricsServerRbac(user), ...metricsApiObjects(readFileSync(caCertFile, "utf8"), ready)];
-  for (const { path, object } of objects) await applyObject(access, path, object);
+  const routing = metricsApiObjects(readFileSync(caCertFile, "utf8"), ready).filter(
+    (o) => ready || o.object["kind"] !== "APIService",
+  );
+  for (const { path, object } of [...metricsServerRbac(user), ...routing]) {
+    await applyObject(access, path, object);
+  }
 }
 
 /**
  * Removes the APIService, its Service and the EndpointSlice (which has no owner to be collected
- * with). A zone without its real node serves no metrics API: an APIService whose server never
- * answers would make every client's discovery report the group as failing.
+ * with). A zone without its real node serves no metrics API, and `zone:down` removes it too:
+ * an APIService nobody serves would make discovery fail for `metrics.k8s.io`, and with it the
+ * namespace controller's deletions, for whatever starts the zone's API server next.
  */
 export async function removeMetricsApi(access: KubeAccess): Promise<void> {
   for (const { path } of metricsApiObjects("", false).reverse()) {
