@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
+import { markUsed, unusedFor } from "./toolchain/cache-use.js";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { cacheDir, repoRoot } from "./paths.js";
@@ -171,7 +172,7 @@ export function localImage(name: string): LocalImage {
 
 /**
  * Builds every image whose tar is missing with the image builder at `builder`, deletes tars
- * of other tags, and writes the manifest. Images are built one at a time (each `go build` uses
+ * of other tags long unused, and writes the manifest. Images are built one at a time (each `go build` uses
  * every core). `builderSeconds`, the time the builder itself took when it was just built, is
  * counted in the reported time.
  */
@@ -192,6 +193,7 @@ export async function ensureLocalImages(
     const label = `${index} ${IMAGES_COMPONENT}: ${image.ref}`;
     const cached = readBuilt(image);
     if (cached) {
+      markUsed(summaryPath(image));
       built.push(cached);
       continue;
     }
@@ -246,13 +248,18 @@ function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-/** Tars and summaries of tags the sources no longer make. */
+/**
+ * Tars and summaries of tags these sources do not make and no run has used for
+ * `UNUSED_BUILD_DAYS`: another checkout on the machine may be running its own tags.
+ */
 function pruneOtherTags(current: readonly LocalImage[]): void {
-  const keep = new Set(current.flatMap((i) => [`${i.name}-${i.tag}.tar`, `${i.name}-${i.tag}.json`]));
+  const keep = new Set(current.map((i) => `${i.name}-${i.tag}`));
   const names = new Set(LOCAL_IMAGE_SOURCES.map((s) => s.name));
   for (const entry of readdirSync(imagesCacheDir())) {
-    const match = /^(.+)-[0-9a-f]{12}\.(tar|json)$/.exec(entry);
-    if (match && names.has(match[1] ?? "") && !keep.has(entry)) {
+    const match = /^((.+)-[0-9a-f]{12})\.(tar|json)$/.exec(entry);
+    const base = match?.[1] ?? "";
+    if (!match || !names.has(match[2] ?? "") || keep.has(base)) continue;
+    if (unusedFor(join(imagesCacheDir(), `${base}.json`))) {
       rmSync(join(imagesCacheDir(), entry), { force: true });
     }
   }

@@ -1,3 +1,4 @@
+import { markUsed, unusedFor } from "./cache-use.js";
 import { spawnSync } from "node:child_process";
 import {
   appendFileSync,
@@ -48,8 +49,11 @@ export function binaryPath(c: GoComponent): string {
   return join(binDir(c.name, c.version), c.binary);
 }
 
+/** The build record beside each cached binary; its modification time says when it was last used. */
+const RECORD_FILE = ".built.json";
+
 function recordPath(c: GoComponent): string {
-  return join(binDir(c.name, c.version), ".built.json");
+  return join(binDir(c.name, c.version), RECORD_FILE);
 }
 
 export function readRecord(c: GoComponent): BuildRecord | undefined {
@@ -208,6 +212,7 @@ export async function buildGo(c: GoComponent, index: string, say: Say): Promise<
   const target = binaryPath(c);
   const label = `${index} ${c.name} ${c.version}`;
   if (existsSync(target) && existsSync(recordPath(c))) {
+    markUsed(recordPath(c));
     if (c.pruneOtherBuilds) pruneOtherBuilds(c);
     say(`${label}: cached (${target})`);
     const record = readRecord(c);
@@ -287,13 +292,17 @@ export async function buildGo(c: GoComponent, index: string, say: Say): Promise<
   return { status: "built", path: target, record };
 }
 
-/** Deletes the cached builds of a component other than the current one (`bin/<name>-*`). */
+/**
+ * Deletes the cached builds of a component other than the current one (`bin/<name>-*`) that
+ * went unused for `UNUSED_BUILD_DAYS`: another checkout on the machine may still run one.
+ */
 function pruneOtherBuilds(c: GoComponent): void {
   const current = binDir(c.name, c.version);
   const root = dirname(current);
   for (const entry of readdirSync(root)) {
     const dir = join(root, entry);
-    if (entry.startsWith(`${c.name}-`) && dir !== current) rmSync(dir, { recursive: true, force: true });
+    if (!entry.startsWith(`${c.name}-`) || dir === current) continue;
+    if (unusedFor(join(dir, RECORD_FILE))) rmSync(dir, { recursive: true, force: true });
   }
 }
 
