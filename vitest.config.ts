@@ -19,6 +19,17 @@ export default defineConfig({
       },
       {
         test: {
+          name: "cli",
+          include: ["test/cli/**/*.test.ts"],
+          fileParallelism: false,
+          // The CLI as a subprocess against the in-process service, on the service tests' PostgreSQL.
+          globalSetup: ["test/service/global-setup.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
           globalSetup: ["test/integration/global-setup.ts"],
