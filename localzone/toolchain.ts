@@ -12,11 +12,18 @@ import {
   type Outcome,
   type Say,
 } from "./toolchain/build.js";
-import { components, postgresBinDir, type Component, type GoComponent } from "./toolchain/components.js";
+import {
+  components,
+  NODE_BINARIES,
+  postgresBinDir,
+  type Component,
+  type GoComponent,
+  type NodeBinary,
+} from "./toolchain/components.js";
 import { IMAGES_COMPONENT, ensureLocalImages } from "./images.js";
 
 export { pulumiHome, goEnv, goBuildArgs } from "./toolchain/build.js";
-export { components, postgresBinDir } from "./toolchain/components.js";
+export { components, postgresBinDir, type NodeBinary } from "./toolchain/components.js";
 
 export interface EnsureToolchainOptions {
   /** Component names to build; all when empty. Unknown names are an error. */
@@ -47,38 +54,6 @@ export interface ToolchainPaths {
   /** The real node's binaries, by component name (`runc`, `containerd`, `cni-bridge`, `kubelet`, ...). */
   readonly node: Readonly<Record<NodeBinary, string>>;
 }
-
-/** A Go-built binary of the real node. */
-export type NodeBinary =
-  | "runc"
-  | "containerd"
-  | "containerd-shim-runc-v2"
-  | "ctr"
-  | "cni-bridge"
-  | "cni-host-local"
-  | "cni-loopback"
-  | "cni-portmap"
-  | "kubelet"
-  | "kube-proxy"
-  | "coredns"
-  | "kube-router"
-  | "caddy";
-
-const NODE_BINARIES: readonly NodeBinary[] = [
-  "runc",
-  "containerd",
-  "containerd-shim-runc-v2",
-  "ctr",
-  "cni-bridge",
-  "cni-host-local",
-  "cni-loopback",
-  "cni-portmap",
-  "kubelet",
-  "kube-proxy",
-  "coredns",
-  "kube-router",
-  "caddy",
-];
 
 function goComponent(name: string): GoComponent {
   const c = components().find((x) => x.name === name);

@@ -45,6 +45,7 @@ import {
 } from "./zone/process.js";
 import { ensureApiserverKubeletClient } from "./zone/node/identities.js";
 import { nodeLayout } from "./zone/node/layout.js";
+import { removeMetricsApi } from "./zone/node/metrics-server.js";
 import { localNodesMode, runsRealNode, runsSimulatedNodes } from "./zone/node/mode.js";
 import { NODE_IP, POD_CIDR } from "./zone/node/network.js";
 import {
@@ -176,7 +177,7 @@ function nodeImages(): NodeImages {
 /**
  * Starts every part of the local zone that is not running yet and waits until all are ready:
  * etcd, the control plane, kwok with its fake nodes, the real node (containerd, kubelet,
- * kube-proxy, CoreDNS, kube-router), the default StorageClass and its provisioner, PostgreSQL
+ * kube-proxy, CoreDNS, kube-router, metrics-server), the default StorageClass and its provisioner, PostgreSQL
  * and SeaweedFS. Which nodes run follows `localNodes` (see `localNodesMode`). Safe to run again
  * while the zone is up.
  */
@@ -221,6 +222,12 @@ async function startZone(opts: ZoneOptions): Promise<void> {
   );
 
   const apiserver = apiserverSpec(requireBinary(bins.kubeApiserver, "kube-apiserver"), pki, kubeletClient);
+  // An API server started with other flags (a zone made before the aggregation layer) restarts.
+  const apiserverPid = runningPid(dir, "kube-apiserver", bins.kubeApiserver);
+  if (apiserverPid !== undefined && !sameArguments(apiserverPid, apiserver.args)) {
+    await stopProcess(dir, "kube-apiserver", bins.kubeApiserver);
+    say("  kube-apiserver: restarting with its new flags");
+  }
   ensureProcess(dir, apiserver, say);
   await timed("kube-apiserver", () =>
     waitFor("kube-apiserver", () => apiserverReady(access), {
@@ -271,6 +278,8 @@ async function startZone(opts: ZoneOptions): Promise<void> {
     say("  the zone runs no real node now: stopping it");
     await stopNode(dir, bins.node, say);
   }
+  // Resource metrics come from the real node's kubelet, through metrics-server.
+  if (!node) await removeMetricsApi(access);
   if (node) {
     prepareNodeHost(dir, zone);
     await timed("node processes", async () => {
@@ -425,6 +434,24 @@ export async function zoneStatus(): Promise<PartStatus[]> {
 }
 
 /**
+ * Removes the metrics API's registration while the API server still answers: metrics-server
+ * stops with the node, and an APIService left behind would fail discovery (and namespace
+ * deletion) for whatever starts the API server next, until `zone:up` brings metrics-server back.
+ */
+async function withdrawMetricsApi(zone: ZoneSpec, say: Say): Promise<void> {
+  const kubeconfig = localKubeconfig(zone);
+  if (!existsSync(kubeconfig)) return;
+  try {
+    const access = kubeAccessFromKubeconfig(kubeconfig, zone.context);
+    if (!(await apiserverReady(access))) return;
+    await removeMetricsApi(access);
+    say("  metrics API: withdrawn");
+  } catch (err) {
+    say(`  metrics API: not withdrawn (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
+/**
  * Stops every part (reverse start order) and removes the real node's traces from the machine
  * (mounts, network namespaces, links, iptables rules, ipsets, cgroups, kernel settings). With
  * `purge`, also deletes the zone's data.
@@ -443,6 +470,7 @@ async function stopZone(opts: ZoneOptions & { readonly purge?: boolean }): Promi
     const stopped = await stopProcess(dir, name, command, graceMs);
     say(`  ${name}: ${stopped ? "stopped" : "not running"}`);
   };
+  await withdrawMetricsApi(zone, say);
   // The node first: its parts talk to the API server, and its drain needs containerd.
   await stopNode(dir, bins.node, say);
   const nodeSeconds = (Date.now() - started) / 1000;

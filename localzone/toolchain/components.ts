@@ -104,18 +104,30 @@ export const CNI_PLUGINS = [
   { name: "portmap", pkg: "plugins/meta/portmap" },
 ] as const;
 
-/** What the zone's real node runs: its runtime, network, DNS, NetworkPolicy engine and ingress. */
-export const NODE_COMPONENTS = [
+/**
+ * The Go binaries the zone's real node runs: its runtime, network, DNS, NetworkPolicy engine,
+ * ingress proxy and resource metrics. `toolchainPaths().node` names each one's path.
+ */
+export const NODE_BINARIES = [
   "runc",
   "containerd",
   "containerd-shim-runc-v2",
   "ctr",
-  ...CNI_PLUGINS.map((p) => `cni-${p.name}`),
+  ...CNI_PLUGINS.map((p) => `cni-${p.name}` as const),
   "kubelet",
   "kube-proxy",
   "coredns",
   "kube-router",
   "caddy",
+  "metrics-server",
+] as const;
+
+/** A Go-built binary of the real node. */
+export type NodeBinary = (typeof NODE_BINARIES)[number];
+
+/** What the zone's real node needs: its binaries, the Debian tools they call and the zone's images. */
+export const NODE_COMPONENTS: readonly string[] = [
+  ...NODE_BINARIES,
   "iptables",
   "ipset",
   "iproute2",
@@ -376,6 +388,17 @@ function nodeComponents(): Component[] {
       ),
       version: `${bare(pinned("caddy", "github.com/caddyserver/caddy/v2"))}-r2`,
     },
+    // metrics-server reports client-go's version variables as its own (its Makefile sets them).
+    go(
+      "metrics-server",
+      "metrics-server",
+      "sigs.k8s.io/metrics-server",
+      "sigs.k8s.io/metrics-server/cmd/metrics-server",
+      (v) => [
+        `k8s.io/client-go/pkg/version.gitVersion=${v}`,
+        "k8s.io/client-go/pkg/version.gitTreeState=clean",
+      ],
+    ),
   ];
 }
 

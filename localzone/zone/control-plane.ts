@@ -3,7 +3,7 @@ import type { ZoneSpec } from "../../spec/zone.js";
 import { bytes, cpuMillis } from "../../spec/quantity.js";
 import { PROVISIONER_NAME } from "../volume-provisioner.js";
 import { applyObject, kubeRequest, type KubeAccess } from "./kube.js";
-import type { Identity, Pki } from "./pki.js";
+import { FRONT_PROXY_CLIENT, type Identity, type Pki } from "./pki.js";
 import type { ProcessSpec } from "./process.js";
 import { NODE_NAME, SIMULATED_POD_CIDR } from "./node/network.js";
 
@@ -93,10 +93,33 @@ export function apiserverSpec(bin: string, pki: Pki, kubeletClient: Identity): P
       "--allow-privileged=true",
       // The apiserver listens on loopback only, which an Endpoints object may not hold.
       "--endpoint-reconciler-type=none",
+      ...aggregationFlags(pki),
       "--profiling=false",
       "--v=0",
     ],
   };
+}
+
+/**
+ * The aggregation layer, which serves APIs of extension API servers (metrics-server's
+ * `metrics.k8s.io`) under the API server's own address: it proxies each request with the
+ * caller's user and groups in `X-Remote-*` headers over a connection made with the front proxy's
+ * client certificate, which the extension server checks against the front proxy CA that the API
+ * server publishes in `kube-system/extension-apiserver-authentication`.
+ * `--enable-aggregator-routing` sends those requests to the extension's endpoint address rather
+ * than its Service's cluster IP: the API server runs on the host, outside the Service network.
+ */
+export function aggregationFlags(pki: Pki): string[] {
+  return [
+    `--requestheader-client-ca-file=${pki.frontProxyCaCert}`,
+    `--requestheader-allowed-names=${FRONT_PROXY_CLIENT}`,
+    "--requestheader-username-headers=X-Remote-User",
+    "--requestheader-group-headers=X-Remote-Group",
+    "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+    `--proxy-client-cert-file=${pki.frontProxyClientCert}`,
+    `--proxy-client-key-file=${pki.frontProxyClientKey}`,
+    "--enable-aggregator-routing=true",
+  ];
 }
 
 export function controllerManagerSpec(bin: string, pki: Pki, kubeconfig: string): ProcessSpec {

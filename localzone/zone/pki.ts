@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 
 /** The local zone's certificates and keys, made once with openssl and kept under `<zone>/pki`. */
@@ -14,7 +14,21 @@ export interface Pki {
   /** Signs service-account tokens (private half for the controller manager and the apiserver). */
   readonly serviceAccountKey: string;
   readonly serviceAccountPub: string;
+  /**
+   * The aggregation layer's own CA (`--requestheader-client-ca-file`): an extension API server
+   * believes the user named in a request's headers only when the connection comes with a
+   * certificate of this CA, which signs nothing but the API server's proxy client. A client
+   * certificate of the zone CA therefore cannot pose as the front proxy.
+   */
+  readonly frontProxyCaCert: string;
+  readonly frontProxyCaKey: string;
+  /** The API server's client certificate towards extension API servers (`--proxy-client-*`). */
+  readonly frontProxyClientCert: string;
+  readonly frontProxyClientKey: string;
 }
+
+/** The CN of the front proxy's client certificate (`--requestheader-allowed-names`). */
+export const FRONT_PROXY_CLIENT = "front-proxy-client";
 
 export function pkiPaths(zoneDir: string): Pki {
   const dir = join(zoneDir, "pki");
@@ -28,6 +42,10 @@ export function pkiPaths(zoneDir: string): Pki {
     adminKey: join(dir, "admin.key"),
     serviceAccountKey: join(dir, "sa.key"),
     serviceAccountPub: join(dir, "sa.pub"),
+    frontProxyCaCert: join(dir, "front-proxy-ca.crt"),
+    frontProxyCaKey: join(dir, "front-proxy-ca.key"),
+    frontProxyClientCert: join(dir, "front-proxy-client.crt"),
+    frontProxyClientKey: join(dir, "front-proxy-client.key"),
   };
 }
 
@@ -35,7 +53,20 @@ function openssl(args: readonly string[], cwd: string): void {
   execFileSync("openssl", args, { cwd, stdio: ["ignore", "ignore", "pipe"] });
 }
 
-function signedCert(pki: Pki, key: string, cert: string, subject: string, extensions: string): void {
+/** A CA's certificate and key. */
+interface Authority {
+  readonly cert: string;
+  readonly key: string;
+}
+
+function signedCert(
+  pki: Pki,
+  key: string,
+  cert: string,
+  subject: string,
+  extensions: string,
+  ca: Authority = { cert: pki.caCert, key: pki.caKey },
+): void {
   const csr = `${cert}.csr`;
   const ext = `${cert}.ext`;
   openssl(["genrsa", "-out", key, "2048"], pki.dir);
@@ -48,9 +79,9 @@ function signedCert(pki: Pki, key: string, cert: string, subject: string, extens
       "-in",
       csr,
       "-CA",
-      pki.caCert,
+      ca.cert,
       "-CAkey",
-      pki.caKey,
+      ca.key,
       "-CAcreateserial",
       "-days",
       "3650",
@@ -65,35 +96,43 @@ function signedCert(pki: Pki, key: string, cert: string, subject: string, extens
   chmodSync(key, 0o600);
 }
 
-/** Creates whatever is missing: CA, apiserver serving cert, admin client cert, service-account keys. */
+/** A CA certificate and key of its own, valid for ten years. */
+function selfSignedCa(pki: Pki, ca: Authority, subject: string): void {
+  openssl(["genrsa", "-out", ca.key, "2048"], pki.dir);
+  chmodSync(ca.key, 0o600);
+  openssl(
+    [
+      "req",
+      "-x509",
+      "-new",
+      "-key",
+      ca.key,
+      "-subj",
+      subject,
+      "-days",
+      "3650",
+      "-sha256",
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
+      "-out",
+      ca.cert,
+    ],
+    pki.dir,
+  );
+}
+
+/**
+ * Creates whatever is missing: CA, apiserver serving cert, admin client cert, service-account
+ * keys, the front proxy's CA and client cert. A zone made before one of them existed gets it on
+ * its next start.
+ */
 export function ensurePki(zoneDir: string): Pki {
   const pki = pkiPaths(zoneDir);
   mkdirSync(pki.dir, { recursive: true, mode: 0o700 });
-  if (!existsSync(pki.caCert)) {
-    openssl(["genrsa", "-out", pki.caKey, "2048"], pki.dir);
-    chmodSync(pki.caKey, 0o600);
-    openssl(
-      [
-        "req",
-        "-x509",
-        "-new",
-        "-key",
-        pki.caKey,
-        "-subj",
-        "/CN=pluskube-local-ca",
-        "-days",
-        "3650",
-        "-sha256",
-        "-addext",
-        "basicConstraints=critical,CA:TRUE",
-        "-addext",
-        "keyUsage=critical,keyCertSign,cRLSign",
-        "-out",
-        pki.caCert,
-      ],
-      pki.dir,
-    );
-  }
+  if (!existsSync(pki.caCert))
+    selfSignedCa(pki, { cert: pki.caCert, key: pki.caKey }, "/CN=pluskube-local-ca");
   if (!existsSync(pki.apiserverCert)) {
     const names = [
       "localhost",
@@ -126,6 +165,22 @@ export function ensurePki(zoneDir: string): Pki {
     openssl(["genrsa", "-out", pki.serviceAccountKey, "2048"], pki.dir);
     chmodSync(pki.serviceAccountKey, 0o600);
     openssl(["rsa", "-in", pki.serviceAccountKey, "-pubout", "-out", pki.serviceAccountPub], pki.dir);
+  }
+  const frontProxyCa = { cert: pki.frontProxyCaCert, key: pki.frontProxyCaKey };
+  if (!existsSync(pki.frontProxyCaCert) || !existsSync(pki.frontProxyCaKey)) {
+    selfSignedCa(pki, frontProxyCa, "/CN=pluskube-front-proxy-ca");
+    // A client certificate of an earlier front proxy CA would no longer be believed.
+    rmSync(pki.frontProxyClientCert, { force: true });
+  }
+  if (!existsSync(pki.frontProxyClientCert) || !existsSync(pki.frontProxyClientKey)) {
+    signedCert(
+      pki,
+      pki.frontProxyClientKey,
+      pki.frontProxyClientCert,
+      `/CN=${FRONT_PROXY_CLIENT}`,
+      "basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n",
+      frontProxyCa,
+    );
   }
   return pki;
 }

@@ -224,6 +224,8 @@ describe("the kubelet's configuration", () => {
     kubeProxyKubeconfig: "",
     corednsKubeconfig: "",
     kubeRouterKubeconfig: "",
+    metricsServerKubeconfig: "",
+    metricsServerServing: { cert: "", key: "" },
   };
   const config = kubeletConfiguration(layout, identities, "/pki/ca.crt") as Record<string, unknown>;
 

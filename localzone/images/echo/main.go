@@ -15,6 +15,8 @@
 //	GET /db        with $DATABASE_URL: create a table, insert, count
 //	GET /s3        with $AWS_* and $S3_BUCKET: put, get and delete an object
 //	GET /log?lines=N  writes N numbered lines to stdout (1 to 100000), for log tests
+//	GET /burn?seconds=N&threads=T  spins T threads (1 to 4) for N seconds (1 to 300) in the
+//	               background, for resource metrics tests
 package main
 
 import (
@@ -55,6 +57,7 @@ func main() {
 	mux.HandleFunc("GET /db", handleDB)
 	mux.HandleFunc("GET /s3", handleS3)
 	mux.HandleFunc("GET /log", handleLog)
+	mux.HandleFunc("GET /burn", handleBurn)
 
 	srv := &http.Server{Addr: ":" + port, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	listener, err := net.Listen("tcp", srv.Addr)

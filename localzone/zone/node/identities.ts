@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { applyObject, type KubeAccess } from "../kube.js";
 import { ensureCertificate, writeKubeconfig, type Identity, type Pki } from "../pki.js";
 import type { NodeLayout } from "./layout.js";
+import { METRICS_SERVICE_HOST } from "./metrics-server.js";
 import { NODE_IP, NODE_NAME } from "./network.js";
 
 /** Users the node's host processes act as (client certificate CNs), beside the kubelet's own. */
@@ -11,6 +12,7 @@ export const NODE_USERS = {
   coredns: "pluskube:coredns",
   kubeRouter: "pluskube:kube-router",
   apiserverKubeletClient: "pluskube:apiserver-kubelet-client",
+  metricsServer: "pluskube:metrics-server",
 } as const;
 
 /** Certificates and kubeconfigs of the node's parts. */
@@ -22,6 +24,14 @@ export interface NodeIdentities {
   readonly kubeProxyKubeconfig: string;
   readonly corednsKubeconfig: string;
   readonly kubeRouterKubeconfig: string;
+  /** metrics-server's client certificate: towards the API server and the kubelet alike. */
+  readonly metricsServerKubeconfig: string;
+  /**
+   * metrics-server's serving certificate: the API server's aggregation layer checks it against
+   * the APIService's `caBundle` (the zone CA) for the Service's name, while connecting to the
+   * node address.
+   */
+  readonly metricsServerServing: Identity;
 }
 
 /**
@@ -70,6 +80,15 @@ export function ensureNodeIdentities(
       "kube-router",
       ensureCertificate(pki, "kube-router", `/CN=${NODE_USERS.kubeRouter}`, client),
     ),
+    metricsServerKubeconfig: kubeconfig(
+      "metrics-server",
+      ensureCertificate(pki, "metrics-server", `/CN=${NODE_USERS.metricsServer}`, client),
+    ),
+    metricsServerServing: ensureCertificate(pki, "metrics-server-serving", `/CN=${METRICS_SERVICE_HOST}`, {
+      kind: "server",
+      dnsNames: [METRICS_SERVICE_HOST],
+      ips: [NODE_IP],
+    }),
   };
 }
 

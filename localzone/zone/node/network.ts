@@ -37,7 +37,10 @@ export const SERVICE_CIDR = "10.96.0.0/16";
 /** The CNI network's name (conflist `name`; the bridge plugin's chains carry it in comments). */
 export const CNI_NETWORK = "pluskube";
 
-/** Ports of the node's parts. The kubelet's API is on the node address, the rest on loopback. */
+/**
+ * Ports of the node's parts. The kubelet's API and metrics-server are on the node address, the
+ * rest on loopback.
+ */
 export const NODE_PORTS = {
   kubelet: 16450,
   kubeletHealthz: 16451,
@@ -46,6 +49,8 @@ export const NODE_PORTS = {
   corednsHealth: 16454,
   corednsReady: 16455,
   kubeRouterMetrics: 16456,
+  /** On the node address: the API server's aggregation layer dials it there. */
+  metricsServer: 16457,
 } as const;
 
 /** The containerd namespace the CRI plugin keeps Kubernetes' images and containers in. */

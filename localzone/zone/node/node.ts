@@ -18,11 +18,18 @@ import { containerdSpec } from "./containerd.js";
 import { corednsSpec } from "./coredns.js";
 import { attempt } from "./host.js";
 import { ensureHostNetwork, nodeLinkReady, NODE_GUARD_CHAIN } from "./host-network.js";
-import { ensureNodeAccess, ensureNodeIdentities, type NodeIdentities } from "./identities.js";
+import { ensureNodeAccess, ensureNodeIdentities, NODE_USERS, type NodeIdentities } from "./identities.js";
 import { kubeletSpec } from "./kubelet.js";
 import { kubeProxySpec } from "./kube-proxy.js";
 import { kubeRouterSpec } from "./kube-router.js";
 import { nodeLayout, type NodeLayout } from "./layout.js";
+import {
+  ensureMetricsApi,
+  METRICS_APISERVICE,
+  metricsApiAvailability,
+  metricsServerLive,
+  metricsServerSpec,
+} from "./metrics-server.js";
 import { CLUSTER_DNS_IP, NODE_IP, NODE_LINK, NODE_NAME, NODE_PORTS } from "./network.js";
 import { answers200, clusterDnsAnswer, httpGet } from "./probes.js";
 
@@ -32,7 +39,14 @@ type Say = (line: string) => void;
 export type NodeBinaries = Readonly<Record<NodeBinary, string>>;
 
 /** The node's long-running processes, in start order. */
-export const NODE_PROCESSES = ["containerd", "kubelet", "kube-proxy", "coredns", "kube-router"] as const;
+export const NODE_PROCESSES = [
+  "containerd",
+  "kubelet",
+  "kube-proxy",
+  "coredns",
+  "kube-router",
+  "metrics-server",
+] as const;
 export type NodeProcess = (typeof NODE_PROCESSES)[number];
 
 /** The zone's images as the node needs them. */
@@ -96,6 +110,10 @@ function nodeSpecs(
     "kube-proxy": kubeProxySpec(bin("kube-proxy"), layout, identities.kubeProxyKubeconfig),
     coredns: corednsSpec(bin("coredns"), layout, identities.corednsKubeconfig, start.context),
     "kube-router": kubeRouterSpec(bin("kube-router"), identities.kubeRouterKubeconfig),
+    "metrics-server": metricsServerSpec(bin("metrics-server"), {
+      kubeconfig: identities.metricsServerKubeconfig,
+      serving: identities.metricsServerServing,
+    }),
   };
 }
 
@@ -105,8 +123,10 @@ async function containerdAnswers(ctr: string, socket: string): Promise<boolean> 
 
 /**
  * Starts the node's processes that are not running yet: containerd (then the zone's images go
- * in), the kubelet, kube-proxy and CoreDNS. The control plane must be up. `completeNode` waits
- * for them and starts kube-router, which needs the registered node.
+ * in), the kubelet, kube-proxy and CoreDNS, and routes the metrics API to metrics-server. The
+ * control plane must be up. `completeNode` waits for them and starts kube-router, which needs
+ * the registered node, and metrics-server, which would fail its first scrape of a kubelet that
+ * does not listen yet.
  */
 export async function startNode(start: NodeStart): Promise<NodeStarted> {
   const { zoneDir, say, timeoutMs } = start;
@@ -114,6 +134,14 @@ export async function startNode(start: NodeStart): Promise<NodeStarted> {
   const bin = (name: NodeBinary): string => requireBinary(start.bins[name], name);
   const identities = ensureNodeIdentities(start.pki, layout, start.apiserverUrl, start.context);
   await ensureNodeAccess(start.access);
+  // Its endpoint stays ready while a metrics-server of an earlier start answers; else the
+  // aggregation layer answers 503 until `completeNode` sees the new one answer.
+  await ensureMetricsApi(
+    start.access,
+    start.pki.caCert,
+    NODE_USERS.metricsServer,
+    await metricsServerLive(start.access),
+  );
   ensureCniConfig(layout, {
     bridge: bin("cni-bridge"),
     "host-local": bin("cni-host-local"),
@@ -176,8 +204,9 @@ async function nodeReadySince(access: KubeAccess, since: number | undefined): Pr
 
 /**
  * Waits until the node is Ready, then starts kube-router (which gives up when its node is not
- * registered yet) and waits until Services are programmed, cluster DNS answers and
- * kube-router serves. Returns how long each took, in seconds.
+ * registered yet) and metrics-server, and waits until Services are programmed, cluster DNS
+ * answers, kube-router serves and the API server reaches metrics-server. Returns how long each
+ * took, in seconds.
  */
 export async function completeNode(start: NodeStart, started: NodeStarted): Promise<Record<string, number>> {
   const { zoneDir, access, say, timeoutMs } = start;
@@ -202,7 +231,8 @@ export async function completeNode(start: NodeStart, started: NodeStarted): Prom
     if (since >= 0) took["kubelet start to node Ready"] = since;
   }
   const identities = ensureNodeIdentities(start.pki, nodeLayout(zoneDir), start.apiserverUrl, start.context);
-  ensureProcess(zoneDir, nodeSpecs(nodeLayout(zoneDir), identities, start)["kube-router"], say);
+  const specs = nodeSpecs(nodeLayout(zoneDir), identities, start);
+  for (const name of ["kube-router", "metrics-server"] as const) ensureProcess(zoneDir, specs[name], say);
   await timed("kube-proxy", () =>
     waitFor(
       "kube-proxy",
@@ -220,6 +250,15 @@ export async function completeNode(start: NodeStart, started: NodeStarted): Prom
       opts("kube-router"),
     ),
   );
+  await timed("metrics API", async () => {
+    await waitFor("metrics-server", () => metricsServerLive(access), opts("metrics-server"));
+    await ensureMetricsApi(access, start.pki.caCert, NODE_USERS.metricsServer, true);
+    await waitFor(
+      `APIService ${METRICS_APISERVICE} to be Available`,
+      async () => (await metricsApiAvailability(access)).available,
+      opts("metrics-server"),
+    );
+  });
   return took;
 }
 
@@ -286,6 +325,21 @@ export async function nodeStatus(
       const up = await answers200(`http://127.0.0.1:${NODE_PORTS.kubeRouterMetrics}/metrics`);
       return { up, detail: up ? "NetworkPolicy firewall" : "metrics not answering" };
     },
+    "metrics-server": async () => {
+      const live = access ? await metricsServerLive(access) : false;
+      const api = access
+        ? await metricsApiAvailability(access).catch((err: unknown) => ({
+            available: false,
+            reason: String(err),
+          }))
+        : { available: false, reason: "no kubeconfig" };
+      return {
+        up: live && api.available,
+        detail:
+          `${NODE_IP}:${NODE_PORTS.metricsServer} ${live ? "live" : "not answering"}, ` +
+          `${METRICS_APISERVICE} ${api.available ? "Available" : `unavailable (${api.reason})`}`,
+      };
+    },
   };
   for (const name of NODE_PROCESSES) {
     const pid = runningPid(zoneDir, name, processCommand(bins, name));
@@ -311,7 +365,9 @@ export async function stopNode(zoneDir: string, bins: NodeBinaries, say: Say): P
     const stopped = await stopProcess(zoneDir, name, processCommand(bins, name));
     say(`  ${name}: ${stopped ? "stopped" : "not running"}`);
   };
-  await Promise.all((["kubelet", "kube-proxy", "coredns", "kube-router"] as const).map(stop));
+  await Promise.all(
+    (["kubelet", "kube-proxy", "coredns", "kube-router", "metrics-server"] as const).map(stop),
+  );
   if (runningPid(zoneDir, "containerd", bins.containerd) !== undefined && existsSync(bins.ctr)) {
     const drained = await drainContainers(bins.ctr, layout.containerdSocket, 10_000);
     say(`  containers: ${drained.stopped} stopped`);

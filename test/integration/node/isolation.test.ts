@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { localImage } from "../../../localzone/images.js";
 import { resolveZonePath, zoneDir } from "../../../localzone/paths.js";
 import { PORTS } from "../../../localzone/zone/control-plane.js";
+import { METRICS_SERVICE } from "../../../localzone/zone/node/metrics-server.js";
+import { NODE_PORTS } from "../../../localzone/zone/node/network.js";
 import { localZone } from "../../../localzone/zone.js";
 import { kubeGet } from "../helpers/local-zone.js";
 import { MemberService, SETTLE_MS } from "../helpers/member-service.js";
@@ -99,6 +101,9 @@ describe("a pod of project A", () => {
   });
 
   it("reaches no port of the node or of the zone's control plane, only DNS and the zone's PostgreSQL and S3", async () => {
+    const metricsService = await kubeGet<{ spec: { clusterIP: string } }>(
+      `/api/v1/namespaces/${METRICS_SERVICE.namespace}/services/${METRICS_SERVICE.name}`,
+    );
     const closed = [
       "10.254.254.1:16450", // kubelet
       "10.244.0.1:16450",
@@ -108,6 +113,8 @@ describe("a pod of project A", () => {
       `10.254.254.1:${PORTS.etcdClient}`,
       "10.254.254.1:22",
       "10.254.254.1:12019", // the ingress proxy's admin API
+      `10.254.254.1:${NODE_PORTS.metricsServer}`, // metrics-server
+      `${metricsService.spec.clusterIP}:443`, // and its Service, which kube-proxy translates to it
       "169.254.169.254:80", // cloud metadata
     ];
     const results = Object.fromEntries(
