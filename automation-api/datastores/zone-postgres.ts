@@ -2,6 +2,7 @@ import pg from "pg";
 import { readZoneFile } from "../../stacks/providers.js";
 import type { ZoneSpec } from "../../spec/zone.js";
 import type { DatabaseUsage, ZoneDatastores } from "./datastores.js";
+import { bucketBytes } from "./zone-s3.js";
 
 function sslOf(sslmode: ZoneSpec["postgres"]["sslmode"]): pg.ClientConfig["ssl"] {
   if (sslmode === "disable") return false;
@@ -11,7 +12,7 @@ function sslOf(sslmode: ZoneSpec["postgres"]["sslmode"]): pg.ClientConfig["ssl"]
 /**
  * The zones' data stores as their administrators reach them (the zone file's admin user and
  * password file, as the project stacks' providers do): one small pool per zone, made on first
- * use. Buckets: SeaweedFS's S3 API reports no stored size per bucket, so their use is not told.
+ * use. A bucket's use is summed from a listing (`zone-s3.ts`).
  */
 export function zoneDatastores(): ZoneDatastores {
   const pools = new Map<string, pg.Pool>();
@@ -51,9 +52,7 @@ export function zoneDatastores(): ZoneDatastores {
         connectionLimit: row.limit < 0 ? undefined : row.limit,
       };
     },
-    async bucketBytes() {
-      return undefined;
-    },
+    bucketBytes,
     async close() {
       await Promise.all([...pools.values()].map((pool) => pool.end().catch(() => {})));
       pools.clear();

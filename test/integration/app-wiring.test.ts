@@ -2,10 +2,12 @@
  * A member wires their app to its project's database and bucket, gives it secret variables and a
  * private registry's credentials, through the service with the real engine on the local zone:
  * the pod spec refers to Secrets only, the Secrets hold the keys, the stack's state holds no
- * secret value in plain text, and the credentials a member reveals open the database.
+ * secret value in plain text, the credentials a member reveals open the database, and the
+ * database's and bucket's status tell what they hold.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stateDir } from "../../localzone/engine-env.js";
@@ -23,6 +25,7 @@ type PodTemplate = {
 const SECRET_VALUE = "it-secret-value-9f3c1e";
 const REGISTRY_PASSWORD = "it-registry-password-4b7d2a";
 const project = uniqueProject("it-wire");
+const zone = simulatedZone();
 
 let member: MemberService;
 
@@ -41,7 +44,7 @@ function stateFiles(dir: string): string[] {
 }
 
 beforeAll(async () => {
-  member = await MemberService.start("it-wiring", simulatedZone());
+  member = await MemberService.start("it-wiring", zone);
   await member.apply(`/v1/projects/${project}`, { zone: "local" });
   await member.apply(`/v1/projects/${project}/databases/main`, { sizeGB: 1 });
   await member.apply(`/v1/projects/${project}/buckets/media`, { sizeGB: 1 });
@@ -149,5 +152,70 @@ describe("an app wired to its project's claims, secret variables and registry", 
     expect(Object.keys(revealed.body.variables)).toEqual(
       expect.arrayContaining(["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "S3_BUCKET"]),
     );
+  });
+
+  it("tells the database's size and open connections against its limits, from the zone's PostgreSQL", async () => {
+    const revealed = await member.service.post<{ variables: Record<string, string> }>(
+      `/v1/projects/${project}/databases/main/credentials`,
+      member.token,
+      {},
+    );
+    const client = new pg.Client({ connectionString: revealed.body.variables["DATABASE_URL"] });
+    await client.connect();
+    type DatabaseStatus = {
+      sizeBytes: { used: number; limit: number };
+      connections: { used: number; limit: number | null };
+    };
+    const path = `/v1/projects/${project}/databases/main/status`;
+    try {
+      const before = await member.get<DatabaseStatus>(path);
+      await client.query("create table if not exists filler (body text)");
+      await client.query("insert into filler select repeat('x', 1000) from generate_series(1, 2000)");
+      const after = await member.get<DatabaseStatus>(path);
+
+      expect([before.status, after.status]).toEqual([200, 200]);
+      // 2,000 rows of 1,000 bytes, stored uncompressed (too short for TOAST).
+      expect(after.body.sizeBytes.used - before.body.sizeBytes.used).toBeGreaterThanOrEqual(2_000_000);
+      expect(after.body.sizeBytes.limit).toBe(1e9);
+      expect(after.body.connections.used).toBeGreaterThanOrEqual(1);
+    } finally {
+      await client.end();
+    }
+  });
+
+  it("tells the bytes the bucket stores against its quota", async () => {
+    const revealed = await member.service.post<{ variables: Record<string, string> }>(
+      `/v1/projects/${project}/buckets/media/credentials`,
+      member.token,
+      {},
+    );
+    const vars = revealed.body.variables;
+    const s3 = new S3Client({
+      endpoint: zone.s3.endpoint,
+      region: vars["AWS_REGION"],
+      forcePathStyle: true,
+      credentials: {
+        accessKeyId: vars["AWS_ACCESS_KEY_ID"] ?? "",
+        secretAccessKey: vars["AWS_SECRET_ACCESS_KEY"] ?? "",
+      },
+    });
+    try {
+      for (const [key, size] of [
+        ["a.bin", 300_000],
+        ["b/c.bin", 45_000],
+      ] as const) {
+        await s3.send(
+          new PutObjectCommand({ Bucket: vars["S3_BUCKET"], Key: key, Body: Buffer.alloc(size, 7) }),
+        );
+      }
+    } finally {
+      s3.destroy();
+    }
+    const status = await member.get<{ bytes: { used: number | null; limit: number; note?: string } }>(
+      `/v1/projects/${project}/buckets/media/status`,
+    );
+
+    expect(status.status).toBe(200);
+    expect(status.body.bytes).toEqual({ used: 345_000, limit: 1e9 });
   });
 });

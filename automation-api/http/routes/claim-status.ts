@@ -2,6 +2,7 @@ import { Router } from "express";
 import { bucketName } from "../../../components/object-bucket/names.js";
 import { databaseIdentifier } from "../../../components/project-database/names.js";
 import type { ZoneDatastores } from "../../datastores/datastores.js";
+import { MAX_LISTED_OBJECTS } from "../../datastores/zone-s3.js";
 import { projectOf } from "../../domain/authz.js";
 import { NotFoundError } from "../../domain/errors.js";
 import { RuntimeUnreachableError } from "../../domain/runtime-errors.js";
@@ -55,16 +56,22 @@ export function claimStatusRoutes({ store, zones }: RouteContext, datastores: Zo
     const zone = zones.get(project.zone);
     if (!zone) throw new RuntimeUnreachableError(project.zone);
     const bucket = bucketName(project.name, item.name);
-    const used = await datastores.bucketBytes(zone, bucket).catch(() => undefined);
+    let used: number | undefined;
+    let note: string | undefined;
+    try {
+      used = await datastores.bucketBytes(zone, bucket);
+      if (used === undefined) {
+        note = `not counted: the bucket holds more than ${MAX_LISTED_OBJECTS.toLocaleString("en")} objects`;
+      }
+    } catch (error) {
+      note =
+        (error as { name?: string }).name === "NoSuchBucket"
+          ? "the bucket is not made yet: its project's last change has not been applied"
+          : `not available: zone '${zone.name}''s object storage did not answer`;
+    }
     res.json({
       bucket,
-      bytes: {
-        used: used ?? null,
-        limit: item.sizeGB * GB,
-        ...(used === undefined
-          ? { note: `not available: zone '${zone.name}' does not tell a bucket's stored size` }
-          : {}),
-      },
+      bytes: { used: used ?? null, limit: item.sizeGB * GB, ...(note === undefined ? {} : { note }) },
     });
   });
 

@@ -12,8 +12,11 @@ class FakeDatastores implements ZoneDatastores {
     if (this.failing) throw new Error("connect ECONNREFUSED");
     return this.databases.get(database);
   }
+  /** What the zone's object storage answers for a bucket's use: bytes, too many objects, or an error. */
+  bucketAnswer: number | undefined | Error = 1_500_000;
   async bucketBytes() {
-    return undefined;
+    if (this.bucketAnswer instanceof Error) throw this.bucketAnswer;
+    return this.bucketAnswer;
   }
   async close() {}
 }
@@ -72,14 +75,38 @@ describe("a database's status", () => {
 });
 
 describe("a bucket's status", () => {
-  it("gives its quota and says its use is not available where the zone cannot tell", async () => {
+  const status = async (answer: number | undefined | Error) => {
+    datastores.bucketAnswer = answer;
     const response = await f.service.get<{ bytes: Figure }>(
       "/v1/projects/shop/buckets/media/status",
       f.reader,
     );
-
     expect(response.status).toBe(200);
-    expect(response.body.bytes).toMatchObject({
+    return response.body.bytes;
+  };
+  const named = (name: string) => Object.assign(new Error(name), { name });
+
+  it("gives the bytes stored against its quota", async () => {
+    expect(await status(1_500_000)).toEqual({ used: 1_500_000, limit: 2e9 });
+  });
+
+  it("says the use is not counted for a bucket of too many objects to list", async () => {
+    expect(await status(undefined)).toMatchObject({
+      used: null,
+      limit: 2e9,
+      note: expect.stringMatching(/not counted/),
+    });
+  });
+
+  it("says a bucket the zone does not hold yet is not made yet", async () => {
+    expect(await status(named("NoSuchBucket"))).toMatchObject({
+      used: null,
+      note: expect.stringMatching(/not made yet/),
+    });
+  });
+
+  it("says the use is not available when the zone's object storage does not answer", async () => {
+    expect(await status(named("TimeoutError"))).toMatchObject({
       used: null,
       limit: 2e9,
       note: expect.stringMatching(/not available/),
