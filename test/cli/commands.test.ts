@@ -144,21 +144,34 @@ describe("apps", () => {
   });
 
   it("watch shows a spinner on a terminal while the run goes on", async () => {
-    f.service.runner.delayMs = 1500;
+    const SPINNER_FRAME = /\r\u001b\[2K[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \S{8} \S/;
+    // The run waits until the terminal shows a frame, so the watch always meets it running:
+    // a watch that starts after the run ended replays its events and draws no frame.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+      setTimeout(resolve, 30_000);
+    });
+    f.service.runner.onRun = () => held;
     try {
       const run = await cli("apps", "deploy", "spun", "--image", "nginx:1.27");
       const id = /operation (\S+)/.exec(run.stdout)?.[1] ?? "";
 
-      const watched = await pluskubeOnTerminal(["watch", id], { env });
+      const watched = await pluskubeOnTerminal(["watch", id], {
+        env,
+        onStdout: (soFar) => {
+          if (SPINNER_FRAME.test(soFar)) release();
+        },
+      });
 
       expect(watched.code).toBe(0);
-      // Each frame redraws the line: carriage return, erase the line, the spinner and the event.
-      expect(watched.stdout).toContain("\r\u001b[2K");
-      expect(watched.stdout).toMatch(/[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \S{8} waiting for a worker/);
+      // Each frame redraws the line: carriage return, erase the line, the spinner and what runs now.
+      expect(watched.stdout).toMatch(SPINNER_FRAME);
       expect(watched.stdout).toContain("create pluskube:index:TenantNamespace shop: done");
       expect(watched.stdout).toContain(`operation ${id} succeeded`);
     } finally {
-      f.service.runner.delayMs = 0;
+      release();
+      f.service.runner.onRun = undefined;
       await removeApp("spun");
     }
   });

@@ -21,6 +21,8 @@ export interface CliOptions {
   /** Written to stdin, which is then closed. */
   readonly input?: string;
   readonly timeoutMs?: number;
+  /** Called with everything printed so far, each time more arrives (terminal runs only). */
+  readonly onStdout?: (soFar: string) => void;
 }
 
 /**
@@ -79,7 +81,10 @@ export function pluskubeOnTerminal(args: readonly string[], options: CliOptions 
     stdio: ["pipe", "pipe", "pipe"],
   });
   let stdout = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
+  child.stdout.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString("utf8");
+    options.onStdout?.(stdout);
+  });
   child.stdin.end();
   return new Promise((resolve, reject) => {
     child.on("error", reject);
