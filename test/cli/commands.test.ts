@@ -144,7 +144,8 @@ describe("apps", () => {
   });
 
   it("watch shows a spinner on a terminal while the run goes on", async () => {
-    const SPINNER_FRAME = /\r\u001b\[2K[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \S{8} \S/;
+    // Carriage return, erase the line (ESC [2K), a spinner glyph, the operation and what runs now.
+    const SPINNER_FRAME = new RegExp("\r\u001b\\[2K[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \\S{8} \\S");
     // The run waits until the terminal shows a frame, so the watch always meets it running:
     // a watch that starts after the run ended replays its events and draws no frame.
     let release = () => {};
