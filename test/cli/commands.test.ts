@@ -144,8 +144,13 @@ describe("apps", () => {
   });
 
   it("watch shows a spinner on a terminal while the run goes on", async () => {
-    // Carriage return, erase the line (ESC [2K), a spinner glyph, the operation and what runs now.
-    const SPINNER_FRAME = new RegExp("\r\u001b\\[2K[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \\S{8} \\S");
+    // A frame redraws the line: carriage return, erase the line (ESC [2K), then a spinner glyph,
+    // the operation and what runs now.
+    const hasFrame = (text: string) =>
+      text
+        .split("\r\u001b[2K")
+        .slice(1)
+        .some((line) => /^[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \S{8} \S/.test(line));
     // The run waits until the terminal shows a frame, so the watch always meets it running:
     // a watch that starts after the run ended replays its events and draws no frame.
     let release = () => {};
@@ -161,13 +166,12 @@ describe("apps", () => {
       const watched = await pluskubeOnTerminal(["watch", id], {
         env,
         onStdout: (soFar) => {
-          if (SPINNER_FRAME.test(soFar)) release();
+          if (hasFrame(soFar)) release();
         },
       });
 
       expect(watched.code).toBe(0);
-      // Each frame redraws the line: carriage return, erase the line, the spinner and what runs now.
-      expect(watched.stdout).toMatch(SPINNER_FRAME);
+      expect(hasFrame(watched.stdout)).toBe(true);
       expect(watched.stdout).toContain("create pluskube:index:TenantNamespace shop: done");
       expect(watched.stdout).toContain(`operation ${id} succeeded`);
     } finally {
