@@ -1,3 +1,4 @@
+import type { ZoneSpec } from "../spec/zone.js";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { staticZones } from "../automation-api/domain/zones.js";
@@ -48,8 +49,11 @@ export interface BenchService {
  * The service as `npm start` runs it (real runner, policy pack, pg-boss on the local zone's
  * PostgreSQL, in a database of its own), listening on an ephemeral port.
  */
-export async function startService(options: { workers?: number } = {}): Promise<BenchService> {
-  const zone = simulatedZone();
+export async function startService(
+  options: { workers?: number; zone?: ZoneSpec } = {},
+): Promise<BenchService> {
+  // Simulated nodes unless a benchmark needs its apps to run.
+  const zone = options.zone ?? simulatedZone();
   // Its own database, so benchmark users never count in the fair share of `npm start`'s users.
   const databaseUrl = await localDatabaseUrl(zone, "pluskube_bench");
   const service = await buildService({
