@@ -132,6 +132,13 @@ async function deploy(
     { body: app },
   );
   await context.accepted(operation, "");
+  // After a deploy that waited, the member's next step is to open the app: say where it answers.
+  if (operation && context.flags.wait && context.out.format === "text") {
+    const deployed = await context.client.get<{ outputs?: { urls?: string[] } }>(
+      `/v1/projects/${segment(context.project)}/apps/${segment(name)}`,
+    );
+    for (const url of deployed.outputs?.urls ?? []) context.out.line(`url: ${url}`);
+  }
 }
 
 const RUN_HELP = `

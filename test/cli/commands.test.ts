@@ -88,6 +88,8 @@ describe("apps", () => {
 
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/operation \S+ succeeded/);
+    // Where the app answers, as the member's next step.
+    expect(run.stdout).toMatch(/^url: https:\/\/clock-\S+$/m);
     expect(await item("apps", "clock")).toMatchObject({
       image: "busybox:1.37",
       memory: "268435456",
