@@ -73,6 +73,11 @@ async function eachOf<T>(
   if (failed) throw failed;
 }
 
+/** One of an app's runtime views (`/v1/projects/{p}/apps/{app}/{view}`). */
+function appView<T>(context: CommandContext, app: string, view: "status" | "metrics"): Promise<T> {
+  return context.client.get<T>(`/v1/projects/${segment(context.project)}/apps/${segment(app)}/${view}`);
+}
+
 /** `status`, `metrics` and `logs`: apps as they run. */
 export function registerRuntimeCommands(program: Command): void {
   program
@@ -84,10 +89,7 @@ export function registerRuntimeCommands(program: Command): void {
         eachOf(
           context,
           apps,
-          (app) =>
-            context.client.get<AppStatus>(
-              `/v1/projects/${segment(context.project)}/apps/${segment(app)}/status`,
-            ),
+          (app) => appView<AppStatus>(context, app, "status"),
           (status) => printStatus(context, status),
         ),
       ),
@@ -102,10 +104,7 @@ export function registerRuntimeCommands(program: Command): void {
         eachOf(
           context,
           apps,
-          (app) =>
-            context.client.get<AppMetrics>(
-              `/v1/projects/${segment(context.project)}/apps/${segment(app)}/metrics`,
-            ),
+          (app) => appView<AppMetrics>(context, app, "metrics"),
           (metrics) =>
             printTable(
               context.out,
