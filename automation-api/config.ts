@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { toSpecIssues } from "../spec/errors.js";
 import { RETENTION_DAYS_DEFAULT } from "./jobs/retention.js";
+import { readStateConfig, type StateConfig } from "./shared-state.js";
 
 /** The service's settings, read once from the environment by `main.ts`. */
 export interface ServiceConfig {
@@ -33,6 +34,15 @@ export interface ServiceConfig {
    * base64 or hex). Absent: one generated into `<dataDir>/secrets.key`, for a single instance.
    */
   readonly secretsKey: string | undefined;
+  /** On SIGTERM, seconds running runs get to finish before they are handed back. Default 30. */
+  readonly shutdownGraceSeconds: number;
+  /**
+   * Where `/metrics` listens, apart from the API: a port (0 for any free one) on `host`
+   * (default 127.0.0.1). Absent: no metrics listener.
+   */
+  readonly metrics: { readonly port: number; readonly host: string } | undefined;
+  /** Where stack state lives: the data folder's file backend, or shared by several instances. */
+  readonly state: StateConfig;
 }
 
 const EnvSchema = z.object({
@@ -51,6 +61,9 @@ const EnvSchema = z.object({
   PLUSKUBE_STREAMS_PER_INSTANCE: z.coerce.number().int().positive().default(500),
   PLUSKUBE_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(RETENTION_DAYS_DEFAULT),
   PLUSKUBE_SECRETS_KEY: z.string().min(1).optional(),
+  PLUSKUBE_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(30),
+  PLUSKUBE_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  PLUSKUBE_METRICS_HOST: z.string().min(1).default("127.0.0.1"),
 });
 
 export function readConfig(env: NodeJS.ProcessEnv): ServiceConfig {
@@ -82,5 +95,11 @@ export function readConfig(env: NodeJS.ProcessEnv): ServiceConfig {
     },
     retentionDays: values.PLUSKUBE_RETENTION_DAYS,
     secretsKey: values.PLUSKUBE_SECRETS_KEY,
+    shutdownGraceSeconds: values.PLUSKUBE_SHUTDOWN_GRACE_SECONDS,
+    metrics:
+      values.PLUSKUBE_METRICS_PORT === undefined
+        ? undefined
+        : { port: values.PLUSKUBE_METRICS_PORT, host: values.PLUSKUBE_METRICS_HOST },
+    state: readStateConfig(env),
   };
 }

@@ -7,6 +7,9 @@ import { ZONE_COMPONENTS } from "../localzone/toolchain/components.js";
 import { ensureServiceDatabase, SERVICE_DATABASE, SERVICE_ROLE } from "../localzone/zone/service-database.js";
 import { AutomationRunner } from "./runner/automation-runner.js";
 import { projectProgram } from "./runner/project-program.js";
+import { sharedStateEnv } from "./runner/state-backend.js";
+import { zoneEngineEnv } from "./runner/zone-engine-env.js";
+import type { SharedState } from "./shared-state.js";
 
 /**
  * What `npm start` needs from the local zone, imported lazily (`await import`) so that neither
@@ -18,7 +21,7 @@ export { SERVICE_DATABASE, SERVICE_ROLE };
 /** What the zone and an app need; a failed database or bucket provider only disables those claims. */
 const REQUIRED = ["pulumi", "language-nodejs", "kubernetes-provider", "random-provider", ...ZONE_COMPONENTS];
 
-function say(line: string): void {
+function defaultSay(line: string): void {
   console.log(line);
 }
 
@@ -26,7 +29,7 @@ function say(line: string): void {
  * Builds what is missing of the toolchain (cached after the first time: about 30 minutes on a
  * fresh 2-core machine, nothing afterwards) and starts whatever part of the local zone is down.
  */
-export async function ensureLocalZone(): Promise<void> {
+export async function ensureLocalZone(say: (line: string) => void = defaultSay): Promise<void> {
   const { ensureToolchain } = await import("../localzone/toolchain.js");
   const toolchain = await ensureToolchain({ say });
   const fatal = toolchain.failed.filter((name) => REQUIRED.includes(name));
@@ -53,15 +56,34 @@ export async function localDatabaseUrl(zone: ZoneSpec, database = SERVICE_DATABA
   return ensureServiceDatabase(zone, database);
 }
 
+/**
+ * The `weed` binary of this machine's toolchain, which the service runs `weed shell` with to
+ * enforce bucket quotas; `weed` from PATH when the toolchain has none.
+ */
+export async function localWeedPath(): Promise<string> {
+  const { toolchainPaths } = await import("../localzone/toolchain.js");
+  const weed = toolchainPaths().weed;
+  return existsSync(weed) ? weed : "weed";
+}
+
 export interface LocalEngine {
-  readonly engineEnv: () => Record<string, string>;
+  /** The engine's environment for runs of a zone's stacks. */
+  readonly engineEnv: (zone: ZoneSpec) => Record<string, string>;
   readonly pulumiCommand: () => Promise<PulumiCommand>;
 }
 
-/** The engine of this machine: the built CLI and plugins, the file backend, passphrase and kubeconfig. */
-export async function localEngine(): Promise<LocalEngine> {
+/**
+ * The engine of this machine: the built CLI and plugins, each zone's own kubeconfig, and the
+ * file backend with its generated passphrase, or the shared state when several instances run.
+ */
+export async function localEngine(shared?: SharedState): Promise<LocalEngine> {
   const engine = await import("../localzone/engine-env.js");
-  return { engineEnv: () => engine.engineEnv(), pulumiCommand: () => engine.pulumiCommand() };
+  // Read once: a shared backend's credentials come from files the service reads at start.
+  const sharedEnv = shared ? sharedStateEnv(shared.backend, shared.passphraseFile) : {};
+  return {
+    engineEnv: (zone) => zoneEngineEnv(engine.engineEnv(process.env, sharedEnv), zone),
+    pulumiCommand: () => engine.pulumiCommand(),
+  };
 }
 
 /**
@@ -74,8 +96,10 @@ export async function localRunner(options: {
   /** The pack's directory; compiled from the sources when absent. */
   readonly policyPackDir?: string;
   readonly policyPack?: boolean;
+  /** Stack state every instance reaches; the data folder's file backend when absent. */
+  readonly sharedState?: SharedState;
 }): Promise<AutomationRunner> {
-  const engine = await localEngine();
+  const engine = await localEngine(options.sharedState);
   return new AutomationRunner({
     dataDir: options.dataDir,
     engineEnv: engine.engineEnv,
@@ -94,11 +118,12 @@ export async function ensurePolicyPack(): Promise<string> {
   const { repoRoot } = await import("../localzone/paths.js");
   const compiled = join(repoRoot, "dist", "policy", "index.js");
   if (!existsSync(compiled) || newerSources(repoRoot, statSync(compiled).mtimeMs)) {
-    say("compiling the policy pack (npm run build) ...");
+    defaultSay("compiling the policy pack (npm run build) ...");
     const result = spawnSync("npm", ["run", "--silent", "build"], { cwd: repoRoot, stdio: "inherit" });
     // tsc emits despite type errors elsewhere in the tree; what matters here is the pack's file.
     if (!existsSync(compiled)) throw new Error("npm run build did not compile the policy pack");
-    if (result.status !== 0) say("npm run build reported errors; the policy pack was compiled nonetheless");
+    if (result.status !== 0)
+      defaultSay("npm run build reported errors; the policy pack was compiled nonetheless");
   }
   return join(repoRoot, "policy");
 }

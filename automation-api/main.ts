@@ -10,42 +10,56 @@ import {
 } from "./domain/bootstrap.js";
 import { dataDirSecretsKey, parseSecretsKey, SecretBox } from "./domain/secret-box.js";
 import { zonesFromFiles } from "./domain/zones.js";
+import { createLogger, loggerSettingsFromEnv, type Logger } from "./observability/log.js";
 import { buildService } from "./service.js";
+import { stopGracefullyOnSignals } from "./shutdown.js";
+import { weedBucketQuotas } from "./datastores/bucket-quotas.js";
+import { describeState, prepareSharedState } from "./shared-state.js";
+import { ensureWebUiBuilt } from "./web-build.js";
 
 /**
  * `npm start`: reads the configuration once, brings up the local zone when no DATABASE_URL
  * names another database, migrates the store, starts the job workers and listens.
  */
-async function main(): Promise<void> {
+async function main(logger: Logger): Promise<void> {
   const config = readConfig(process.env);
   const zones = zonesFromFiles();
   const local = await import("./local-zone.js");
 
   let databaseUrl = config.databaseUrl;
   if (!databaseUrl) {
-    await local.ensureLocalZone();
+    await local.ensureLocalZone((line) => logger.info(line));
     databaseUrl = await local.localDatabaseUrl(loadZone("local"));
   }
 
-  const log = (line: string) => console.error(line);
+  const log = (line: string) => logger.info(line);
+  ensureWebUiBuilt(log);
   // Every start, not only the first: modes changed since (or a folder made by hand) are fixed.
   secureDataDir(config.dataDir, log);
-  const runner = await local.localRunner({ dataDir: config.dataDir, policyPackDir: config.policyPackDir });
+  const sharedState = await prepareSharedState(config.state, { dataDir: config.dataDir, databaseUrl });
+  log(`stack state: ${describeState(config.state)}`);
+  const runner = await local.localRunner({
+    dataDir: config.dataDir,
+    policyPackDir: config.policyPackDir,
+    sharedState,
+  });
   const service = await buildService({
     databaseUrl,
     zones,
     runner,
     clusters: kubeClusters(),
+    bucketQuotas: weedBucketQuotas(await local.localWeedPath()),
     secrets: new SecretBox(
       config.secretsKey === undefined
         ? dataDirSecretsKey(config.dataDir)
         : parseSecretsKey(config.secretsKey),
     ),
+    logger,
     jobs: {
       workers: config.workers,
       allowedRegistries: config.allowedRegistries,
       retentionDays: config.retentionDays,
-      log: (line) => console.error(line),
+      shutdownGraceSeconds: config.shutdownGraceSeconds,
     },
     app: {
       tokens: { projectTokenMaxLifetimeSeconds: config.projectTokenMaxLifetimeSeconds },
@@ -63,28 +77,44 @@ async function main(): Promise<void> {
   const server: Server = await service.listen(config.port, config.host);
   const address = server.address();
   const port = typeof address === "object" && address ? address.port : config.port;
-  console.log(`pluskube listening on http://${config.host}:${port}`);
-  if (adminToken) console.log(`admin token (shown once, also in ${adminTokenFile}): ${adminToken}`);
+  const url = `http://${config.host}:${port}`;
+  logger.info({ url }, `pluskube listening on ${url}`);
+  const metricsServer = config.metrics
+    ? await service.listenMetrics(config.metrics.port, config.metrics.host)
+    : undefined;
+  if (metricsServer) {
+    const metricsAddress = metricsServer.address();
+    const metricsPort = typeof metricsAddress === "object" && metricsAddress ? metricsAddress.port : 0;
+    logger.info({ url: `http://${config.metrics?.host}:${metricsPort}/metrics` }, "metrics listening");
+  }
+  if (adminTokenFile) {
+    // Never a log line: logs travel to collectors. Only a person at the terminal sees the token.
+    logger.info({ file: adminTokenFile }, "first start: the admin token is in its file (shown once)");
+    if (process.stdout.isTTY)
+      process.stdout.write(`admin token (shown once, also in ${adminTokenFile}): ${adminToken}\n`);
+  }
 
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    console.log("pluskube stopping ...");
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    // Event streams stay open until their operation ends; do not wait for them.
-    setTimeout(() => server.closeAllConnections(), 2000).unref();
-    await closed;
-    stopWatching();
-    await service.stop();
-    process.exit(0);
-  };
-  process.on("SIGINT", () => void stop());
-  process.on("SIGTERM", () => void stop());
+  stopGracefullyOnSignals({
+    service,
+    server,
+    metricsServer,
+    logger,
+    graceSeconds: config.shutdownGraceSeconds,
+    beforeClose: stopWatching,
+  });
 }
 
-main().catch((error: unknown) => {
+let logger: Logger;
+try {
+  logger = createLogger(loggerSettingsFromEnv(process.env));
+} catch (error) {
   console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+}
+main(logger).catch((error: unknown) => {
+  logger.fatal(
+    { err: error instanceof Error ? error : new Error(String(error)) },
+    "pluskube failed to start",
+  );
   process.exit(1);
 });

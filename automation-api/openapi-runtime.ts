@@ -84,7 +84,7 @@ export function registerRuntimePaths({ route, json, problems, params }: PathTool
     path: "/v1/projects/{project}/buckets/{bucket}/status",
     tags: ["runtime"],
     summary:
-      "A bucket's stored bytes against its quota, summed from a listing (`used` is null with a note past 100,000 objects or when the storage does not answer)",
+      "A bucket's stored bytes against its quota, summed from a listing (`used` is null with a note past 100,000 objects or when the storage does not answer), and whether its writes are refused for being over the quota",
     request: { params: params("project", "bucket") },
     responses: { "200": json(BucketStatus, "The bucket's use"), ...problems(404) },
   });

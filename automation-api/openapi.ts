@@ -34,7 +34,9 @@ import {
   SecretEnvEntry,
   SecretValueBody,
 } from "./http/secret-schemas.js";
+import { registerDomainPaths } from "./openapi-domains.js";
 import { registerRuntimePaths } from "./openapi-runtime.js";
+import { registerSessionPaths } from "./openapi-session.js";
 
 type Responses = RouteConfig["responses"];
 
@@ -426,6 +428,8 @@ export function openApiDocument(): ReturnType<OpenApiGeneratorV31["generateDocum
   });
 
   registerRuntimePaths({ route, json, problems, params });
+  registerDomainPaths({ route, json, problems, params });
+  registerSessionPaths({ route, json, problems });
 
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: "3.1.0",

@@ -2,12 +2,22 @@ import type { Server } from "node:http";
 import type { Express } from "express";
 import { createApp, type AppDeps } from "./app.js";
 import type { ZoneClusters } from "./cluster/cluster.js";
+import { zoneDatabaseGuard } from "./datastores/database-guard.js";
 import { zoneDatastores } from "./datastores/zone-postgres.js";
+import { weedBucketQuotas, type BucketQuotas } from "./datastores/bucket-quotas.js";
+import { BucketQuotaEnforcer } from "./jobs/bucket-quota-enforcer.js";
 import { ensureAdmin } from "./domain/bootstrap.js";
 import type { SecretBox } from "./domain/secret-box.js";
 import { routeUpgrades } from "./http/port-forward.js";
+import { createMetricsApp } from "./http/metrics-app.js";
+import type { ReadinessCheck } from "./http/readiness.js";
+import { silentLogger, type Logger } from "./observability/log.js";
+import { ServiceMetrics } from "./observability/metrics.js";
 import type { ZoneCatalog } from "./domain/zones.js";
+import { DatabaseLimitEnforcer } from "./jobs/database-limits.js";
+import { DomainChecks } from "./jobs/domain-checks.js";
 import { EventBus } from "./jobs/event-bus.js";
+import { StackLocks } from "./jobs/stack-lock.js";
 import { StackJobs, type StackJobsOptions } from "./jobs/stack-jobs.js";
 import type { Runner } from "./runner/runner.js";
 import { Store } from "./store/store.js";
@@ -25,11 +35,28 @@ export interface ServiceParts {
    */
   readonly secrets?: SecretBox;
   /** Job queue settings beyond what the service wires itself. */
-  readonly jobs?: Partial<Omit<StackJobsOptions, "connectionString" | "store" | "runner" | "zones" | "bus">>;
+  readonly jobs?: Partial<
+    Omit<StackJobsOptions, "connectionString" | "store" | "runner" | "zones" | "bus" | "metrics">
+  >;
   /** App settings beyond what the service wires itself. */
-  readonly app?: Partial<Omit<AppDeps, "store" | "zones" | "clusters" | "jobs" | "bus" | "secrets">>;
+  readonly app?: Partial<
+    Omit<AppDeps, "store" | "zones" | "clusters" | "jobs" | "bus" | "secrets" | "metrics" | "readiness">
+  >;
+  /** The service's log; jobs and app use it unless their own settings name another. Default: none. */
+  readonly logger?: Logger;
   /** Whether to run job workers in this process. Default true; without them requests still enqueue. */
   readonly workers?: boolean;
+  /**
+   * Whether this process measures the zones' databases and refuses writes to those over their
+   * size limit (one process at a time per zone, whichever takes the zone's lock). Default: when
+   * it runs job workers.
+   */
+  readonly databaseLimits?: boolean;
+  /**
+   * The zones' bucket quotas, enforced periodically by processes that run workers and shown in
+   * bucket status. Default `weedBucketQuotas()`, with `weed` from PATH.
+   */
+  readonly bucketQuotas?: BucketQuotas;
 }
 
 /** A built service: its parts, and the first admin token when this start created the admin. */
@@ -37,12 +64,28 @@ export interface Service {
   readonly store: Store;
   readonly bus: EventBus;
   readonly jobs: StackJobs;
+  /** Holds the zones' databases to their size limits; started when `databaseLimits` is on. */
+  readonly databaseLimits: DatabaseLimitEnforcer;
   readonly app: Express;
+  /** The service's Prometheus figures; `reconciled()` is the reconciler's to call. */
+  readonly metrics: ServiceMetrics;
   readonly adminToken: string | undefined;
   /** Listens on `port` (0 for any) of `host`. */
   listen(port: number, host: string): Promise<Server>;
-  /** Stops the workers and closes the connections (not the server, which its owner closes). */
-  stop(): Promise<void>;
+  /** Serves `/metrics` alone on `port` of `host`, apart from the API. */
+  listenMetrics(port: number, host: string): Promise<Server>;
+  /**
+   * A stop's first half: no more jobs here, running runs get `graceSeconds` (default the jobs'
+   * `shutdownGraceSeconds`) and are then handed back. The API keeps answering meanwhile, and
+   * `/readyz` answers 503 so that load balancers send requests elsewhere.
+   */
+  drain(graceSeconds?: number): Promise<void>;
+  /**
+   * Stops taking jobs, gives running runs `graceSeconds` (default the jobs' `shutdownGraceSeconds`)
+   * before handing them back, then closes the connections (not the servers, which their owner
+   * closes). `/readyz` answers 503 from the start of the stop.
+   */
+  stop(graceSeconds?: number): Promise<void>;
 }
 
 /**
@@ -52,6 +95,8 @@ export interface Service {
  */
 export async function buildService(parts: ServiceParts): Promise<Service> {
   const { databaseUrl, zones, runner, clusters, secrets } = parts;
+  const logger = parts.logger ?? silentLogger();
+  const metrics = new ServiceMetrics();
   const store = Store.connect(databaseUrl);
   await store.migrate();
   const bus = await EventBus.start(databaseUrl);
@@ -62,32 +107,79 @@ export async function buildService(parts: ServiceParts): Promise<Service> {
     zones,
     bus,
     secrets,
+    logger,
+    metrics,
     ...parts.jobs,
   });
+  metrics.observeQueue(jobs);
   if (parts.workers === false) await jobs.startQueue();
   else await jobs.start();
+  // Custom domains are looked at where the workers run: a process without them only serves requests.
+  const domainChecks = new DomainChecks({ store, zones, jobs, logger });
+  if (parts.workers !== false) domainChecks.start();
   const adminToken = await ensureAdmin(store);
   const datastores = zoneDatastores();
-  const app = createApp({ store, zones, clusters, jobs, bus, secrets, datastores, ...parts.app });
+  const readiness: ReadinessCheck[] = [
+    { name: "database", check: () => store.executor.executeSql("select 1", []).then(() => undefined) },
+    { name: "queue", check: () => jobs.checkReady() },
+  ];
+  const bucketQuotas = parts.bucketQuotas ?? weedBucketQuotas();
+  const quotaEnforcer = new BucketQuotaEnforcer({ zones, quotas: bucketQuotas, logger });
+  if (parts.workers !== false) quotaEnforcer.start();
+  const app = createApp({
+    store,
+    zones,
+    clusters,
+    jobs,
+    bus,
+    secrets,
+    datastores,
+    logger,
+    metrics,
+    readiness,
+    bucketQuotas,
+    ...parts.app,
+  });
+  let stopping: Promise<void> | undefined;
+  const listen = (target: Express, port: number, host: string) =>
+    new Promise<Server>((resolve, reject) => {
+      const listening = target.listen(port, host, (error?: Error) =>
+        error ? reject(error) : resolve(listening),
+      );
+    });
+  // One connection per zone: each pass holds its zone's lock on one for as long as it runs.
+  const limitLocks = new StackLocks(databaseUrl, Math.max(1, zones.list().length));
+  const guard = zoneDatabaseGuard();
+  const databaseLimits = new DatabaseLimitEnforcer({ zones, store, guard, locks: limitLocks, logger });
+  if (parts.databaseLimits ?? parts.workers !== false) databaseLimits.start();
   return {
     store,
     bus,
     jobs,
+    databaseLimits,
     app,
+    metrics,
     adminToken,
-    listen: (port, host) =>
-      new Promise((resolve, reject) => {
-        const listening = app.listen(port, host, (error?: Error) =>
-          error ? reject(error) : resolve(listening),
-        );
-        // WebSocket upgrades (port-forward) go through the app like any request.
-        routeUpgrades(listening, app);
-      }),
-    stop: async () => {
-      await jobs.stop();
-      await bus.close();
-      await datastores.close();
-      await store.close();
+    listen: async (port, host) => {
+      const listening = await listen(app, port, host);
+      // WebSocket upgrades (port-forward) go through the app like any request.
+      routeUpgrades(listening, app);
+      return listening;
     },
+    drain: (graceSeconds) => jobs.drain(graceSeconds),
+    listenMetrics: (port, host) => listen(createMetricsApp(metrics, logger), port, host),
+    // Once, however often asked (a second SIGTERM while the first stop waits on its runs).
+    stop: (graceSeconds) =>
+      (stopping ??= (async () => {
+        await databaseLimits.stop();
+        await quotaEnforcer.stop();
+        await domainChecks.stop();
+        await jobs.stop(graceSeconds);
+        await bus.close();
+        await datastores.close();
+        await guard.close();
+        await limitLocks.close();
+        await store.close();
+      })()),
   };
 }

@@ -6,11 +6,13 @@ import { localDatabaseUrl, localRunner } from "../automation-api/local-zone.js";
 import type { AutomationRunner } from "../automation-api/runner/automation-runner.js";
 import { kubeClusters } from "../automation-api/cluster/kube-clusters.js";
 import { buildService } from "../automation-api/service.js";
+import { createLogger } from "../automation-api/observability/log.js";
 import { ensureToolchain } from "../localzone/toolchain.js";
 import { dataDir } from "../localzone/paths.js";
 import { simulatedZone, zoneUp } from "../localzone/zone.js";
 import { dropZoneLease, takeZoneLease } from "../test/integration/helpers/zone-lease.js";
 import { createUserToken } from "./user-token.js";
+import type { Store } from "../automation-api/store/store.js";
 
 /** Shared parts of the benchmarks: the local zone, the service in-process with the real runner, figures. */
 
@@ -35,6 +37,10 @@ export async function realRunner(options: { policyPack?: boolean } = {}): Promis
 export interface BenchService {
   readonly url: string;
   readonly token: string;
+  /** The service's store, for benchmarks that fill it directly. */
+  readonly store: Store;
+  /** The benchmark user's name. */
+  readonly user: string;
   call<T = Record<string, unknown>>(
     method: string,
     path: string,
@@ -61,7 +67,10 @@ export async function startService(
     zones: staticZones([zone]),
     runner: await realRunner(),
     clusters: kubeClusters(),
-    jobs: { workers: options.workers ?? 2, log: (line) => console.error(line) },
+    jobs: {
+      workers: options.workers ?? 2,
+      logger: createLogger({ level: "warn", destination: process.stderr }),
+    },
     app: { rateLimit: { limit: 100_000 } },
   });
   // A user of its own per run, so the figures do not depend on earlier runs' leftovers.
@@ -81,6 +90,8 @@ export async function startService(
   return {
     url,
     token,
+    store: service.store,
+    user: name,
     call,
     settle: async (id, timeoutMs = 900_000) => {
       const deadline = Date.now() + timeoutMs;

@@ -4,6 +4,7 @@ import { registerAppCommands } from "./commands/apps.js";
 import { registerAuthCommands } from "./commands/auth.js";
 import { registerClaimCommands, registerVolumeCommands } from "./commands/claims.js";
 import { registerCompletionCommand } from "./commands/completion.js";
+import { registerDomainCommands } from "./commands/domains.js";
 import { registerOperationCommands } from "./commands/operations.js";
 import { registerPortForwardCommands } from "./commands/port-forward.js";
 import { registerProjectCommands } from "./commands/projects.js";
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerClaimCommands(program);
   registerVolumeCommands(program);
   registerSecretEnvCommands(program);
+  registerDomainCommands(program);
   registerPortForwardCommands(program);
   registerQuotaCommands(program);
   registerApplyCommands(program);

@@ -24,10 +24,18 @@ export function passphraseFile(): string {
  * (`LocalWorkspace.create({ envVars })` or a child process's env): the locally built `pulumi`
  * first on PATH, plugins only from `$PULUMI_HOME` (never downloaded), state in the local file
  * backend, secrets under a generated passphrase, and the zone's kubeconfig.
+ *
+ * `sharedState` replaces the file backend and the generated passphrase when several service
+ * instances share the stacks (`PULUMI_BACKEND_URL`, `PULUMI_CONFIG_PASSPHRASE_FILE` and what
+ * else the shared backend needs): nothing is then made in the data folder for them.
  */
-export function engineEnv(base: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function engineEnv(
+  base: NodeJS.ProcessEnv = process.env,
+  sharedState: Readonly<Record<string, string>> = {},
+): Record<string, string> {
+  const fileBackend = sharedState["PULUMI_BACKEND_URL"] === undefined;
   const state = stateDir();
-  mkdirSync(state, { recursive: true });
+  if (fileBackend) mkdirSync(state, { recursive: true });
   const { pulumiBinDir, weed } = toolchainPaths();
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
@@ -39,8 +47,9 @@ export function engineEnv(base: NodeJS.ProcessEnv = process.env): Record<string,
     // dynamic provider, as an operator's own PATH gives it on a real zone.
     PATH: [pulumiBinDir, dirname(weed), base["PATH"] ?? ""].filter((p) => p !== "").join(delimiter),
     PULUMI_HOME: pulumiHome(),
-    PULUMI_BACKEND_URL: `file://${state}`,
-    PULUMI_CONFIG_PASSPHRASE_FILE: passphraseFile(),
+    ...(fileBackend
+      ? { PULUMI_BACKEND_URL: `file://${state}`, PULUMI_CONFIG_PASSPHRASE_FILE: passphraseFile() }
+      : {}),
     PULUMI_SKIP_UPDATE_CHECK: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     KUBECONFIG: localKubeconfig(),
@@ -50,6 +59,7 @@ export function engineEnv(base: NodeJS.ProcessEnv = process.env): Record<string,
     NODE_PATH: [join(repoRoot, "node_modules"), base["NODE_PATH"] ?? ""]
       .filter((p) => p !== "")
       .join(delimiter),
+    ...sharedState,
   };
 }
 

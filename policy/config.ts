@@ -24,7 +24,10 @@ export interface NamespaceConfinementConfig {
 export interface IngressHostsConfig {
   /** The zone's base domain; apps get `<label>.<baseDomain>`. Default `""`: no host is under it. */
   readonly baseDomain: string;
-  /** Custom domains verified for the project, allowed as exact hosts. Default `[]`. */
+  /**
+   * Custom domains verified for the project: a host name allows that host, a wildcard
+   * (`*.example.org`) every name under its domain. Default `[]`.
+   */
   readonly verifiedDomains: readonly string[];
   /**
    * Whether every host needs TLS. Default `true`; `false` only for a zone without a certificate

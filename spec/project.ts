@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { parseWith } from "./errors.js";
 import { CLAIM_KIND_NAMES, CLAIM_KINDS, claimKindOf, type ClaimKindName } from "./claim-kinds.js";
-import { dnsLabel, hostName } from "./fields.js";
+import { dnsLabel } from "./fields.js";
+import { coveringClaim, domainClaim } from "./domains.js";
 import { addUsage, NO_USAGE, type Usage } from "./usage.js";
 import type { ZoneSpec } from "./zone.js";
 
@@ -23,8 +24,11 @@ export const ProjectSpecSchema = z
     zone: dnsLabel(30),
     /** Whether apps may open connections to the internet. */
     internetEgress: z.boolean().default(true),
-    /** Custom domains whose ownership the platform has verified for this project. */
-    verifiedDomains: z.array(hostName).default([]),
+    /**
+     * Custom domains whose ownership the platform has verified for this project: host names,
+     * or wildcards (`*.example.org`) that cover every name under theirs. The service keeps it.
+     */
+    verifiedDomains: z.array(domainClaim).default([]),
     ...claimLists(),
   })
   .superRefine((spec, ctx) => {
@@ -81,7 +85,6 @@ export function crossReferenceIssues(spec: CrossReferenced): CrossReferenceIssue
     });
   }
   const volumes = new Set(spec.volumes.map((volume) => volume.name));
-  const verified = new Set(spec.verifiedDomains);
   spec.apps.forEach((app, index) => {
     app.volumes.forEach((mount, mountIndex) => {
       if (!volumes.has(mount.volume)) {
@@ -103,10 +106,10 @@ export function crossReferenceIssues(spec: CrossReferenced): CrossReferenceIssue
       });
     }
     app.customDomains.forEach((domain, domainIndex) => {
-      if (!verified.has(domain)) {
+      if (coveringClaim(spec.verifiedDomains, domain) === undefined) {
         issues.push({
           path: ["apps", index, "customDomains", domainIndex],
-          message: `domain '${domain}' is not verified for this project; verified: ${[...verified].join(", ") || "none"}`,
+          message: `domain '${domain}' is not verified for this project; verified: ${spec.verifiedDomains.join(", ") || "none"}`,
         });
       }
     });

@@ -74,6 +74,46 @@ export const ZoneLimitsSchema = z.strictObject({
 
 export type ZoneLimits = z.output<typeof ZoneLimitsSchema>;
 
+/** The reconciler's schedule in a zone (automation-api/jobs/reconciler.ts). */
+export const ReconcileSettingsSchema = z.strictObject({
+  /** Seconds between two reconciles of one project, each spread by ±10%. Default 900. */
+  intervalSeconds: positiveInt(7 * 86_400).default(900),
+  /** Longest wait, in seconds, after repeated failures (each one doubles the wait). Default 21600. */
+  maxBackoffSeconds: positiveInt(30 * 86_400).default(21_600),
+  /** Failures in a row after which a project's reconcile is reported as failing. Default 3. */
+  reportAfterFailures: positiveInt(100).default(3),
+});
+
+export type ReconcileSettings = z.output<typeof ReconcileSettingsSchema>;
+
+const resolverAddress = z.string().refine((text) => {
+  const bracketed = /^\[([0-9a-f:.]+)\]:\d{1,5}$/i.exec(text);
+  const withPort = /^([0-9.]+):\d{1,5}$/.exec(text);
+  const address = bracketed?.[1] ?? withPort?.[1] ?? text;
+  return isCidrText(`${address}/${address.includes(":") ? 128 : 32}`);
+}, "must be a resolver address such as 192.0.2.53, 192.0.2.53:5353 or [2001:db8::53]:53");
+
+/** How the service verifies members' custom domains by DNS. */
+export const ZoneDomainsSchema = z.strictObject({
+  /**
+   * Resolvers asked for the `_pluskube-challenge` TXT records, as `address[:port]`. Default
+   * none: the resolvers of the service's host. A zone whose members' domains must be seen as
+   * the world sees them names a recursive resolver it trusts.
+   */
+  resolvers: z.array(resolverAddress).default([]),
+  /** Seconds between checks of each domain, verified or waiting. Default 3600. */
+  checkIntervalSeconds: positiveInt(7 * 86_400).default(3600),
+  /**
+   * Checks in a row that must find the record gone before a verified domain lapses, so that a
+   * record being edited does not take apps off their domain at once. Default 2.
+   */
+  lapseAfterMissedChecks: positiveInt(100).default(2),
+  /** Seconds one lookup may take, each resolver tried in turn. Default 5. */
+  lookupTimeoutSeconds: positiveInt(60).default(5),
+});
+
+export type ZoneDomains = z.output<typeof ZoneDomainsSchema>;
+
 /** What a zone (one Kubernetes cluster per city, with its Postgres and S3) offers and how to reach it. */
 export const ZoneSpecSchema = z
   .strictObject({
@@ -138,6 +178,13 @@ export const ZoneSpecSchema = z
      * overrides it. Default `both`.
      */
     localNodes: z.enum(["real", "simulated", "both"]).optional(),
+    /**
+     * How often the service compares each project's cluster objects with its stack and repairs
+     * drift. Default: every 15 minutes, backing off to at most 6 hours while repairs fail.
+     */
+    reconcile: ReconcileSettingsSchema.optional(),
+    /** How members' custom domains are verified; every setting has a default. */
+    domains: ZoneDomainsSchema.default(ZoneDomainsSchema.parse({})),
     /** What one member may make in the zone; every limit has a default. */
     limits: ZoneLimitsSchema.default(ZoneLimitsSchema.parse({})),
     /** The zone's PostgreSQL server, where projects get databases. */
@@ -152,6 +199,11 @@ export const ZoneSpecSchema = z
       clusterHost: z.string().optional(),
       /** The server's `max_connections`. Default 100, PostgreSQL's own default. */
       maxConnections: positiveInt(100_000).default(DEFAULT_MAX_CONNECTIONS),
+      /**
+       * Seconds between two measurements of the projects' databases, each followed by refusing
+       * writes to those over their `sizeGB` and restoring those back under it. Default 60.
+       */
+      sizeCheckSeconds: positiveInt(86_400).default(60),
     }),
     /** The zone's SeaweedFS S3 endpoint, where projects get buckets. */
     s3: z.strictObject({
@@ -163,6 +215,12 @@ export const ZoneSpecSchema = z
       adminSecretKeyFile: z.string().min(1),
       /** `weed shell` master address used to set bucket quotas. */
       shellMaster: z.string().optional(),
+      /**
+       * How often, in seconds, the service has SeaweedFS compare every bucket with its quota,
+       * refusing writes to those over it and accepting them again once back under. SeaweedFS's
+       * S3 gateway does the same by itself once a minute. Only with `shellMaster`. Default 15.
+       */
+      quotaEnforceIntervalSeconds: positiveInt(86_400).default(15),
     }),
   })
   .superRefine((zone, ctx) => {

@@ -4,7 +4,8 @@ import type { ZoneSpec } from "../../spec/zone.js";
 import type { DatabaseUsage, ZoneDatastores } from "./datastores.js";
 import { bucketBytes } from "./zone-s3.js";
 
-function sslOf(sslmode: ZoneSpec["postgres"]["sslmode"]): pg.ClientConfig["ssl"] {
+/** The `ssl` option of node-postgres for a zone's `sslmode`. */
+export function sslOf(sslmode: ZoneSpec["postgres"]["sslmode"]): pg.ClientConfig["ssl"] {
   if (sslmode === "disable") return false;
   return { rejectUnauthorized: sslmode === "verify-full" };
 }

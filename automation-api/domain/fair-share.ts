@@ -62,12 +62,45 @@ export async function zoneUsage(
   zone: ZoneSpec,
   current?: Pick<ProjectRow, "id" | "spec">,
 ): Promise<Amounts> {
-  const rows = await queries.zoneProjectSpecs(zone.name);
-  return sumUsage(
+  // Outside an admission (which counts a spec of its own), an unchanged zone has its last sum.
+  const fingerprint = current ? undefined : await queries.zoneProjectsFingerprint(zone.name);
+  const last = totalsByZone.get(zone);
+  if (fingerprint !== undefined && last?.fingerprint === fingerprint) return last.total;
+  const versions = await queries.zoneProjectVersions(zone.name);
+  const known = amountsByZone.get(zone) ?? new Map<string, VersionedAmounts>();
+  const missing = versions
+    .filter(({ id, version }) => known.get(id)?.version !== version)
+    .map(({ id }) => id);
+  const read = await queries.projectSpecsWithVersions(missing);
+  // Rebuilt on every call, so that deleted projects leave the memo with their zone's next read.
+  const next = new Map<string, VersionedAmounts>();
+  for (const { id, version } of versions) {
+    const entry = known.get(id);
+    if (entry?.version === version) next.set(id, entry);
+  }
+  for (const row of read) next.set(row.id, { version: row.version, amounts: specAmounts(row.spec, zone) });
+  amountsByZone.set(zone, next);
+  const total = sumUsage(
     SHARE_KINDS,
-    rows.map((row) => specAmounts(row.id === current?.id ? current.spec : row.spec, zone)),
+    [...next].map(([id, entry]) => (id === current?.id ? specAmounts(current.spec, zone) : entry.amounts)),
   );
+  if (fingerprint !== undefined) totalsByZone.set(zone, { fingerprint, total });
+  return total;
 }
+
+interface VersionedAmounts {
+  readonly version: string;
+  readonly amounts: Amounts;
+}
+
+/**
+ * What each project of a zone holds, by the version of its spec: a zone of a thousand projects
+ * is read as ids and versions, and only changed specs are parsed and measured again.
+ */
+const amountsByZone = new WeakMap<ZoneSpec, Map<string, VersionedAmounts>>();
+
+/** The last sum of a zone, with the fingerprint of the projects it was taken from. */
+const totalsByZone = new WeakMap<ZoneSpec, { readonly fingerprint: string; readonly total: Amounts }>();
 
 /**
  * Admission of a change of one project's spec, from the project as read (`before`) to `after`:

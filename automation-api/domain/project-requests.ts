@@ -37,6 +37,11 @@ export interface StackJob {
   readonly stack: string;
   /** How many times the job found its stack busy and put itself back; spaces out its next look. */
   readonly waits?: number;
+  /**
+   * Set by the reconciler: compare the stack with its cluster and repair drift. A member's change
+   * that is due when it starts runs instead.
+   */
+  readonly reconcile?: boolean;
 }
 
 /**

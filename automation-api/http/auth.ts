@@ -4,17 +4,22 @@ import { UnauthorizedError } from "../domain/errors.js";
 import { hashToken, looksLikeToken } from "../domain/tokens.js";
 import type { Store, TokenWithUser } from "../store/store.js";
 import type { RateLimits } from "./rate-limit.js";
+import type { WebSessionAuth } from "./web-session.js";
 
 /**
- * Resolves `Authorization: Bearer pk_...` to a principal; missing, malformed, unknown, revoked or
- * expired tokens, and tokens of a disabled user → 401.
+ * Resolves `Authorization: Bearer pk_...` (or, without that header, the web UI's session cookie)
+ * to a principal; missing, malformed, unknown, revoked or expired tokens, and tokens of a
+ * disabled user → 401.
  */
-export function authenticate(store: Store, limits?: RateLimits): RequestHandler {
+export function authenticate(store: Store, limits?: RateLimits, web?: WebSessionAuth): RequestHandler {
   return async (req, res, next) => {
     limits?.refuseBlockedAddress(req, res);
     let token: TokenWithUser;
     try {
-      token = await authenticatedToken(store, req.get("authorization"));
+      token =
+        web && web.usesCookie(req)
+          ? await web.authenticate(req, res)
+          : await authenticatedToken(store, req.get("authorization"));
     } catch (error) {
       if (limits && error instanceof UnauthorizedError) await limits.countFailure(req, res);
       throw error;

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from "express";
 import { ConcurrentUpdateError, StackNotFoundError } from "@pulumi/pulumi/automation/index.js";
 import { DomainError } from "../domain/errors.js";
+import type { Logger } from "../observability/log.js";
 
 export const PROBLEM_JSON = "application/problem+json";
 
@@ -17,8 +18,11 @@ export function problemType(slug: string): string {
   return `urn:pluskube:problem:${slug}`;
 }
 
+/** Sends the problem with the request's id (`requestId`), which the service's log lines carry too. */
 export function sendProblem(res: Response, problem: ProblemBody): void {
-  res.status(problem.status).type(PROBLEM_JSON).send(JSON.stringify(problem));
+  const requestId: unknown = res.locals["requestId"];
+  const body = typeof requestId === "string" ? { ...problem, requestId } : problem;
+  res.status(problem.status).type(PROBLEM_JSON).send(JSON.stringify(body));
 }
 
 /** `application/problem+json` (RFC 9457) for a domain error. */
@@ -51,7 +55,7 @@ function parserError(error: unknown): HttpParserError | undefined {
  * The one error middleware: domain errors, validation, Automation API errors and body-parser
  * errors become problem documents; anything else is a 500 without internals.
  */
-export function problemMiddleware(log: (line: string) => void): ErrorRequestHandler {
+export function problemMiddleware(logger: Logger): ErrorRequestHandler {
   return (error: unknown, req, res, next) => {
     if (res.headersSent) {
       next(error);
@@ -59,7 +63,8 @@ export function problemMiddleware(log: (line: string) => void): ErrorRequestHand
     }
     const instance = req.originalUrl;
     if (error instanceof DomainError) {
-      if (error.status >= 500) log(`${req.method} ${req.originalUrl}: ${error.message}`);
+      if (error.status >= 500)
+        logger.error({ method: req.method, path: req.path, err: error }, "request failed");
       if (error.status === 401) res.setHeader("WWW-Authenticate", 'Bearer realm="pluskube"');
       sendProblem(res, problemOf(error, instance));
       return;
@@ -116,8 +121,9 @@ export function problemMiddleware(log: (line: string) => void): ErrorRequestHand
       });
       return;
     }
-    log(
-      `${req.method} ${req.originalUrl}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    logger.error(
+      { method: req.method, path: req.path, err: error instanceof Error ? error : new Error(String(error)) },
+      "request failed",
     );
     sendProblem(res, {
       type: problemType("internal"),

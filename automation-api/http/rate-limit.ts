@@ -2,6 +2,7 @@ import type { Request, Response } from "express";
 import { ipKeyGenerator } from "express-rate-limit";
 import type { Principal } from "../domain/authz.js";
 import { DomainError } from "../domain/errors.js";
+import type { Logger } from "../observability/log.js";
 import { RateLimitCounters } from "../store/rate-limits.js";
 import type { Store } from "../store/store.js";
 
@@ -39,7 +40,7 @@ export class RateLimits {
   constructor(
     store: Store,
     options: RateLimitOptions = {},
-    private readonly log: (line: string) => void = () => {},
+    private readonly logger?: Logger,
   ) {
     this.windowMs = options.windowMs ?? 60_000;
     this.limit = options.limit ?? 600;
@@ -98,9 +99,7 @@ export class RateLimits {
     this.lastSweep = now;
     for (const [address, until] of this.blocked) if (until <= now) this.blocked.delete(address);
     this.counters.sweep(this.windowMs).catch((error: unknown) => {
-      this.log(
-        `rate limits: deleting ended windows failed: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      this.logger?.warn({ err: error }, "rate limits: deleting ended windows failed");
     });
   }
 }

@@ -127,13 +127,49 @@ const Figure = z
   .object({ used: z.number().nullable(), limit: z.number().nullable(), note: z.string().optional() })
   .describe("A figure of use against its limit; used is null (with a note) where the zone cannot tell");
 
+const DatabaseWritesStatus = z
+  .object({
+    state: z.enum(["accepted", "refused"]),
+    since: z.string().nullable().describe("When writes were refused; null while they are accepted"),
+    checkedAt: z.string().nullable().describe("The service's last measurement; null before the first"),
+    sizeBytes: z.number().nullable().describe("Size at the last measurement"),
+    limitBytes: z.number().nullable().describe("Limit at the last measurement"),
+    reason: z.string().nullable().describe("While refused: the message a refused write gets"),
+    error: z.string().nullable().describe("Why the last refusal or restoration failed; it is retried"),
+  })
+  .describe(
+    "Over its limit a database refuses INSERT, UPDATE and DDL but DROP (SQLSTATE 53100); reads, " +
+      "DELETE, TRUNCATE, DROP and VACUUM still work. Writes are accepted again once it is back under the limit",
+  );
+
+const DatabaseLimitEvent = z.object({
+  at: z.string(),
+  type: z.enum(["writes-refused", "writes-restored", "enforcement-failed"]),
+  message: z.string(),
+  sizeBytes: z.number(),
+  limitBytes: z.number(),
+});
+
 export const DatabaseStatus = z.object({
   database: z.string(),
   sizeBytes: Figure,
   connections: Figure,
+  writes: DatabaseWritesStatus,
+  events: z.array(DatabaseLimitEvent).describe("Changes of the database's writes, the newest first"),
 });
 
 export const BucketStatus = z.object({
   bucket: z.string(),
   bytes: Figure,
+  writes: z
+    .object({
+      state: z.enum(["accepted", "refused", "unknown"]),
+      countedBytes: z.number().nullable(),
+      limitBytes: z.number(),
+      reason: z.string().nullable(),
+      note: z.string().optional(),
+    })
+    .describe(
+      "Whether the zone refuses writes to the bucket for being over its quota (reads, listings and deletes always work): the bytes it counts against the quota, and why writes are refused and how to be let back in; state is unknown (with a note) where the zone cannot tell",
+    ),
 });

@@ -3,6 +3,7 @@ import { CLAIM_KIND_NAMES, CLAIM_KINDS, type ClaimKindName } from "../../spec/cl
 import { dnsLabel } from "../../spec/fields.js";
 import { SHARE_KINDS } from "../../spec/usage.js";
 import { MAX_TOKEN_LIFETIME_SECONDS } from "../domain/tokens.js";
+import { ReconcileState } from "./reconcile-schemas.js";
 
 /**
  * Request and response schemas of the REST API. Request bodies validate at the edge and feed
@@ -86,6 +87,10 @@ export const Problem = z
     status: z.number().int(),
     detail: z.string(),
     instance: z.string().optional(),
+    requestId: z
+      .string()
+      .optional()
+      .describe("The request's id, as in the X-Request-Id response header and the service's log"),
     errors: z
       .array(
         z.object({
@@ -152,6 +157,7 @@ export const Project = z.object({
   outputs: z.record(z.string(), z.unknown()),
   createdAt: Timestamp,
   links: z.record(z.string(), z.string()),
+  reconcile: ReconcileState,
 });
 
 export const User = z.object({

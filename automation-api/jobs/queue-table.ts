@@ -33,6 +33,15 @@ export class QueueTable {
     return rows.length > 0;
   }
 
+  /** Raises the waiting job of a singleton key to at least `priority`. */
+  async raiseWaiting(singletonKey: string, priority: number): Promise<void> {
+    await this.executor.executeSql(
+      `update ${this.schema}.job set priority = $3
+       where name = $1 and singleton_key = $2 and state = 'created' and priority < $3`,
+      [this.queue, singletonKey, priority],
+    );
+  }
+
   /** Jobs active for longer than `seconds`. */
   async activeLongerThan<T>(seconds: number): Promise<ActiveJob<T>[]> {
     const { rows } = await this.executor.executeSql(

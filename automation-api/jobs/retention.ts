@@ -1,3 +1,4 @@
+import type { Logger } from "../observability/log.js";
 import type { Store } from "../store/store.js";
 
 /** How long finished operations, their runs and events are kept when the config says nothing. */
@@ -16,14 +17,15 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 export async function pruneFinished(
   store: Store,
   retentionDays: number,
-  log: (line: string) => void,
+  logger: Logger,
   now = new Date(),
 ): Promise<void> {
   const before = new Date(now.getTime() - retentionDays * DAY_MS);
   const pruned = await store.pruneFinished(before);
   if (pruned.operations > 0 || pruned.runs > 0) {
-    log(
-      `retention: pruned ${pruned.operations} operations and ${pruned.runs} runs finished before ${before.toISOString()}`,
+    logger.info(
+      { operations: pruned.operations, runs: pruned.runs, before: before.toISOString() },
+      "retention: pruned finished operations and runs",
     );
   }
 }

@@ -22,16 +22,25 @@ export class StackLocks {
 
   async tryLock(stack: string): Promise<StackLock | undefined> {
     const client = await this.pool.connect();
+    // A held connection that the server ends (a restart, an administrator) emits an error that
+    // nothing awaits; the lock is gone with it, and `release` then only discards the connection.
+    let lost: Error | undefined;
+    const onError = (error: Error): void => {
+      lost = error;
+    };
+    client.on("error", onError);
     try {
       const { rows } = await client.query<{ locked: boolean }>(
         "select pg_try_advisory_lock($1, hashtext($2)) as locked",
         [STACK_LOCK_SPACE, stack],
       );
       if (!rows[0]?.locked) {
-        client.release();
+        client.off("error", onError);
+        client.release(lost);
         return undefined;
       }
     } catch (error) {
+      client.off("error", onError);
       client.release(error as Error);
       throw error;
     }
@@ -41,10 +50,13 @@ export class StackLocks {
         if (released) return;
         released = true;
         try {
+          if (lost) throw lost;
           await client.query("select pg_advisory_unlock($1, hashtext($2))", [STACK_LOCK_SPACE, stack]);
+          client.off("error", onError);
           client.release();
         } catch (error) {
           // Destroying the connection releases the lock too.
+          client.off("error", onError);
           client.release(error as Error);
         }
       },

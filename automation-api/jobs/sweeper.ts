@@ -1,5 +1,6 @@
 import type PgBoss from "pg-boss";
 import type { StackJob } from "../domain/project-requests.js";
+import type { Logger } from "../observability/log.js";
 import type { Store } from "../store/store.js";
 import type { EventBus } from "./event-bus.js";
 import type { QueueTable } from "./queue-table.js";
@@ -16,7 +17,7 @@ export interface SweepContext {
   readonly handling: ReadonlySet<string>;
   /** A job active this long without its stack lock held has lost its worker. */
   readonly graceSeconds: number;
-  readonly log: (line: string) => void;
+  readonly logger: Logger;
 }
 
 /**
@@ -30,7 +31,7 @@ export async function sweepDeadWorkers(context: SweepContext): Promise<void> {
     // A worker that has just finished releases the lock before the queue marks the job done.
     const latest = (await store.runsOfJob(job.id)).at(-1);
     if (latest?.finishedAt && Date.now() - latest.finishedAt.getTime() < 60_000) continue;
-    context.log(`stack ${job.data.stack}: job ${job.id} lost its worker; retrying it`);
+    context.logger.warn({ stack: job.data.stack, jobId: job.id }, "job lost its worker; retrying it");
     // The retry finds the run the dead worker left marked running and recovers the stack.
     await context.boss.fail(context.queue, job.id, { message: "the worker running this job stopped" });
     if (job.retryCount >= job.retryLimit) {

@@ -19,6 +19,7 @@ import { stackName } from "../../spec/project.js";
 import type { ZoneSpec } from "../../spec/zone.js";
 import {
   EngineFailure,
+  type Drift,
   type RunEvent,
   type Runner,
   type RunRequest,
@@ -34,8 +35,11 @@ export type ProgramFactory = (spec: ProjectSpec, zone: ZoneSpec, secrets?: Proje
 export interface AutomationRunnerOptions {
   /** Where per-stack work folders and policy config files are written. */
   readonly dataDir: string;
-  /** Environment of every engine run (PULUMI_HOME, PULUMI_BACKEND_URL, passphrase, PATH). */
-  readonly engineEnv: () => Record<string, string>;
+  /**
+   * Environment of the engine's runs of a zone's stacks (PULUMI_HOME, PULUMI_BACKEND_URL,
+   * passphrase, PATH, and the zone's own KUBECONFIG).
+   */
+  readonly engineEnv: (zone: ZoneSpec) => Record<string, string>;
   readonly program: ProgramFactory;
   /** The `pulumi` CLI to run (e.g. the locally built one); the one on `PATH` when absent. */
   readonly pulumiCommand?: () => Promise<PulumiCommand>;
@@ -51,7 +55,7 @@ export class AutomationRunner implements Runner {
   constructor(private readonly options: AutomationRunnerOptions) {}
 
   async up(request: RunRequest): Promise<RunResult> {
-    const stack = await this.stack(request, request.spec, request.secrets);
+    const stack = await this.stack(request, request.spec, request.secrets, repairEnv(request.refresh));
     const errors = new EngineErrors();
     const policy = this.policyOptions(request);
     try {
@@ -60,7 +64,9 @@ export class AutomationRunner implements Runner {
       if (this.options.policyPackDir) await this.previewOn(stack, request, errors);
       const result = await stack.up({
         onEvent: (event) => forward(event, request.onEvent, errors),
+        signal: request.signal,
         ...policy,
+        ...(request.refresh ? { refresh: true } : {}),
         color: "never",
         suppressProgress: true,
       });
@@ -84,6 +90,29 @@ export class AutomationRunner implements Runner {
     }
   }
 
+  async drift(request: RunRequest): Promise<Drift[]> {
+    const stack = await this.existingStack(request, request.spec, request.secrets, repairEnv(true));
+    if (!stack) return [];
+    const errors = new EngineErrors();
+    const drift: Drift[] = [];
+    try {
+      await stack.preview({
+        refresh: true,
+        onEvent: (event) => {
+          const found = driftOf(event);
+          // A replacement is announced in several steps of one resource.
+          if (found && !drift.some((known) => known.urn === found.urn)) drift.push(found);
+          forward(event, request.onEvent, errors);
+        },
+        color: "never",
+        suppressProgress: true,
+      });
+    } catch (error) {
+      throw errors.explain(error);
+    }
+    return drift;
+  }
+
   /** The custom resources the stack's state holds, providers left out; none when there is no stack. */
   async resources(ref: StackRef): Promise<StackResource[]> {
     const stack = await this.existingStack(ref);
@@ -103,6 +132,7 @@ export class AutomationRunner implements Runner {
   ): Promise<Record<string, number>> {
     const result = await stack.preview({
       onEvent: (event) => forward(event, request.onEvent, errors),
+      signal: request.signal,
       ...this.policyOptions(request),
       color: "never",
       suppressProgress: true,
@@ -125,6 +155,7 @@ export class AutomationRunner implements Runner {
     try {
       const result = await stack.destroy({
         onEvent: (event) => forward(event, request.onEvent, errors),
+        signal: request.signal,
         color: "never",
         suppressProgress: true,
         remove: true,
@@ -172,24 +203,38 @@ export class AutomationRunner implements Runner {
   }
 
   /** The stack when it exists; the spec only matters to commands that run the program. */
-  private async existingStack(ref: StackRef, spec = emptySpec(ref)): Promise<Stack | undefined> {
+  private async existingStack(
+    ref: StackRef,
+    spec = emptySpec(ref),
+    secrets?: ProjectSecrets,
+    env: Record<string, string> = {},
+  ): Promise<Stack | undefined> {
     try {
-      return await LocalWorkspace.selectStack(this.args(ref, spec), await this.workspaceOptions(ref));
+      return await LocalWorkspace.selectStack(
+        this.args(ref, spec, secrets),
+        await this.workspaceOptions(ref, env),
+      );
     } catch (error) {
       if (error instanceof StackNotFoundError) return undefined;
       throw error;
     }
   }
 
-  private async stack(ref: StackRef, spec: ProjectSpec, secrets?: ProjectSecrets): Promise<Stack> {
+  private async stack(
+    ref: StackRef,
+    spec: ProjectSpec,
+    secrets?: ProjectSecrets,
+    env: Record<string, string> = {},
+  ): Promise<Stack> {
     return LocalWorkspace.createOrSelectStack(
       this.args(ref, spec, secrets),
-      await this.workspaceOptions(ref),
+      await this.workspaceOptions(ref, env),
     );
   }
 
-  private async workspaceOptions(ref: StackRef) {
-    const envVars = this.options.engineEnv();
+  private async workspaceOptions(ref: StackRef, env: Record<string, string> = {}) {
+    const envVars = { ...this.options.engineEnv(ref.zone), ...env };
+    const backendUrl = envVars["PULUMI_BACKEND_URL"];
     const workDir = join(this.options.dataDir, "work", stackName(ref.project, ref.zone.name));
     mkdirSync(workDir, { recursive: true });
     const pulumiCommand = this.options.pulumiCommand ? await this.options.pulumiCommand() : undefined;
@@ -201,7 +246,9 @@ export class AutomationRunner implements Runner {
       projectSettings: {
         name: PROJECT_NAME,
         runtime: "nodejs" as const,
-        ...(envVars["PULUMI_BACKEND_URL"] ? { backend: { url: envVars["PULUMI_BACKEND_URL"] } } : {}),
+        // Only a file backend is written into the work folder's Pulumi.yaml: a database's URL may
+        // carry its password, and the environment names the backend to the engine anyway.
+        ...(backendUrl?.startsWith("file://") ? { backend: { url: backendUrl } } : {}),
       },
     };
   }
@@ -229,6 +276,17 @@ export class AutomationRunner implements Runner {
 export interface StackResource {
   readonly urn: string;
   readonly type: string;
+}
+
+/**
+ * The environment of runs that look for or repair drift. An object edited behind the stack's back
+ * has fields owned by another field manager, so the provider's server-side apply (and its
+ * dry-run in a preview) fails with a field conflict unless forced; every object of a project's
+ * stack is pluskube's own, so the stack's values win.
+ * https://www.pulumi.com/registry/packages/kubernetes/how-to-guides/managing-resources-with-server-side-apply/#handle-field-conflicts-on-existing-resources
+ */
+function repairEnv(repair: boolean | undefined): Record<string, string> {
+  return repair ? { PULUMI_K8S_ENABLE_PATCH_FORCE: "true" } : {};
 }
 
 /** Stands in for the spec where a command only selects the stack and never runs its program. */
@@ -267,6 +325,26 @@ function forward(event: EngineEvent, onEvent: (event: RunEvent) => void, errors:
     }
     onEvent(runEvent);
   }
+}
+
+/**
+ * A planned step of a preview that changes a custom resource. Component resources only group
+ * their children and providers are the engine's own; neither is drift of a cluster object.
+ */
+export function driftOf(event: EngineEvent): Drift | undefined {
+  const pre = event.resourcePreEvent;
+  if (!pre?.planning) return undefined;
+  const { op, urn, type, diffs } = pre.metadata;
+  if (op === "same" || op === "read" || op === "refresh") return undefined;
+  if (
+    type.startsWith("pulumi:providers:") ||
+    type.startsWith("pluskube:") ||
+    type === "pulumi:pulumi:Stack"
+  ) {
+    return undefined;
+  }
+  const properties = [...new Set((diffs ?? []).map((path) => path.split(/[.[]/)[0] ?? path))];
+  return { urn, resourceType: type, op, ...(properties.length > 0 ? { properties } : {}) };
 }
 
 /** The engine's events in the few shapes the service stores; progress chatter is dropped. */

@@ -17,6 +17,22 @@ export interface Runner {
    * drops pending operations from its state and refreshes it from the cluster.
    */
   recover(stack: StackRef, onEvent: (event: RunEvent) => void): Promise<void>;
+  /**
+   * What `up` would change after reading the live objects from the cluster (a preview with
+   * refresh, which writes nothing): the drift of a stack whose spec is deployed. Empty when the
+   * cluster matches the stack, or when there is no stack.
+   */
+  drift(request: RunRequest): Promise<Drift[]>;
+}
+
+/** One resource whose live object differs from what its stack deploys, and what `up` would do. */
+export interface Drift {
+  readonly urn: string;
+  readonly resourceType: string;
+  /** The engine's step: `create` (the object is gone), `update`, `replace`, `delete`. */
+  readonly op: string;
+  /** Top-level properties that differ, when the provider says. */
+  readonly properties?: readonly string[];
 }
 
 export interface StackRef {
@@ -48,6 +64,13 @@ export interface RunRequest extends StackRef {
   readonly secrets?: ProjectSecrets;
   readonly policy: PolicyContext;
   readonly onEvent: (event: RunEvent) => void;
+  /**
+   * Aborted when the service stops and the run's grace period is over: the engine is asked to
+   * stop (SIGINT, as Ctrl-C), and the run is handed back to the queue.
+   */
+  readonly signal?: AbortSignal;
+  /** Reads the live objects before `up`, so that it repairs what changed behind the stack's back. */
+  readonly refresh?: boolean;
 }
 
 /** An engine event in the few shapes the service stores and streams. */

@@ -201,6 +201,117 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0007-reconciles": {
+    // The reconciler's schedule and last outcome per project (jobs/reconciler.ts).
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("reconciles")
+        .addColumn("project_id", "uuid", (c) => c.primaryKey().references("projects.id").onDelete("cascade"))
+        .addColumn("next_at", "timestamptz", (c) => c.notNull())
+        .addColumn("last_at", "timestamptz")
+        .addColumn("last_result", "text", (c) =>
+          c.check(sql`last_result in ('in-sync', 'repaired', 'failed')`),
+        )
+        .addColumn("last_message", "text")
+        .addColumn("last_operation_id", "uuid")
+        .addColumn("failures", "integer", (c) => c.notNull().defaultTo(0))
+        .execute();
+      await db.schema.createIndex("reconciles_next_at_idx").on("reconciles").column("next_at").execute();
+    },
+  },
+  "0008-database-limits": {
+    // Each project database's last measurement against its size limit, and the changes of its
+    // writes that its member reads as events.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("database_limits")
+        .addColumn("project_id", "uuid", (c) => c.notNull().references("projects.id").onDelete("cascade"))
+        .addColumn("database", "text", (c) => c.notNull())
+        .addColumn("writes", "text", (c) => c.notNull().check(sql`writes in ('accepted', 'refused')`))
+        .addColumn("refused_at_limit_bytes", "bigint")
+        .addColumn("size_bytes", "bigint", (c) => c.notNull())
+        .addColumn("limit_bytes", "bigint", (c) => c.notNull())
+        .addColumn("measured_at", "timestamptz", (c) => c.notNull())
+        .addColumn("changed_at", "timestamptz", (c) => c.notNull())
+        .addColumn("error", "text")
+        .addPrimaryKeyConstraint("database_limits_pkey", ["project_id", "database"])
+        .execute();
+      await db.schema
+        .createTable("database_limit_events")
+        .addColumn("id", "bigserial", (c) => c.primaryKey())
+        .addColumn("project_id", "uuid", (c) => c.notNull().references("projects.id").onDelete("cascade"))
+        .addColumn("database", "text", (c) => c.notNull())
+        .addColumn("at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn("type", "text", (c) => c.notNull())
+        .addColumn("message", "text", (c) => c.notNull())
+        .addColumn("size_bytes", "bigint", (c) => c.notNull())
+        .addColumn("limit_bytes", "bigint", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("database_limit_events_item_idx")
+        .on("database_limit_events")
+        .columns(["project_id", "database", "id desc"])
+        .execute();
+    },
+  },
+  "0009-custom-domains": {
+    // Custom domains and their DNS verification; the index makes a verified domain one
+    // project's in its zone even when two service processes verify it at once.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("project_domains")
+        .addColumn("project_id", "uuid", (c) => c.notNull().references("projects.id").onDelete("cascade"))
+        .addColumn("zone", "text", (c) => c.notNull())
+        .addColumn("domain", "text", (c) => c.notNull())
+        .addColumn("state", "text", (c) => c.notNull().check(sql`state in ('pending', 'verified', 'lapsed')`))
+        .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn("checked_at", "timestamptz")
+        .addColumn("next_check_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn("verified_at", "timestamptz")
+        .addColumn("lapsed_at", "timestamptz")
+        .addColumn("missed_checks", "integer", (c) => c.notNull().defaultTo(0))
+        .addColumn("problem", "text")
+        .addPrimaryKeyConstraint("project_domains_pkey", ["project_id", "domain"])
+        .execute();
+      await db.schema
+        .createIndex("project_domains_verified_key")
+        .on("project_domains")
+        .columns(["zone", "domain"])
+        .unique()
+        .where(sql.ref("state"), "=", "verified")
+        .execute();
+      await db.schema
+        .createIndex("project_domains_due_idx")
+        .on("project_domains")
+        .column("next_check_at")
+        .execute();
+      await db.schema
+        .createTable("domain_tokens")
+        .addColumn("project_id", "uuid", (c) => c.primaryKey().references("projects.id").onDelete("cascade"))
+        .addColumn("token", "text", (c) => c.notNull())
+        .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+    },
+  },
+  "0010-web-sessions": {
+    // Browser sessions of the web UI: the cookie's secret only as its SHA-256, the token it
+    // stands for, and the CSRF token every change made with the cookie must carry.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("web_sessions")
+        .addColumn("hash", "text", (c) => c.primaryKey())
+        .addColumn("token_id", "uuid", (c) => c.notNull().references("tokens.id").onDelete("cascade"))
+        .addColumn("csrf", "text", (c) => c.notNull())
+        .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
+        .addColumn("expires_at", "timestamptz", (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex("web_sessions_expires_idx")
+        .on("web_sessions")
+        .column("expires_at")
+        .execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

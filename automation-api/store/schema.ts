@@ -131,6 +131,31 @@ export interface EventsTable {
   data: Json<Record<string, unknown>>;
 }
 
+export const ReconcileResult = {
+  /** The cluster matched the stack. */
+  inSync: "in-sync",
+  /** Drift was found and an update repaired it. */
+  repaired: "repaired",
+  /** Drift could not be looked for or repaired. */
+  failed: "failed",
+} as const;
+export type ReconcileResult = (typeof ReconcileResult)[keyof typeof ReconcileResult];
+
+/** When each project's stack is next compared with its cluster, and how the last time went. */
+export interface ReconcilesTable {
+  projectId: string;
+  /** The scheduler enqueues a reconcile once this time has passed. */
+  nextAt: Date;
+  lastAt: Date | null;
+  lastResult: ReconcileResult | null;
+  /** What drifted, or why it failed; null when in sync. */
+  lastMessage: string | null;
+  /** The operation of the last repair, which the member sees in the project's operations. */
+  lastOperationId: string | null;
+  /** Failed reconciles in a row; each one doubles the wait before the next (capped). */
+  failures: ColumnType<number, number | undefined, number>;
+}
+
 /** Requests counted against a rate limit key (a token, an address) in one fixed window. */
 export interface RateLimitsTable {
   key: string;
@@ -171,6 +196,82 @@ export interface RegistryCredentialsTable {
   setAt: ColumnType<Date, Date | undefined, Date>;
 }
 
+/** `bigint` columns: node-postgres reads them as text, written as numbers. */
+type Int8 = ColumnType<string, number, number>;
+
+/** The last measurement of one project database against its size limit, and what the service did. */
+export interface DatabaseLimitsTable {
+  projectId: string;
+  /** The database's name within the project. */
+  database: string;
+  writes: "accepted" | "refused";
+  /** The limit the refusal's message names; null while writes are accepted. */
+  refusedAtLimitBytes: ColumnType<string | null, number | null, number | null>;
+  sizeBytes: Int8;
+  limitBytes: Int8;
+  measuredAt: Date;
+  /** When `writes` last changed. */
+  changedAt: Date;
+  /** Why the last attempt to refuse or restore writes failed; null when it did not. */
+  error: string | null;
+}
+
+/** A change of a database's writes (or a failure to make it), as its member reads it. */
+export interface DatabaseLimitEventsTable {
+  id: Generated<string>;
+  projectId: string;
+  database: string;
+  at: CreatedAt;
+  type: "writes-refused" | "writes-restored" | "enforcement-failed";
+  message: string;
+  sizeBytes: Int8;
+  limitBytes: Int8;
+}
+
+export const DomainState = { pending: "pending", verified: "verified", lapsed: "lapsed" } as const;
+export type DomainState = (typeof DomainState)[keyof typeof DomainState];
+
+/** A custom domain a project claims, and how far its DNS record has been seen. */
+export interface ProjectDomainsTable {
+  projectId: string;
+  /** The project's zone: a domain is verified for at most one project in a zone. */
+  zone: string;
+  /** `shop.example.org`, or a wildcard `*.example.org`. */
+  domain: string;
+  state: DomainState;
+  createdAt: CreatedAt;
+  /** When the record was last looked up; null before the first look. */
+  checkedAt: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** When the periodic check looks next. */
+  nextCheckAt: ColumnType<Date, Date | undefined, Date>;
+  /** When it was last verified (set while verified, kept after a lapse). */
+  verifiedAt: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  lapsedAt: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** Checks in a row that did not find the record while verified. */
+  missedChecks: ColumnType<number, number | undefined, number>;
+  /** What the last check found wrong, in words for the member; null when it found the record. */
+  problem: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** The random token a project publishes in its domains' TXT records. */
+export interface DomainTokensTable {
+  projectId: string;
+  token: string;
+  createdAt: CreatedAt;
+}
+
+/** A signed-in browser of the web UI; the cookie's secret itself is never stored. */
+export interface WebSessionsTable {
+  /** SHA-256 of the cookie's secret. */
+  hash: string;
+  /** The token the member signed in with; the session ends with it. */
+  tokenId: string;
+  /** What the `X-CSRF-Token` header of every change made with the cookie must say. */
+  csrf: string;
+  createdAt: CreatedAt;
+  expiresAt: Date;
+}
+
 export interface Database {
   users: UsersTable;
   tokens: TokensTable;
@@ -183,6 +284,12 @@ export interface Database {
   credentialReveals: CredentialRevealsTable;
   secretEnv: SecretEnvTable;
   registryCredentials: RegistryCredentialsTable;
+  reconciles: ReconcilesTable;
+  databaseLimits: DatabaseLimitsTable;
+  databaseLimitEvents: DatabaseLimitEventsTable;
+  projectDomains: ProjectDomainsTable;
+  domainTokens: DomainTokensTable;
+  webSessions: WebSessionsTable;
 }
 
 export type UserRow = Selectable<UsersTable>;
@@ -198,3 +305,7 @@ export type NewOperation = Insertable<OperationsTable>;
 export type CredentialRevealRow = Selectable<CredentialRevealsTable>;
 export type SecretEnvRow = Selectable<SecretEnvTable>;
 export type RegistryCredentialRow = Selectable<RegistryCredentialsTable>;
+export type ReconcileRow = Selectable<ReconcilesTable>;
+export type DatabaseLimitRow = Selectable<DatabaseLimitsTable>;
+export type DatabaseLimitEventRow = Selectable<DatabaseLimitEventsTable>;
+export type ProjectDomainRow = Selectable<ProjectDomainsTable>;

@@ -288,14 +288,51 @@ export class Queries {
     return rows.map(projectRow);
   }
 
-  /** The specs of every project in a zone, of every user. */
-  async zoneProjectSpecs(zone: string): Promise<Pick<ProjectRow, "id" | "spec">[]> {
+  /**
+   * Each project of a zone with a version that changes whenever its spec does (the revision and
+   * the time of the last write, so that a rolled-back write's revision cannot name another spec).
+   */
+  async zoneProjectVersions(zone: string): Promise<{ id: string; version: string }[]> {
     const rows = await this.db
       .selectFrom("projects")
-      .select(["id", "name", "zone", "spec"])
+      .select(["id", "revision", "updatedAt"])
       .where("zone", "=", zone)
       .execute();
-    return rows.map((row) => ({ id: row.id, spec: storedSpec(row) }));
+    return rows.map((row) => ({ id: row.id, version: `${row.revision}@${row.updatedAt.getTime()}` }));
+  }
+
+  /**
+   * One text that changes whenever any project of the zone is added, removed or changed: its
+   * versions hashed by PostgreSQL, so that an unchanged zone is told in one short row.
+   */
+  async zoneProjectsFingerprint(zone: string): Promise<string> {
+    const row = await this.db
+      .selectFrom("projects")
+      .select(
+        sql<string>`md5(coalesce(string_agg(id::text || ':' || revision || '@' || extract(epoch from updated_at), ',' order by id), ''))`.as(
+          "fingerprint",
+        ),
+      )
+      .where("zone", "=", zone)
+      .executeTakeFirstOrThrow();
+    return row.fingerprint;
+  }
+
+  /** The specs of the given projects, with the versions `zoneProjectVersions` gives. */
+  async projectSpecsWithVersions(
+    ids: readonly string[],
+  ): Promise<(Pick<ProjectRow, "id" | "spec"> & { version: string })[]> {
+    if (ids.length === 0) return [];
+    const rows = await this.db
+      .selectFrom("projects")
+      .select(["id", "name", "zone", "spec", "revision", "updatedAt"])
+      .where("id", "in", ids)
+      .execute();
+    return rows.map((row) => ({
+      id: row.id,
+      spec: storedSpec(row),
+      version: `${row.revision}@${row.updatedAt.getTime()}`,
+    }));
   }
 
   /** How many projects a user has in a zone, those being deleted included. */
@@ -538,8 +575,10 @@ export class Store extends Queries {
 
   static connect(connectionString: string, options: { max?: number } = {}): Store {
     const pool = new pg.Pool({ connectionString, max: options.max ?? 10 });
-    // An idle client losing its connection must not take the process down.
+    // A client losing its connection must not take the process down: an idle one emits on the
+    // pool, one checked out (between a query and the next) on itself; its query fails anyway.
     pool.on("error", () => {});
+    pool.on("connect", (client) => client.on("error", () => {}));
     const kysely = new Kysely<Database>({
       dialect: new PostgresDialect({ pool }),
       plugins: [new CamelCasePlugin()],

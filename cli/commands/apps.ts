@@ -30,6 +30,7 @@ interface ContainerFlags {
   readonly port?: number;
   readonly replicas?: number;
   readonly volume?: MountFlag[];
+  readonly customDomain?: string[];
   readonly command?: boolean;
 }
 
@@ -45,6 +46,7 @@ const FLAG_OF_FIELD: Record<string, string> = {
   port: "--port",
   replicas: "--replicas",
   volumes: "--volume",
+  customDomains: "--custom-domain",
   command: "COMMAND",
   args: "ARG",
   name: "--name",
@@ -64,7 +66,12 @@ function containerOptions(command: Command): Command {
     .option("--dir <path>", "the working directory, an absolute path")
     .option("--port <port>", "the port the app listens on (default 8080)", integerIn(1, 65_535))
     .option("--replicas <n>", "how many replicas run (default 1)", integerIn(0, 50))
-    .option("--volume <NAME:PATH[:ro]>", "mount one of the project's volumes; repeat for more", collectMount);
+    .option("--volume <NAME:PATH[:ro]>", "mount one of the project's volumes; repeat for more", collectMount)
+    .option(
+      "--custom-domain <host>",
+      "serve the app on a verified custom domain too (see pluskube domains); repeat for more",
+      collect,
+    );
 }
 
 /** The app's fields the flags give, as the API names them. */
@@ -80,6 +87,7 @@ function containerFields(opts: ContainerFlags): Record<string, unknown> {
   if (opts.port !== undefined) fields["port"] = opts.port;
   if (opts.replicas !== undefined) fields["replicas"] = opts.replicas;
   if (opts.volume !== undefined) fields["volumes"] = opts.volume;
+  if (opts.customDomain !== undefined) fields["customDomains"] = opts.customDomain;
   return fields;
 }
 

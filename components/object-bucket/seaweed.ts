@@ -358,13 +358,16 @@ export async function getBucketQuota(shell: QuotaShell, bucket: string): Promise
 
 /**
  * Sets the bucket's size quota and reads it back, because `weed shell` reports a failed command
- * in its output but still exits with 0. SeaweedFS turns a bucket that outgrows its quota
- * read-only when `s3.bucket.quota.enforce` runs.
+ * in its output but still exits with 0. The quota alone refuses nothing: SeaweedFS turns a
+ * bucket that outgrows it read-only (and back) only when `s3.bucket.quota.enforce -apply` runs,
+ * so that runs here too, and a new, raised or lowered quota takes effect now rather than at the
+ * next periodic enforcement.
  */
 export async function setBucketQuota(shell: QuotaShell, bucket: string, sizeMB: number): Promise<void> {
   const output = await runWeedShell(shell, [
     `s3.bucket.quota -name=${bucket} -op=set -sizeMB=${sizeMB}`,
     `s3.bucket.quota -name=${bucket} -op=get`,
+    BUCKET_QUOTA_ENFORCE,
   ]);
   const quota = parseBucketQuota(output);
   if (quota !== sizeMB) {
@@ -373,4 +376,86 @@ export async function setBucketQuota(shell: QuotaShell, bucket: string, sizeMB: 
         `did not take: ${output.trim()}`,
     );
   }
+}
+
+/**
+ * The `weed shell` command that compares every bucket's stored bytes with its quota and turns
+ * the buckets over it read-only, and those back under it writable, in the filer's
+ * configuration (`/etc/seaweedfs/filer.conf`). Without `-apply` it only reports.
+ */
+export const BUCKET_QUOTA_ENFORCE = "s3.bucket.quota.enforce -apply";
+
+/** A bucket whose writability `s3.bucket.quota.enforce` changed. */
+export interface QuotaFlip {
+  readonly bucket: string;
+  /** True when the bucket was turned read-only, false when it was made writable again. */
+  readonly readOnly: boolean;
+}
+
+/**
+ * What `s3.bucket.quota.enforce` changed, from its output: a `changing bucket NAME to read only!`
+ * or `changing bucket NAME to writable.` line per bucket whose flag it flipped.
+ */
+export function parseQuotaFlips(output: string): QuotaFlip[] {
+  const flips: QuotaFlip[] = [];
+  for (const match of output.matchAll(/changing bucket (\S+) to (read only|writable)/g)) {
+    flips.push({ bucket: match[1] ?? "", readOnly: match[2] === "read only" });
+  }
+  return flips;
+}
+
+/** The first `error: ...` line `weed shell` printed, since it exits with 0 after a failed command. */
+export function weedShellError(output: string): string | undefined {
+  return /^error: (.*)$/m.exec(output)?.[1];
+}
+
+/**
+ * Has SeaweedFS enforce every bucket quota of the zone now and returns the buckets whose
+ * writability changed. The sizes it compares are the master's per-collection counts (live
+ * bytes plus a few dozen bytes of overhead per object), which volume servers report with
+ * their heartbeats, so a write or delete is seen some seconds after it is made.
+ */
+export async function enforceBucketQuotas(shell: QuotaShell): Promise<QuotaFlip[]> {
+  const output = await runWeedShell(shell, [BUCKET_QUOTA_ENFORCE]);
+  const error = weedShellError(output);
+  if (error !== undefined) {
+    throw new Error(`enforcing bucket quotas through weed shell at ${shell.master} failed: ${error}`);
+  }
+  return parseQuotaFlips(output);
+}
+
+/**
+ * The buckets that the filer configuration printed by `fs.configure` marks read-only: those
+ * `s3.bucket.quota.enforce` found over quota (or that an operator locked by hand). Rules name
+ * a bucket as `<buckets folder>/<bucket>/`, the buckets folder being `/buckets` by default.
+ */
+export function parseReadOnlyBuckets(output: string, bucketsFolder = "/buckets"): Set<string> {
+  const start = output.indexOf("{");
+  const end = output.lastIndexOf("}");
+  const readOnly = new Set<string>();
+  if (start < 0 || end < start) return readOnly;
+  let conf: { locations?: { locationPrefix?: unknown; readOnly?: unknown }[] };
+  try {
+    conf = JSON.parse(output.slice(start, end + 1)) as typeof conf;
+  } catch {
+    throw new Error(`could not read the filer configuration weed shell printed: ${output.trim()}`);
+  }
+  const prefix = `${bucketsFolder.replace(/\/+$/, "")}/`;
+  for (const location of conf.locations ?? []) {
+    const path = typeof location.locationPrefix === "string" ? location.locationPrefix : "";
+    if (location.readOnly !== true || !path.startsWith(prefix)) continue;
+    const bucket = path.slice(prefix.length).replace(/\/+$/, "");
+    if (bucket !== "" && !bucket.includes("/")) readOnly.add(bucket);
+  }
+  return readOnly;
+}
+
+/** The buckets of the zone that currently refuse writes, as the filer's configuration says. */
+export async function readOnlyBuckets(shell: QuotaShell): Promise<Set<string>> {
+  const output = await runWeedShell(shell, ["fs.configure"]);
+  const error = weedShellError(output);
+  if (error !== undefined) {
+    throw new Error(`reading the filer configuration through weed shell at ${shell.master} failed: ${error}`);
+  }
+  return parseReadOnlyBuckets(output);
 }

@@ -306,6 +306,8 @@ export function components(): Component[] {
       aptPackage: "postgresql",
       present: () => postgresBinDir() !== undefined,
     },
+    // The web UI's browser tests drive Debian's Chromium through playwright-core.
+    aptBinary("chromium", "/usr/bin/chromium"),
     localImagesComponent(),
   ];
 }

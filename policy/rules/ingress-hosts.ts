@@ -8,6 +8,7 @@ import type { ReportViolation, ResourceValidationPolicy } from "@pulumi/policy";
 import type { Unwrap } from "@pulumi/pulumi";
 import type { IngressHostsConfig } from "../config.js";
 import type { ObjectMeta } from "../kube.js";
+import { coveringClaim } from "../../spec/domains.js";
 import { isDnsLabel, isHostName } from "../../spec/names.js";
 
 type IngressSpec = Unwrap<k8s.types.input.networking.v1.IngressSpec>;
@@ -39,7 +40,7 @@ export function hostProblem(
   if (host.includes("*")) return `'${host}' must not be a wildcard`;
   if (!isHostName(host))
     return `'${host}' is not a host name such as app.example.org (lowercase, no wildcard)`;
-  if (verifiedDomains.includes(host)) return undefined;
+  if (coveringClaim(verifiedDomains, host) !== undefined) return undefined;
   const suffix = `.${baseDomain}`;
   if (baseDomain !== "" && host.endsWith(suffix) && isDnsLabel(host.slice(0, -suffix.length)))
     return undefined;
@@ -108,7 +109,8 @@ export const ingressHosts: ResourceValidationPolicy = {
         type: "array",
         items: { type: "string" },
         default: [],
-        description: "Custom domains verified for the project, allowed as exact hosts.",
+        description:
+          "Custom domains verified for the project: a host name allows that host, a wildcard such as *.example.org every name under example.org.",
       },
       requireTls: {
         type: "boolean",

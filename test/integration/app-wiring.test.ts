@@ -216,6 +216,7 @@ describe("an app wired to its project's claims, secret variables and registry", 
     );
 
     expect(status.status).toBe(200);
-    expect(status.body.bytes).toEqual({ used: 345_000, limit: 1e9 });
+    // A bucket's GB is binary (MIB_PER_GB), as SeaweedFS enforces the quota.
+    expect(status.body.bytes).toEqual({ used: 345_000, limit: 2 ** 30 });
   });
 });

@@ -6,7 +6,8 @@ import { nodeLayout } from "../../localzone/zone/node/layout.js";
 import { zoneDown, zoneUp } from "../../localzone/zone.js";
 import { ensureBuilt } from "./helpers/build.js";
 import { hostDifferences, hostSnapshot, type HostSnapshot } from "./helpers/host-state.js";
-import { dropZoneLease, takeZoneLease } from "./helpers/zone-lease.js";
+import { deleteNamespaces, testNamespaces } from "./helpers/test-namespaces.js";
+import { dropZoneLease, otherRunsUseZone, takeZoneLease } from "./helpers/zone-lease.js";
 
 /** What the integration tests cannot run without; the other components are reported, not fatal. */
 const REQUIRED = [
@@ -63,6 +64,13 @@ export default async function setup(): Promise<() => Promise<void>> {
   };
   try {
     await zoneUp({ say });
+    // A run stopped half-way (or a test that leaked) leaves projects whose pods hold the real
+    // node's CPU; this run starts from a clean zone, unless another run still uses it.
+    const stale = otherRunsUseZone() ? [] : ((await testNamespaces()) ?? []);
+    if (stale.length > 0) {
+      say(`deleting test namespaces an earlier run left: ${stale.join(", ")}`);
+      await deleteNamespaces(stale);
+    }
   } catch (err) {
     await teardown();
     throw err;

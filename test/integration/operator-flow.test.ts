@@ -79,7 +79,8 @@ describe("an operator's project stack, as the README runs it", () => {
 
   afterAll(() => {
     for (const stack of stacks) {
-      npm("pulumi", "--", "destroy", "--yes", "--stack", stack);
+      const destroy = npm("pulumi", "--", "destroy", "--yes", "--stack", stack);
+      if (destroy.code !== 0) console.warn(`destroying ${stack} failed:\n${destroy.output}`);
       npm("pulumi", "--", "stack", "rm", "--yes", "--force", "--stack", stack);
     }
     rmSync(scratch, { recursive: true, force: true });

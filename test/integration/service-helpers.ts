@@ -4,6 +4,7 @@ import pg from "pg";
 import { localDatabaseUrl, localRunner } from "../../automation-api/local-zone.js";
 import type { AutomationRunner } from "../../automation-api/runner/automation-runner.js";
 import type {
+  Drift,
   Runner,
   RunRequest,
   RunResult,
@@ -73,6 +74,10 @@ export class CountingRunner implements Runner {
 
   recover(stack: StackRef, onEvent: (event: RunEvent) => void): Promise<void> {
     return this.inner.recover(stack, onEvent);
+  }
+
+  drift(request: RunRequest): Promise<Drift[]> {
+    return this.inner.drift(request);
   }
 }
 

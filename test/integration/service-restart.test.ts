@@ -1,9 +1,8 @@
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
 import { ensureAdmin } from "../../automation-api/domain/bootstrap.js";
 import { Store } from "../../automation-api/store/store.js";
 import { localImage } from "../../localzone/images.js";
-import { repoRoot } from "../../localzone/paths.js";
 import {
   deployment,
   dropLocalServiceDatabase,
@@ -11,6 +10,7 @@ import {
   localServiceDatabase,
 } from "./service-helpers.js";
 import { uniqueProject } from "./helpers/project-stack.js";
+import { killService, startServiceProcess, type ServiceProcess } from "./helpers/service-process.js";
 
 /**
  * `npm start`'s program as its own process, killed in the middle of a job and started again. It
@@ -33,71 +33,14 @@ const running = new Set<ChildProcess>();
 /** Both services' output, printed when the test fails: the runs' full reasons are only there. */
 let serviceOutput = "";
 
-async function startService(): Promise<{ child: ChildProcess; url: string }> {
-  // Its own process group, so that killing it also kills the engine processes it started.
-  const child = spawn(process.execPath, ["--import", "tsx", "automation-api/main.ts"], {
-    cwd: repoRoot,
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: "0", PLUSKUBE_WORKERS: "1" },
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
+/** `npm start`'s program with this test's database and one worker. */
+async function startService(): Promise<ServiceProcess> {
+  const service = await startServiceProcess({ DATABASE_URL: databaseUrl, PLUSKUBE_WORKERS: "1" }, (chunk) => {
+    serviceOutput += chunk;
   });
-  running.add(child);
-  child.on("exit", () => running.delete(child));
-  let output = "";
-  const keep = (chunk: Buffer) => {
-    output += chunk.toString();
-    serviceOutput += chunk.toString();
-  };
-  child.stderr?.on("data", keep);
-  child.stdout?.on("data", keep);
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the service did not start: ${output}`)), 120_000);
-    child.stdout?.on("data", () => {
-      const match = /pluskube listening on (http:\/\/\S+)/.exec(output);
-      if (match?.[1]) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`the service exited (${code}): ${output}`)));
-  });
-  return { child, url };
-}
-
-/** Every process started under `pid`, found through their parents before anything is killed. */
-function descendants(pid: number): number[] {
-  const table = execFileSync("ps", ["-eo", "pid=,ppid="], { encoding: "utf8" })
-    .trim()
-    .split("\n")
-    .map((line) => line.trim().split(/\s+/).map(Number));
-  const found: number[] = [];
-  const visit = (parent: number) => {
-    for (const [child, ppid] of table) {
-      if (ppid === parent && child !== undefined) {
-        found.push(child);
-        visit(child);
-      }
-    }
-  };
-  visit(pid);
-  return found;
-}
-
-/**
- * Kills the service as a crash would, with everything it started: the engine puts its plugins
- * (the policy pack's language host, providers) in process groups of their own, so the service's
- * group alone would leave them running.
- */
-function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  const started = descendants(child.pid);
-  for (const pid of [child.pid, ...started]) {
-    try {
-      process.kill(pid, signal);
-    } catch {
-      // Already gone.
-    }
-  }
+  running.add(service.child);
+  void service.exited.then(() => running.delete(service.child));
+  return service;
 }
 
 async function call<T>(
@@ -134,7 +77,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const child of running) killGroup(child, "SIGKILL");
+  for (const child of running) killService(child, "SIGKILL");
   if (databaseUrl) await dropLocalServiceDatabase(databaseUrl);
 });
 
@@ -159,7 +102,7 @@ describe("a service killed in the middle of a job", () => {
       );
       return operation.body.status === "running" && started ? true : undefined;
     });
-    killGroup(first.child, "SIGKILL");
+    killService(first.child, "SIGKILL");
 
     const second = await startService();
     try {
@@ -188,7 +131,7 @@ describe("a service killed in the middle of a job", () => {
         return ["succeeded", "failed"].includes(operation.body.status) ? operation.body : undefined;
       });
     } finally {
-      killGroup(second.child, "SIGTERM");
+      killService(second.child, "SIGTERM");
     }
   });
 });

@@ -14,6 +14,13 @@ import { hostDifferences, hostSnapshot } from "./helpers/host-state.js";
 import { eventually, kubeGet, kubeSend, statusMessage, waitUntilGone } from "./helpers/local-zone.js";
 
 const NAMESPACE = "it-node-cleanup";
+
+interface PodStatus {
+  readonly status?: {
+    readonly phase?: string;
+    readonly conditions?: readonly { readonly status: string; readonly message?: string }[];
+  };
+}
 const say = (line: string): void => console.log(`[node cleanup] ${line}`);
 
 async function create(collection: string, object: object): Promise<void> {
@@ -66,8 +73,13 @@ async function podWithEverything(): Promise<void> {
   await eventually(
     "the pod to run on the real node",
     async () => {
-      const pod = await kubeGet<{ status?: { phase?: string } }>(`${ns}/pods/sleeper`);
-      return pod.status?.phase === "Running" ? true : undefined;
+      const pod = await kubeGet<PodStatus>(`${ns}/pods/sleeper`);
+      if (pod.status?.phase === "Running") return true;
+      // The timeout's message says why: unschedulable (and what holds the node), or pulling.
+      const why = (pod.status?.conditions ?? []).filter((c) => c.status !== "True").map((c) => c.message);
+      throw new Error(
+        `pod is ${pod.status?.phase ?? "unknown"}: ${why.join("; ") || "no condition says why"}`,
+      );
     },
     120_000,
   );

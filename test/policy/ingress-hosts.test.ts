@@ -65,6 +65,33 @@ describe("ingress-hosts", () => {
     );
   });
 
+  it("accepts names under a verified wildcard domain, at any depth", async () => {
+    const config = { ...CONFIG, verifiedDomains: ["*.example.net"] };
+
+    expect(await violations(withHost("shop.example.net"), config)).toEqual([]);
+    expect(await violations(withHost("v2.api.example.net"), config)).toEqual([]);
+  });
+
+  it("refuses the domain of a verified wildcard itself, which the wildcard does not cover", async () => {
+    const config = { ...CONFIG, verifiedDomains: ["*.example.net"] };
+
+    expect((await violations(withHost("example.net"), config))[0]).toMatch(
+      /^spec\.rules\[0\]\.host 'example\.net' is neither/,
+    );
+  });
+
+  it("refuses a host that only ends like a verified wildcard's domain", async () => {
+    const config = { ...CONFIG, verifiedDomains: ["*.example.net"] };
+
+    expect(await violations(withHost("evilexample.net"), config)).toHaveLength(2);
+  });
+
+  it("accepts a Knative DomainMapping under a verified wildcard domain", async () => {
+    const config = { ...CONFIG, verifiedDomains: ["*.example.net"] };
+
+    expect(await violations(domainMapping("fn.example.net"), config)).toEqual([]);
+  });
+
   it("refuses a wildcard host", async () => {
     expect(await violations(withHost(`*.${BASE_DOMAIN}`))).toEqual([
       `spec.rules[0].host '*.${BASE_DOMAIN}' must not be a wildcard`,

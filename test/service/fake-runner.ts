@@ -1,6 +1,7 @@
 import type { ProjectSpec } from "../../spec/project.js";
 import {
   EngineFailure,
+  type Drift,
   type RunEvent,
   type Runner,
   type RunRequest,
@@ -9,11 +10,13 @@ import {
 } from "../../automation-api/runner/runner.js";
 
 export interface RecordedRun {
-  readonly kind: "up" | "destroy" | "recover";
+  readonly kind: "up" | "destroy" | "recover" | "drift";
   readonly stack: string;
   readonly spec?: ProjectSpec;
   readonly policy?: RunRequest["policy"];
   readonly secrets?: RunRequest["secrets"];
+  /** Whether `up` was asked to read the live objects first. */
+  readonly refresh?: boolean;
 }
 
 /**
@@ -26,6 +29,8 @@ export class FakeRunner implements Runner {
   delayMs = 0;
   /** Called at the start of each `up`/`destroy`; may throw (a dying run) or wait. */
   onRun: ((run: RecordedRun) => Promise<void> | void) | undefined;
+  /** What `drift` finds, by project name (default nothing); an Error is thrown instead. */
+  readonly drifted = new Map<string, readonly Drift[] | Error>();
   /** The engine's refusal for stacks matching a project name. */
   readonly refuse = new Map<string, string>();
   private active = 0;
@@ -52,6 +57,13 @@ export class FakeRunner implements Runner {
     onEvent({ type: "log", message: "recovered" });
   }
 
+  async drift(request: RunRequest): Promise<Drift[]> {
+    this.runs.push({ kind: "drift", stack: `${request.project}.${request.zone.name}`, spec: request.spec });
+    const found = this.drifted.get(request.project) ?? [];
+    if (found instanceof Error) throw found;
+    return [...found];
+  }
+
   private async run(kind: "up" | "destroy", request: RunRequest): Promise<RunResult> {
     const record: RecordedRun = {
       kind,
@@ -59,6 +71,7 @@ export class FakeRunner implements Runner {
       spec: request.spec,
       policy: request.policy,
       secrets: request.secrets,
+      ...(request.refresh ? { refresh: true } : {}),
     };
     this.runs.push(record);
     this.active++;
@@ -74,7 +87,7 @@ export class FakeRunner implements Runner {
         resourceType: "pluskube:index:TenantNamespace",
         status: "started",
       });
-      if (this.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.delayMs));
+      if (this.delayMs > 0) await abortableDelay(this.delayMs, request.signal);
       const refusal = this.refuse.get(request.project);
       if (refusal) {
         request.onEvent({
@@ -99,6 +112,22 @@ export class FakeRunner implements Runner {
       this.activeStacks.delete(record.stack);
     }
   }
+}
+
+/** Waits `ms`, or stops early with the signal's reason, as the engine stops on SIGINT. */
+function abortableDelay(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  signal?.throwIfAborted();
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", stop);
+      resolve();
+    }, ms);
+    const stop = () => {
+      clearTimeout(timer);
+      reject(signal?.reason instanceof Error ? signal.reason : new Error("aborted"));
+    };
+    signal?.addEventListener("abort", stop, { once: true });
+  });
 }
 
 /** Outputs shaped like `composeProject`'s (stacks/project/compose.ts). */

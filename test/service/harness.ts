@@ -15,6 +15,8 @@ import type { ZoneClusters } from "../../automation-api/cluster/cluster.js";
 import { SecretBox } from "../../automation-api/domain/secret-box.js";
 import { FakeClusters } from "./fake-clusters.js";
 import { FakeRunner } from "./fake-runner.js";
+import type { Logger } from "../../automation-api/observability/log.js";
+import type { ServiceMetrics } from "../../automation-api/observability/metrics.js";
 
 /**
  * A test zone small enough to reach its limits: (4 − 1) CPUs and (8 − 2) Gi of memory make 12
@@ -84,10 +86,16 @@ export interface ServiceOptions<R extends Runner = FakeRunner> {
   readonly clusters?: ZoneClusters;
   /** Key of secret values. Default: a random one; `null`: none, as a service without a key. */
   readonly secrets?: SecretBox | null;
-  readonly app?: Partial<Omit<AppDeps, "store" | "zones" | "clusters" | "jobs" | "bus" | "secrets">>;
-  readonly jobs?: Partial<Omit<StackJobsOptions, "connectionString" | "store" | "runner" | "zones" | "bus">>;
+  readonly app?: Partial<
+    Omit<AppDeps, "store" | "zones" | "clusters" | "jobs" | "bus" | "secrets" | "metrics" | "readiness">
+  >;
+  readonly jobs?: Partial<
+    Omit<StackJobsOptions, "connectionString" | "store" | "runner" | "zones" | "bus" | "metrics">
+  >;
   /** Start without job workers (requests still enqueue). */
   readonly workers?: boolean;
+  /** Where the service logs. Default: nowhere. */
+  readonly logger?: Logger;
 }
 
 /** The service in-process on an ephemeral port, on a real PostgreSQL, with a fake runner by default. */
@@ -104,6 +112,8 @@ export class TestService<R extends Runner = FakeRunner> {
     private readonly service: Service,
     private readonly workersStarted: boolean,
   ) {}
+
+  private readonly extraServers: Server[] = [];
 
   static async start(options?: ServiceOptions): Promise<TestService>;
   static async start<R extends Runner>(options: ServiceOptions<R> & { runner: R }): Promise<TestService<R>>;
@@ -123,9 +133,12 @@ export class TestService<R extends Runner = FakeRunner> {
         pollingIntervalSeconds: 0.5,
         sweepIntervalSeconds: 1,
         deadWorkerGraceSeconds: 2,
+        // Off unless a test is about it: reconciles at random times would add runs to every test.
+        reconcile: false,
         ...options.jobs,
       },
-      app: { log: () => {}, ...options.app },
+      app: options.app,
+      logger: options.logger,
       workers: options.workers,
     });
     const server = await service.listen(0, "127.0.0.1");
@@ -228,7 +241,20 @@ export class TestService<R extends Runner = FakeRunner> {
     }
   }
 
+  /** The service's Prometheus figures. */
+  get metrics(): ServiceMetrics {
+    return this.service.metrics;
+  }
+
+  /** Serves the service's `/metrics` on an ephemeral port of its own; returns that URL. */
+  async listenMetrics(): Promise<string> {
+    const server = await this.service.listenMetrics(0, "127.0.0.1");
+    this.extraServers.push(server);
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+  }
+
   async close(): Promise<void> {
+    for (const server of this.extraServers) server.close();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
     await this.service.stop();

@@ -2,6 +2,7 @@ import type { AddressInfo } from "node:net";
 import express from "express";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { problemMiddleware } from "../../automation-api/http/problem.js";
+import { silentLogger } from "../../automation-api/observability/log.js";
 import { TestService } from "./harness.js";
 
 let service: TestService;
@@ -87,9 +88,12 @@ describe("OpenAPI", () => {
         "GET /v1/projects/{project}/credential-reveals",
         "PUT /v1/projects/{project}/apps/{app}/secret-env/{name}",
         "PUT /v1/projects/{project}/registries/{server}",
+        "POST /v1/session",
+        "GET /v1/session",
+        "DELETE /v1/session",
       ]),
     );
-    expect(operations).toHaveLength(56);
+    expect(operations).toHaveLength(64);
   });
 
   it("describes request bodies with the ProjectSpec's own schemas", async () => {
@@ -146,7 +150,7 @@ describe("problem middleware", () => {
     app.get("/", () => {
       throw error;
     });
-    app.use(problemMiddleware(() => {}));
+    app.use(problemMiddleware(silentLogger()));
     const server = app.listen(0, "127.0.0.1");
     await new Promise((resolve) => server.once("listening", resolve));
     try {

@@ -246,6 +246,7 @@ describe("jobs", () => {
       workers: 2,
       pollingIntervalSeconds: 0.5,
       busyDelaySeconds: 1,
+      reconcile: false,
     });
     await second.start();
     try {
@@ -298,6 +299,7 @@ describe("crash recovery", () => {
       pollingIntervalSeconds: 0.5,
       sweepIntervalSeconds: 1,
       deadWorkerGraceSeconds: 1,
+      reconcile: false,
     });
     await restarted.start();
     try {
@@ -340,6 +342,7 @@ describe("crash recovery", () => {
       bus: idle.bus,
       sweepIntervalSeconds: 1,
       deadWorkerGraceSeconds: 0,
+      reconcile: false,
     });
     await sweeper.start();
     try {

@@ -168,6 +168,24 @@ describe("GET /v1/quota", () => {
     });
   });
 
+  it("follows every change of the zone's projects in what the zone has free", async () => {
+    const [mia, noa] = [await service.user("mia"), await service.user("noa")];
+    await service.project(mia, "follow-a", "report");
+    await service.project(noa, "follow-b", "report");
+    await service.put("/v1/projects/follow-a/apps/web", mia, { image: "nginx:1", chunks: 1 });
+    const zoneFree = async () =>
+      (await service.get<{ zoneFree: { chunks: number } }>("/v1/quota?zone=report", mia)).body.zoneFree
+        .chunks;
+    const before = await zoneFree();
+
+    await service.put("/v1/projects/follow-b/apps/api", noa, { image: "nginx:1", chunks: 2 });
+    const afterAdd = await zoneFree();
+    await service.put("/v1/projects/follow-a/apps/web", mia, { image: "nginx:1", chunks: 3 });
+    const afterScale = await zoneFree();
+
+    expect([before - afterAdd, afterAdd - afterScale]).toEqual([2, 2]);
+  });
+
   it.each([
     ["without a zone", "/v1/quota", "zone"],
     ["for an unknown zone", "/v1/quota?zone=atlantis", "zone"],

@@ -8,6 +8,8 @@ import { ProjectBody } from "../schemas.js";
 import { UUID_PATTERN } from "../../store/store.js";
 import { pageOf, pageRequest, presentPage } from "../pagination.js";
 import { bodyOf, nameParam, param } from "../validate.js";
+import { ReconcileRows } from "../../store/reconciles.js";
+import { presentReconcile } from "../present-reconcile.js";
 
 /** `202 Accepted` with the operation that will carry the change out. */
 export function accepted(res: Response, accepted: Accepted): void {
@@ -27,7 +29,16 @@ export function projectRoutes(context: RouteContext): Router {
       (project) => principal.projectId === null || project.id === principal.projectId,
     );
     const page = pageOf(projects, (project) => project.name, pageRequest(req, "projects"));
-    res.json(presentPage(page, (project) => presentProject(project, zones.get(project.zone))));
+    const reconciles = await new ReconcileRows(store.db).findMany(page.items.map((project) => project.id));
+    res.json(
+      presentPage(page, (project) => {
+        const zone = zones.get(project.zone);
+        return {
+          ...presentProject(project, zone),
+          reconcile: presentReconcile(reconciles.get(project.id), zone),
+        };
+      }),
+    );
   });
 
   router.put("/projects/:project", async (req, res) => {
@@ -39,7 +50,9 @@ export function projectRoutes(context: RouteContext): Router {
 
   router.get("/projects/:project", async (req, res) => {
     const project = await projectOf(store, principalOf(res), param(req, "project"));
-    res.json(presentProject(project, zones.get(project.zone)));
+    const zone = zones.get(project.zone);
+    const reconcile = await new ReconcileRows(store.db).find(project.id);
+    res.json({ ...presentProject(project, zone), reconcile: presentReconcile(reconcile, zone) });
   });
 
   router.delete("/projects/:project", async (req, res) => {

@@ -1,7 +1,7 @@
 import { expect } from "vitest";
 import { kubeClusters } from "../../../automation-api/cluster/kube-clusters.js";
 import type { ZoneSpec } from "../../../spec/zone.js";
-import { TestService } from "../../service/harness.js";
+import { TestService, type ServiceOptions } from "../../service/harness.js";
 import {
   CountingRunner,
   dropLocalServiceDatabase,
@@ -23,13 +23,18 @@ export class MemberService {
     readonly token: string,
   ) {}
 
-  static async start(member: string, zone: ZoneSpec): Promise<MemberService> {
+  /** `jobs` adds to the job queue's settings (e.g. turns the reconciler on). */
+  static async start(
+    member: string,
+    zone: ZoneSpec,
+    jobs: ServiceOptions<CountingRunner>["jobs"] = {},
+  ): Promise<MemberService> {
     const service = await TestService.start({
       databaseUrl: await localServiceDatabase(),
       zones: [zone],
       runner: new CountingRunner(await realRunner()),
       clusters: kubeClusters(),
-      jobs: { retryDelaySeconds: 2 },
+      jobs: { retryDelaySeconds: 2, ...jobs },
       app: { rateLimit: { limit: 1_000_000 } },
     });
     return new MemberService(service, await service.user(member));

@@ -24,14 +24,20 @@ export function takeZoneLease(): void {
   writeFileSync(join(leaseDir(), String(process.pid)), "");
 }
 
-/** Drops this run's lease; true when no other live run holds one. */
-export function dropZoneLease(): boolean {
-  rmSync(join(leaseDir(), String(process.pid)), { force: true });
+/** Whether a live run other than this one holds a lease (dead runs' leases are dropped). */
+export function otherRunsUseZone(): boolean {
   const others = readdirSync(leaseDir()).filter((name) => {
+    if (name === String(process.pid)) return false;
     const pid = Number(name);
     if (Number.isInteger(pid) && alive(pid)) return true;
     rmSync(join(leaseDir(), name), { force: true });
     return false;
   });
-  return others.length === 0;
+  return others.length > 0;
+}
+
+/** Drops this run's lease; true when no other live run holds one. */
+export function dropZoneLease(): boolean {
+  rmSync(join(leaseDir(), String(process.pid)), { force: true });
+  return !otherRunsUseZone();
 }

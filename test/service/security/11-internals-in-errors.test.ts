@@ -7,6 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { EngineFailure, type RunRequest, type RunResult } from "../../../automation-api/runner/runner.js";
 import { failureReason, withoutInternals } from "../../../automation-api/jobs/member-failure.js";
+import { CapturedLog } from "../captured-log.js";
 import { FakeRunner } from "../fake-runner.js";
 import { TestService, testZone } from "../harness.js";
 
@@ -53,7 +54,7 @@ const zone = testZone("testzone", {
   postgres: { host: HOST, port: 5432, adminUser: ADMIN, passwordFile: PATH, sslmode: "disable" },
 });
 const runner = new FailingRunner();
-const logged: string[] = [];
+const logged = new CapturedLog();
 let service: TestService<FailingRunner>;
 let ana: string;
 
@@ -61,7 +62,7 @@ beforeAll(async () => {
   service = await TestService.start<FailingRunner>({
     runner,
     zones: [zone],
-    jobs: { log: (line) => logged.push(line) },
+    jobs: { logger: logged.logger },
   });
   ana = await service.user("ana");
 });
@@ -112,7 +113,7 @@ describe("a failed run as a member sees it", () => {
 
     expect(operation.message).toMatch(/^updating the project's stack failed: /);
     const reference = referenceOf(operation.message);
-    const line = logged.find((entry) => entry.includes(reference) && entry.includes(PATH));
+    const line = logged.lines().find((entry) => entry.includes(reference) && entry.includes(PATH));
     expect(line).toContain(`password authentication failed for user "${ADMIN}"`);
   });
 
@@ -144,11 +145,11 @@ describe("a failed run as a member sees it", () => {
     dying.onRun = () => {
       throw new Error(`connect ECONNREFUSED ${HOST}:5432 (reading ${PATH} as ${ADMIN})`);
     };
-    const lines: string[] = [];
+    const log = new CapturedLog();
     const other = await TestService.start({
       runner: dying,
       zones: [zone],
-      jobs: { retryLimit: 0, log: (line) => lines.push(line) },
+      jobs: { retryLimit: 0, logger: log.logger },
     });
     try {
       const token = await other.user("bea");
@@ -163,7 +164,7 @@ describe("a failed run as a member sees it", () => {
       expect(seen).not.toContain(PATH);
       expect(seen).not.toContain(ADMIN);
       const reference = referenceOf(operation.message);
-      expect(lines.some((line) => line.includes(reference) && line.includes(HOST))).toBe(true);
+      expect(log.lines().some((line) => line.includes(reference) && line.includes(HOST))).toBe(true);
     } finally {
       await other.close();
     }

@@ -1,0 +1,121 @@
+/**
+ * B6: the API's reads that never reach the engine, under a steady load with a zone full of
+ * projects. Stores B6_PROJECTS projects (default 1,000) of B6_USERS members (default 100; one of
+ * them the benchmark's own) straight in the service's database, then sends B6_RATE requests a
+ * second (default 200) for B6_SECONDS (default 30) from a separate process, cycling through
+ * GET /v1/projects/{p}, GET /v1/quota, GET /v1/projects and GET /v1/projects/{p}/apps. Prints
+ * p50, p99 and the most per route and overall, and the service's peak resident memory.
+ *
+ *   npx tsx bench/b6-api-load.ts
+ */
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { parseProjectSpec } from "../spec/project.js";
+import { simulatedZone } from "../localzone/zone.js";
+import type { Store } from "../automation-api/store/store.js";
+import { ensureZone, percentile, startService } from "./service-bench.js";
+
+const PROJECTS = Number(process.env["B6_PROJECTS"] ?? 1000);
+const USERS = Number(process.env["B6_USERS"] ?? 100);
+const RATE = Number(process.env["B6_RATE"] ?? 200);
+const SECONDS = Number(process.env["B6_SECONDS"] ?? 30);
+const zone = simulatedZone();
+
+/** A project as members make them: an app, a database and a bucket. */
+function specOf(name: string) {
+  return parseProjectSpec({
+    project: name,
+    zone: zone.name,
+    apps: [{ name: "web", image: "nginx:1.27", replicas: 2 }],
+    databases: [{ name: "main", sizeGB: 1 }],
+    buckets: [{ name: "media", sizeGB: 1 }],
+  });
+}
+
+/** Stores the zone's projects; returns their ids (to delete afterwards) and the bench user's names. */
+async function storeProjects(store: Store, benchUserId: string): Promise<{ ids: string[]; own: string[] }> {
+  const stamp = Date.now().toString(36);
+  const users = [benchUserId];
+  for (let u = 1; u < USERS; u += 1) users.push((await store.createUser({ name: `b6-${stamp}-${u}` })).id);
+  const ids: string[] = [];
+  const own: string[] = [];
+  for (let p = 0; p < PROJECTS; p += 1) {
+    const userId = users[p % users.length] as string;
+    const name = `b6-${p}`;
+    const row = await store.insertProject({ name, zone: zone.name, userId, spec: specOf(name), revision: 1 });
+    if (!row) throw new Error(`project ${name} already stored`);
+    ids.push(row.id);
+    if (userId === benchUserId) own.push(name);
+  }
+  return { ids, own };
+}
+
+function runLoad(plan: unknown): Promise<{
+  latencies: Record<string, number[]>;
+  failures: Record<string, number>;
+  elapsed: number;
+  sent: number;
+}> {
+  const script = fileURLToPath(new URL("./load-generator.ts", import.meta.url));
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", script, JSON.stringify(plan)],
+      { maxBuffer: 256 * 1024 * 1024 },
+      (error, stdout) => (error ? reject(error) : resolve(JSON.parse(stdout))),
+    );
+  });
+}
+
+function ms(value: number): string {
+  return `${value.toFixed(1)}ms`.padStart(9);
+}
+
+async function main(): Promise<void> {
+  await ensureZone();
+  const service = await startService();
+  const store = service.store;
+  const stored = { ids: [] as string[], own: [] as string[] };
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  try {
+    const me = await store.findUserByName(service.user);
+    if (!me) throw new Error(`the benchmark's user ${service.user} is missing`);
+    Object.assign(stored, await storeProjects(store, me.id));
+    const plan = {
+      url: service.url,
+      token: service.token,
+      routes: {
+        "GET /v1/projects/{p}": stored.own.map((name) => `/v1/projects/${name}`),
+        "GET /v1/quota": [`/v1/quota?zone=${zone.name}`],
+        "GET /v1/projects": ["/v1/projects"],
+        "GET /v1/projects/{p}/apps": stored.own.map((name) => `/v1/projects/${name}/apps`),
+      },
+      ratePerSecond: RATE,
+      seconds: SECONDS,
+    };
+    await runLoad({ ...plan, ratePerSecond: 20, seconds: 2 }); // warm-up: connections, JIT
+    peakRss = process.memoryUsage().rss;
+    const result = await runLoad(plan);
+    const all = Object.values(result.latencies).flat();
+    console.log(
+      `B6: ${PROJECTS} projects of ${USERS} members stored; ${result.sent} requests at ${RATE}/s over ${result.elapsed.toFixed(1)} s`,
+    );
+    console.log(
+      `${"route".padEnd(28)} ${"count".padStart(6)} ${"p50".padStart(9)} ${"p99".padStart(9)} ${"max".padStart(9)}`,
+    );
+    for (const [route, values] of [...Object.entries(result.latencies), ["all", all] as const]) {
+      console.log(
+        `${route.padEnd(28)} ${String(values.length).padStart(6)} ${ms(percentile(values, 50))} ${ms(percentile(values, 99))} ${ms(Math.max(...values))}`,
+      );
+    }
+    if (Object.keys(result.failures).length > 0) console.log(`failures: ${JSON.stringify(result.failures)}`);
+    console.log(`service peak RSS: ${(peakRss / 1024 / 1024).toFixed(0)} MiB`);
+  } finally {
+    clearInterval(sampler);
+    for (const id of stored.ids) await store.deleteProject(id);
+    await service.close();
+  }
+}
+
+await main();
