@@ -34,6 +34,7 @@ import { silentLogger, type Logger } from "./observability/log.js";
 import type { ServiceMetrics } from "./observability/metrics.js";
 import { openApiDocument } from "./openapi.js";
 import type { Store } from "./store/store.js";
+import { DEFAULT_USAGE_SAMPLE_SECONDS } from "./store/app-usage.js";
 
 export interface AppDeps {
   readonly store: Store;
@@ -74,6 +75,11 @@ export interface AppDeps {
   readonly webSessions?: WebSessionOptions;
   /** Folder of the built web UI. Default `dist/web` of the repository. */
   readonly webDir?: string;
+  /**
+   * Seconds between samples of each app's CPU and memory, kept for an hour (default 60). The
+   * processes that run workers sample; every process serves the hour.
+   */
+  readonly usageSampleSeconds?: number;
 }
 
 const JSON_TYPES = ["application/json", "application/merge-patch+json", "application/*+json"];
@@ -125,7 +131,7 @@ export function createApp(deps: AppDeps): Express {
   v1.use(userRoutes(context));
   v1.use(quotaRoutes(context));
   v1.use(projectRoutes(context));
-  v1.use(appRuntimeRoutes(context, deps.clusters));
+  v1.use(appRuntimeRoutes(context, deps.clusters, deps.usageSampleSeconds ?? DEFAULT_USAGE_SAMPLE_SECONDS));
   v1.use(portForwardRoutes(context));
   v1.use(claimStatusRoutes(context, deps.datastores, deps.bucketQuotas));
   v1.use(itemRoutes(context));

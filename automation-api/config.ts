@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { z } from "zod";
 import { toSpecIssues } from "../spec/errors.js";
 import { RETENTION_DAYS_DEFAULT } from "./jobs/retention.js";
+import { DEFAULT_USAGE_SAMPLE_SECONDS } from "./store/app-usage.js";
 import { readStateConfig, type StateConfig } from "./shared-state.js";
 
 /** The service's settings, read once from the environment by `main.ts`. */
@@ -41,6 +42,8 @@ export interface ServiceConfig {
    * (default 127.0.0.1). Absent: no metrics listener.
    */
   readonly metrics: { readonly port: number; readonly host: string } | undefined;
+  /** Seconds between samples of each app's CPU and memory, kept for its last hour. Default 60. */
+  readonly usageSampleSeconds: number;
   /** Where stack state lives: the data folder's file backend, or shared by several instances. */
   readonly state: StateConfig;
 }
@@ -64,6 +67,12 @@ const EnvSchema = z.object({
   PLUSKUBE_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(30),
   PLUSKUBE_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   PLUSKUBE_METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+  PLUSKUBE_USAGE_SAMPLE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(5)
+    .max(600)
+    .default(DEFAULT_USAGE_SAMPLE_SECONDS),
 });
 
 export function readConfig(env: NodeJS.ProcessEnv): ServiceConfig {
@@ -100,6 +109,7 @@ export function readConfig(env: NodeJS.ProcessEnv): ServiceConfig {
       values.PLUSKUBE_METRICS_PORT === undefined
         ? undefined
         : { port: values.PLUSKUBE_METRICS_PORT, host: values.PLUSKUBE_METRICS_HOST },
+    usageSampleSeconds: values.PLUSKUBE_USAGE_SAMPLE_SECONDS,
     state: readStateConfig(env),
   };
 }

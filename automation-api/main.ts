@@ -66,6 +66,7 @@ async function main(logger: Logger): Promise<void> {
       rateLimit: { windowMs: 60_000, ...config.rateLimit },
       streams: config.streams,
       trustProxy: config.trustProxy,
+      usageSampleSeconds: config.usageSampleSeconds,
     },
   });
 

@@ -2,6 +2,7 @@ import type { RouteConfig } from "@asteasolutions/zod-to-openapi";
 import { z } from "zod";
 import {
   AppMetrics,
+  AppMetricsHistory,
   AppStatus,
   BucketStatus,
   DatabaseStatus,
@@ -54,6 +55,15 @@ export function registerRuntimePaths({ route, json, problems, params }: PathTool
       "200": json(AppMetrics, "The app's use"),
       ...problems(404, 501, 503),
     },
+  });
+  route({
+    method: "get",
+    path: "/v1/projects/{project}/apps/{app}/metrics/history",
+    tags: ["runtime"],
+    summary:
+      "The app's CPU and memory over the last hour, summed over its pods, as the service sampled them once per interval",
+    request: { params: app },
+    responses: { "200": json(AppMetricsHistory, "The app's last hour"), ...problems(404, 503) },
   });
   route({
     method: "get",

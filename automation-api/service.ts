@@ -5,6 +5,7 @@ import type { ZoneClusters } from "./cluster/cluster.js";
 import { zoneDatabaseGuard } from "./datastores/database-guard.js";
 import { zoneDatastores } from "./datastores/zone-postgres.js";
 import { weedBucketQuotas, type BucketQuotas } from "./datastores/bucket-quotas.js";
+import { AppUsageSampler } from "./jobs/app-usage-sampler.js";
 import { BucketQuotaEnforcer } from "./jobs/bucket-quota-enforcer.js";
 import { ensureAdmin } from "./domain/bootstrap.js";
 import type { SecretBox } from "./domain/secret-box.js";
@@ -66,6 +67,8 @@ export interface Service {
   readonly jobs: StackJobs;
   /** Holds the zones' databases to their size limits; started when `databaseLimits` is on. */
   readonly databaseLimits: DatabaseLimitEnforcer;
+  /** Samples apps' CPU and memory for their last hour; started where workers run. */
+  readonly appUsage: AppUsageSampler;
   readonly app: Express;
   /** The service's Prometheus figures; `reconciled()` is the reconciler's to call. */
   readonly metrics: ServiceMetrics;
@@ -126,6 +129,14 @@ export async function buildService(parts: ServiceParts): Promise<Service> {
   const bucketQuotas = parts.bucketQuotas ?? weedBucketQuotas();
   const quotaEnforcer = new BucketQuotaEnforcer({ zones, quotas: bucketQuotas, logger });
   if (parts.workers !== false) quotaEnforcer.start();
+  const appUsage = new AppUsageSampler({
+    store,
+    zones,
+    clusters,
+    intervalSeconds: parts.app?.usageSampleSeconds,
+    logger,
+  });
+  if (parts.workers !== false) appUsage.start();
   const app = createApp({
     store,
     zones,
@@ -157,6 +168,7 @@ export async function buildService(parts: ServiceParts): Promise<Service> {
     bus,
     jobs,
     databaseLimits,
+    appUsage,
     app,
     metrics,
     adminToken,
@@ -172,6 +184,7 @@ export async function buildService(parts: ServiceParts): Promise<Service> {
     stop: (graceSeconds) =>
       (stopping ??= (async () => {
         await databaseLimits.stop();
+        await appUsage.stop();
         await quotaEnforcer.stop();
         await domainChecks.stop();
         await jobs.stop(graceSeconds);

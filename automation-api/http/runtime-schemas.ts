@@ -123,6 +123,24 @@ export const AppMetrics = z.object({
   pods: z.array(Usage.extend({ pod: z.string() })),
 });
 
+export const AppMetricsHistory = z.object({
+  app: z.string(),
+  intervalSeconds: z.number().int().describe("Seconds between samples"),
+  windowSeconds: z.number().int().describe("How far back samples are kept"),
+  samples: z
+    .array(
+      z.object({
+        at: z.string().describe("Start of the sample's slot"),
+        cpuMillis: z.number().int(),
+        memoryBytes: z.number().int(),
+        pods: z.number().int().describe("Pods the metrics API reported"),
+      }),
+    )
+    .describe(
+      "Oldest first; none while the app runs no pod, before the first sample, or where the zone serves no metrics API",
+    ),
+});
+
 const Figure = z
   .object({ used: z.number().nullable(), limit: z.number().nullable(), note: z.string().optional() })
   .describe("A figure of use against its limit; used is null (with a note) where the zone cannot tell");

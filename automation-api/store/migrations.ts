@@ -312,6 +312,23 @@ const migrations: Record<string, Migration> = {
         .execute();
     },
   },
+  "0011-app-usage": {
+    // An hour of each app's CPU and memory, sampled from the zone's metrics API, for the app's
+    // page; the index on `at` is for dropping what has aged out.
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable("app_usage")
+        .addColumn("project_id", "uuid", (c) => c.notNull().references("projects.id").onDelete("cascade"))
+        .addColumn("app", "text", (c) => c.notNull())
+        .addColumn("at", "timestamptz", (c) => c.notNull())
+        .addColumn("cpu_millis", "integer", (c) => c.notNull())
+        .addColumn("memory_bytes", "bigint", (c) => c.notNull())
+        .addColumn("pods", "integer", (c) => c.notNull())
+        .addPrimaryKeyConstraint("app_usage_pkey", ["project_id", "app", "at"])
+        .execute();
+      await db.schema.createIndex("app_usage_at_idx").on("app_usage").column("at").execute();
+    },
+  },
 };
 
 export const migrationProvider: MigrationProvider = {

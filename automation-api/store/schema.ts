@@ -272,6 +272,18 @@ export interface WebSessionsTable {
   expiresAt: Date;
 }
 
+/** What one app of a project used at one moment, summed over its pods; kept for an hour. */
+export interface AppUsageTable {
+  projectId: string;
+  app: string;
+  /** The start of the sampling slot, so that two processes sampling one slot write one row. */
+  at: Date;
+  cpuMillis: number;
+  memoryBytes: Int8;
+  /** Pods the metrics API reported. */
+  pods: number;
+}
+
 export interface Database {
   users: UsersTable;
   tokens: TokensTable;
@@ -290,6 +302,7 @@ export interface Database {
   projectDomains: ProjectDomainsTable;
   domainTokens: DomainTokensTable;
   webSessions: WebSessionsTable;
+  appUsage: AppUsageTable;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -7,6 +7,7 @@ import type { AppDeps } from "../../automation-api/app.js";
 import { staticZones } from "../../automation-api/domain/zones.js";
 import type { EventBus } from "../../automation-api/jobs/event-bus.js";
 import type { StackJobs, StackJobsOptions } from "../../automation-api/jobs/stack-jobs.js";
+import type { AppUsageSampler } from "../../automation-api/jobs/app-usage-sampler.js";
 import { buildService, type Service } from "../../automation-api/service.js";
 import type { Store } from "../../automation-api/store/store.js";
 import { parseZoneSpec, type ZoneSpec } from "../../spec/zone.js";
@@ -244,6 +245,11 @@ export class TestService<R extends Runner = FakeRunner> {
   /** The service's Prometheus figures. */
   get metrics(): ServiceMetrics {
     return this.service.metrics;
+  }
+
+  /** The sampler of apps' CPU and memory, for a test to run a pass of when it needs one. */
+  get appUsage(): AppUsageSampler {
+    return this.service.appUsage;
   }
 
   /** Serves the service's `/metrics` on an ephemeral port of its own; returns that URL. */

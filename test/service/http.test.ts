@@ -93,7 +93,7 @@ describe("OpenAPI", () => {
         "DELETE /v1/session",
       ]),
     );
-    expect(operations).toHaveLength(64);
+    expect(operations).toHaveLength(65);
   });
 
   it("describes request bodies with the ProjectSpec's own schemas", async () => {

@@ -209,3 +209,14 @@ export interface AppStatus {
 export interface AppMetrics {
   readonly total: { readonly cpuMillis: number; readonly memoryBytes: number };
 }
+
+/** The app's last hour as the service sampled it (`/metrics/history`). */
+export interface AppMetricsHistory {
+  readonly intervalSeconds: number;
+  readonly windowSeconds: number;
+  readonly samples: readonly {
+    readonly at: string;
+    readonly cpuMillis: number;
+    readonly memoryBytes: number;
+  }[];
+}

@@ -2,8 +2,9 @@
 /**
  * The web UI in Debian's Chromium against the service on the local zone, with the real engine
  * and the real node: a member signs in, makes a project, is told inline about a bad cpu value
- * and a quota refusal, deploys an app and watches it reach its URL, reads its status and logs,
- * makes and revokes a project token, and signs out. axe-core checks every page.
+ * and a quota refusal, deploys an app and watches it reach its URL, reads its status, logs and
+ * last hour of CPU and memory, makes and revokes a project token, and signs out. axe-core checks
+ * every page.
  */
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -24,7 +25,8 @@ const policyViolations: string[] = [];
 
 beforeAll(async () => {
   ensureWebBuilt();
-  member = await MemberService.start("it-web-user", localZone());
+  // Samples every 5 s rather than every minute, so that the app page's chart has a past.
+  member = await MemberService.start("it-web-user", localZone(), {}, { usageSampleSeconds: 5 });
   browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
   page = await context.newPage();
@@ -155,6 +157,10 @@ describe("the web UI in a browser", () => {
     await expect
       .poll(() => page.getByTestId("logs").textContent(), { timeout: 60_000 })
       .toContain("echo log line 3 of 3");
+    await page.getByTestId("usage-chart").waitFor({ timeout: 60_000 });
+    await expect
+      .poll(() => page.getByRole("img", { name: /^CPU over the last \d+ min/ }).count(), { timeout: 60_000 })
+      .toBe(1);
     await expectAccessible("app page");
     await screenshot(page, "app");
   }, 200_000);

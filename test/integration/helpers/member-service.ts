@@ -23,11 +23,12 @@ export class MemberService {
     readonly token: string,
   ) {}
 
-  /** `jobs` adds to the job queue's settings (e.g. turns the reconciler on). */
+  /** `jobs` adds to the job queue's settings (e.g. turns the reconciler on), `app` to the app's. */
   static async start(
     member: string,
     zone: ZoneSpec,
     jobs: ServiceOptions<CountingRunner>["jobs"] = {},
+    app: ServiceOptions<CountingRunner>["app"] = {},
   ): Promise<MemberService> {
     const service = await TestService.start({
       databaseUrl: await localServiceDatabase(),
@@ -35,7 +36,7 @@ export class MemberService {
       runner: new CountingRunner(await realRunner()),
       clusters: kubeClusters(),
       jobs: { retryDelaySeconds: 2, ...jobs },
-      app: { rateLimit: { limit: 1_000_000 } },
+      app: { rateLimit: { limit: 1_000_000 }, ...app },
     });
     return new MemberService(service, await service.user(member));
   }

@@ -2,7 +2,8 @@
  * Resource metrics of an app on the local zone's real node, as a member reads them through the
  * service: the zone's metrics-server scrapes the node's kubelet, the API server serves its
  * `metrics.k8s.io` through the aggregation layer, and the service reads that API. The app burns
- * CPU on purpose, so the figures must rise to what its limit lets it have, and no further.
+ * CPU on purpose, so the figures must rise to what its limit lets it have, and no further; the
+ * service's own samples of them make the app's last hour.
  * Prints how long the first figures of a new pod take.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -17,6 +18,8 @@ import { answerJson, viaIngress } from "../helpers/real-node.js";
 
 const project = uniqueProject("it-metrics");
 const REPLICAS = 2;
+/** The service samples every app this often here (60 s by default), so an hour's chart fills in seconds. */
+const SAMPLE_SECONDS = 5;
 let member: MemberService;
 let url: string;
 
@@ -70,7 +73,12 @@ async function watchFirstFigures(): Promise<void> {
 }
 
 beforeAll(async () => {
-  member = await MemberService.start("it-metrics-member", localZone());
+  member = await MemberService.start(
+    "it-metrics-member",
+    localZone(),
+    {},
+    { usageSampleSeconds: SAMPLE_SECONDS },
+  );
   await member.apply(`/v1/projects/${project}`, { zone: "local" });
   watcher = watchFirstFigures();
   await member.apply(`/v1/projects/${project}/apps/busy`, {
@@ -159,6 +167,39 @@ describe("an app's resource metrics on the real node", () => {
     expect(metrics.total.cpuMillis).toBe(metrics.pods.reduce((sum, p) => sum + p.cpuMillis, 0));
     expect(metrics.total.memoryBytes).toBe(metrics.pods.reduce((sum, p) => sum + p.memoryBytes, 0));
     expect(metrics.total.limits.cpuMillis).toBe((metrics.pods[0]?.limits.cpuMillis ?? 0) * REPLICAS);
+  }, 180_000);
+
+  it("keep the app's recent past: one sample of both pods per interval, from the real node", async () => {
+    type History = {
+      intervalSeconds: number;
+      samples: { at: string; cpuMillis: number; memoryBytes: number; pods: number }[];
+    };
+    const history = await eventually(
+      "three samples of both pods in the app's history",
+      async () => {
+        const response = await member.get<History>(`${metricsPath()}/history`);
+        expect(response.status, response.text).toBe(200);
+        const full = response.body.samples.filter((sample) => sample.pods === REPLICAS);
+        return full.length >= 3 ? response.body : undefined;
+      },
+      120_000,
+    );
+    const full = history.samples.filter((sample) => sample.pods === REPLICAS);
+    console.log(
+      `app history: ${history.samples.length} samples every ${history.intervalSeconds} s; last ${full
+        .slice(-3)
+        .map((s) => `${s.cpuMillis}m ${(s.memoryBytes / 2 ** 20).toFixed(1)} MiB`)
+        .join(", ")}`,
+    );
+    expect(history.intervalSeconds).toBe(SAMPLE_SECONDS);
+    const times = history.samples.map((sample) => Date.parse(sample.at));
+    for (const [index, at] of times.entries()) {
+      expect(at % (SAMPLE_SECONDS * 1000)).toBe(0);
+      if (index > 0) expect(at).toBeGreaterThan(times[index - 1] ?? 0);
+    }
+    for (const sample of full) expect(sample.memoryBytes).toBeGreaterThan(REPLICAS * 1024 * 1024);
+    // The burn of the test before leaves its mark: some sample saw the pods busy.
+    expect(Math.max(...full.map((sample) => sample.cpuMillis))).toBeGreaterThan(0);
   }, 180_000);
 
   it("is served for the real node alone, as `kubectl get --raw /apis/metrics.k8s.io/v1beta1/nodes` shows", async () => {

@@ -25,6 +25,7 @@ describe("the OpenAPI document of the runtime views", () => {
         "GET /v1/projects/{project}/apps/{app}/status",
         "GET /v1/projects/{project}/apps/{app}/logs",
         "GET /v1/projects/{project}/apps/{app}/metrics",
+        "GET /v1/projects/{project}/apps/{app}/metrics/history",
         "GET /v1/projects/{project}/apps/{app}/port-forward",
         "GET /v1/projects/{project}/databases/{database}/status",
         "GET /v1/projects/{project}/buckets/{bucket}/status",

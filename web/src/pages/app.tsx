@@ -6,6 +6,7 @@ import {
   sendJson,
   seg,
   type AppMetrics,
+  type AppMetricsHistory,
   type AppStatus,
   type Item,
   type Operation,
@@ -78,24 +79,38 @@ interface Sample {
   readonly memoryBytes: number;
 }
 
-/** CPU and memory sampled while the page is open, drawn as two sparklines (an hour at most). */
+const HOUR_MS = 3_600_000;
+
+/**
+ * CPU and memory over the last hour: the service's samples when the page opens, then a live
+ * sample every 15 s while it stays open.
+ */
 function Metrics(props: { base: string }): JSX.Element {
   const [samples, setSamples] = useState<Sample[]>([]);
   const [error, setError] = useState<string | undefined>();
   useEffect(() => {
     let stopped = false;
+    const add = (more: readonly Sample[]) => {
+      const cutoff = Date.now() - HOUR_MS;
+      setSamples((old) => [...old, ...more].filter((s) => s.at > cutoff).sort((a, b) => a.at - b.at));
+    };
     const take = () =>
       getJson<AppMetrics>(`${props.base}/metrics`)
         .then((metrics) => {
           if (stopped) return;
           setError(undefined);
-          const cutoff = Date.now() - 3_600_000;
-          setSamples((old) => [...old.filter((s) => s.at > cutoff), { at: Date.now(), ...metrics.total }]);
+          add([{ at: Date.now(), ...metrics.total }]);
         })
         .catch(
           (caught: unknown) =>
             !stopped && setError(caught instanceof Error ? caught.message : String(caught)),
         );
+    void getJson<AppMetricsHistory>(`${props.base}/metrics/history`)
+      .then((history) => {
+        if (!stopped) add(history.samples.map((s) => ({ ...s, at: Date.parse(s.at) })));
+      })
+      // The live samples still come; the chart then starts now.
+      .catch(() => undefined);
     void take();
     const timer = setInterval(take, 15_000);
     return () => {
@@ -104,16 +119,27 @@ function Metrics(props: { base: string }): JSX.Element {
     };
   }, [props.base]);
   const last = samples.at(-1);
+  const first = samples[0];
+  const span =
+    first && last && last.at - first.at >= 60_000
+      ? `over the last ${Math.round((last.at - first.at) / 60_000)} min`
+      : "from now on";
   return (
     <section class="card" aria-labelledby="metrics-title">
       <h2 id="metrics-title">CPU and memory</h2>
       {error && <p class="muted">Metrics are not available: {error}</p>}
       {last && (
-        <div class="columns">
-          <Spark label="CPU" values={samples.map((s) => s.cpuMillis)} text={`${last.cpuMillis}m CPU now`} />
+        <div class="columns" data-testid="usage-chart">
           <Spark
-            label="Memory"
-            values={samples.map((s) => s.memoryBytes)}
+            label={`CPU ${span}`}
+            samples={samples}
+            value={(s) => s.cpuMillis}
+            text={`${last.cpuMillis}m CPU now`}
+          />
+          <Spark
+            label={`Memory ${span}`}
+            samples={samples}
+            value={(s) => s.memoryBytes}
             text={`${Math.round(last.memoryBytes / 2 ** 20)} MiB memory now`}
           />
         </div>
@@ -122,11 +148,21 @@ function Metrics(props: { base: string }): JSX.Element {
   );
 }
 
-function Spark(props: { label: string; values: readonly number[]; text: string }): JSX.Element {
-  const max = Math.max(1, ...props.values);
-  const step = props.values.length > 1 ? 100 / (props.values.length - 1) : 100;
-  const points = props.values
-    .map((value, index) => `${(index * step).toFixed(1)},${(30 - (value / max) * 28).toFixed(1)}`)
+/** One figure over the last hour, placed by time: the hour's samples and the live ones are spaced apart differently. */
+function Spark(props: {
+  label: string;
+  samples: readonly Sample[];
+  value: (sample: Sample) => number;
+  text: string;
+}): JSX.Element {
+  const values = props.samples.map(props.value);
+  const max = Math.max(1, ...values);
+  const end = props.samples.at(-1)?.at ?? Date.now();
+  const points = props.samples
+    .map((sample, index) => {
+      const x = 100 - ((end - sample.at) / HOUR_MS) * 100;
+      return `${x.toFixed(2)},${(30 - ((values[index] ?? 0) / max) * 28).toFixed(1)}`;
+    })
     .join(" ");
   return (
     <figure class="spark">
@@ -144,7 +180,9 @@ function Spark(props: { label: string; values: readonly number[]; text: string }
           vector-effect="non-scaling-stroke"
         />
       </svg>
-      <figcaption>{props.text}</figcaption>
+      <figcaption>
+        {props.text} <span class="muted">(last hour)</span>
+      </figcaption>
     </figure>
   );
 }
