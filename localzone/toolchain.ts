@@ -82,6 +82,20 @@ export function toolchainPaths(): ToolchainPaths {
 }
 
 /**
+ * The components named in `only` (all when none) and what they build against, in the order of
+ * `all`, which lists each dependency before what needs it: runc comes with libseccomp-dev's
+ * headers, a provider with the Pulumi CLI that installs it.
+ */
+export function selectComponents(all: readonly Component[], only: readonly string[]): Component[] {
+  if (only.length === 0) return [...all];
+  const wanted = new Set(only);
+  for (const c of [...all].reverse()) {
+    if (wanted.has(c.name) && c.kind === "go") for (const d of c.dependsOn ?? []) wanted.add(d);
+  }
+  return all.filter((c) => wanted.has(c.name));
+}
+
+/**
  * Builds (one at a time: Go already uses every core) whatever of the toolchain is missing from
  * the cache, installs the providers as Pulumi plugins, and reports each component's outcome.
  * A failed component does not stop the others, except those that depend on it.
@@ -96,7 +110,7 @@ export async function ensureToolchain(opts: EnsureToolchainOptions = {}): Promis
       `unknown component(s) ${unknown.join(", ")}; known: ${all.map((c) => c.name).join(", ")}`,
     );
   }
-  const selected: Component[] = only.length === 0 ? all : all.filter((c) => only.includes(c.name));
+  const selected = selectComponents(all, only);
   const outcomes = new Map<string, Outcome>();
   const pulumi = goComponent("pulumi");
   for (const [i, c] of selected.entries()) {
