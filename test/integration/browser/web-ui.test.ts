@@ -163,6 +163,14 @@ describe("the web UI in a browser", () => {
       .toBe(1);
     await expectAccessible("app page");
     await screenshot(page, "app");
+
+    // On a phone: one column, nothing wider than the screen.
+    await page.setViewportSize({ width: 390, height: 844 });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await expectAccessible("app page on a phone");
+    await screenshot(page, "phone");
+    await page.setViewportSize({ width: 1200, height: 900 });
   }, 200_000);
 
   it("creates a project token, shows it once, and revokes it", async () => {
