@@ -4,6 +4,7 @@ import { withContext, type CommandContext } from "../context.js";
 import { CliError } from "../exit-codes.js";
 import { integerIn } from "../input/flags.js";
 import { printTable } from "../output.js";
+import { sparkline } from "../sparkline.js";
 import { segment } from "./options.js";
 
 /** `GET …/apps/{app}/status`, as far as the text view reads it (AppStatus in runtime-schemas.ts). */
@@ -41,6 +42,13 @@ interface AppMetrics {
   readonly pods: readonly (Usage & { pod: string })[];
 }
 
+/** `GET …/apps/{app}/metrics/history`: the app's last hour as the service sampled it. */
+interface AppMetricsHistory {
+  readonly intervalSeconds: number;
+  readonly windowSeconds: number;
+  readonly samples: readonly { at: string; cpuMillis: number; memoryBytes: number; pods: number }[];
+}
+
 const mib = (bytes: number | undefined) => (bytes === undefined ? "-" : `${Math.round(bytes / 2 ** 20)}Mi`);
 const millis = (value: number | undefined) => (value === undefined ? "-" : `${value}m`);
 
@@ -74,7 +82,11 @@ async function eachOf<T>(
 }
 
 /** One of an app's runtime views (`/v1/projects/{p}/apps/{app}/{view}`). */
-function appView<T>(context: CommandContext, app: string, view: "status" | "metrics"): Promise<T> {
+function appView<T>(
+  context: CommandContext,
+  app: string,
+  view: "status" | "metrics" | "metrics/history",
+): Promise<T> {
   return context.client.get<T>(`/v1/projects/${segment(context.project)}/apps/${segment(app)}/${view}`);
 }
 
@@ -99,13 +111,18 @@ export function registerRuntimeCommands(program: Command): void {
     .command("metrics")
     .description("CPU and memory apps use, per pod and in all, beside their requests and limits")
     .argument("<app...>", "the apps")
+    .option("--hour", "also the app's last hour, as the service sampled it")
     .action(
-      withContext<object, [string[]]>(async (context, _opts, apps) =>
+      withContext<{ hour?: boolean }, [string[]]>(async (context, opts, apps) =>
         eachOf(
           context,
           apps,
-          (app) => appView<AppMetrics>(context, app, "metrics"),
-          (metrics) =>
+          async (app) => {
+            const metrics = await appView<AppMetrics>(context, app, "metrics");
+            if (!opts.hour) return metrics;
+            return { ...metrics, history: await appView<AppMetricsHistory>(context, app, "metrics/history") };
+          },
+          (metrics) => {
             printTable(
               context.out,
               ["POD", "CPU", "CPU LIMIT", "MEMORY", "MEMORY LIMIT"],
@@ -125,7 +142,9 @@ export function registerRuntimeCommands(program: Command): void {
                   mib(metrics.total.limits.memoryBytes),
                 ],
               ],
-            ),
+            );
+            if ("history" in metrics) printHour(context, metrics.history);
+          },
         ),
       ),
     );
@@ -210,4 +229,30 @@ function printStatus(context: CommandContext, status: AppStatus): void {
       `event: ${event.type} ${event.object.kind}/${event.object.name} ${event.reason}: ${event.message ?? ""}${event.count > 1 ? ` (×${event.count})` : ""}`,
     );
   }
+}
+
+/** The last hour as two lines of bars, each with its peak; one column is a minute. */
+function printHour(context: CommandContext, history: AppMetricsHistory): void {
+  const out = context.out;
+  const points = history.samples.map((sample) => ({ ...sample, at: Date.parse(sample.at) }));
+  out.line("");
+  if (points.length === 0) {
+    out.line("Last hour: no samples yet (none while no pod runs, or where the zone has no metrics).");
+    return;
+  }
+  const window = { end: Date.now(), ms: history.windowSeconds * 1000 };
+  const peak = (pick: (p: (typeof points)[number]) => number) => Math.max(...points.map(pick));
+  out.line(`Last hour, sampled every ${history.intervalSeconds} s (oldest on the left):`);
+  out.line(
+    `  CPU     ${sparkline(
+      points.map((p) => ({ at: p.at, value: p.cpuMillis })),
+      window,
+    )}  peak ${millis(peak((p) => p.cpuMillis))}`,
+  );
+  out.line(
+    `  memory  ${sparkline(
+      points.map((p) => ({ at: p.at, value: p.memoryBytes })),
+      window,
+    )}  peak ${mib(peak((p) => p.memoryBytes))}`,
+  );
 }

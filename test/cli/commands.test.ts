@@ -250,6 +250,21 @@ describe("apps as they run", () => {
     expect(run.stdout).toMatch(/\(web, all pods\)\s+150m/);
   });
 
+  it("metrics --hour adds the app's last hour as bars with their peaks, and to JSON", async () => {
+    await f.service.appUsage.pass();
+
+    const text = await cli("metrics", "web", "--hour");
+    const doc = json<{ history: { samples: { cpuMillis: number }[] } }>(
+      await cli("metrics", "web", "--hour", "-o", "json"),
+    );
+
+    expect(text.code).toBe(0);
+    expect(text.stdout).toMatch(/Last hour, sampled every 60 s/);
+    expect(text.stdout).toMatch(/ {2}CPU {5}.*[▁-█] {2}peak 150m/);
+    expect(text.stdout).toMatch(/ {2}memory {2}.*[▁-█] {2}peak 300Mi/);
+    expect(doc.history.samples.at(-1)?.cpuMillis).toBe(150);
+  });
+
   it("logs prints every pod's lines, or one pod's last ones", async () => {
     const all = await cli("logs", "web");
     const last = await cli("logs", "web", "--pod", "web-a", "--tail", "1");
