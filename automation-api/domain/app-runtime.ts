@@ -100,7 +100,11 @@ export function appStatus(target: AppTarget, objects: AppObjects) {
   for (const pod of objects.pods) {
     if (pod.waiting) addProblem(pod.waiting.reason, pod.waiting.message ?? "", `Pod/${pod.name}`);
   }
+  // A warning about a pod that is ready now (a probe that failed while it started, a pull that
+  // was retried) is its history, shown with the events, not a problem of the app.
+  const readyPods = new Set(objects.pods.filter((pod) => pod.ready).map((pod) => pod.name));
   for (const event of objects.events) {
+    if (event.object.kind === "Pod" && readyPods.has(event.object.name)) continue;
     if (event.type === "Warning") {
       addProblem(event.reason, event.message, `${event.object.kind}/${event.object.name}`);
     }

@@ -57,6 +57,14 @@ beforeAll(async () => {
         count: 2,
         lastSeen: "2026-01-01T00:00:00Z",
       },
+      {
+        type: "Warning",
+        reason: "Unhealthy",
+        message: 'Readiness probe failed: Get "http://10.244.0.11:8080/healthz": connection refused',
+        object: { kind: "Pod", name: "web-7d9-a" },
+        count: 1,
+        lastSeen: "2025-12-31T23:59:00Z",
+      },
     ],
   });
 });
@@ -95,6 +103,13 @@ describe("an app's status", () => {
       reason: "FailedScheduling",
       explanation: expect.stringMatching(/room/),
     });
+  });
+
+  it("keeps a warning about a pod that is ready now among the events, not the problems", async () => {
+    const { body } = await f.service.get<Status>(STATUS, f.ana);
+
+    expect(body.problems.map((problem) => problem.reason)).not.toContain("Unhealthy");
+    expect(body.events.map((event) => event.reason)).toContain("Unhealthy");
   });
 
   it("is readable with a read token of the project", async () => {

@@ -180,9 +180,11 @@ function Spark(props: {
           vector-effect="non-scaling-stroke"
         />
       </svg>
-      <figcaption>
-        {props.text} <span class="muted">(last hour)</span>
-      </figcaption>
+      <div class="axis muted" aria-hidden="true">
+        <span>1 h ago</span>
+        <span>now</span>
+      </div>
+      <figcaption>{props.text}</figcaption>
     </figure>
   );
 }
