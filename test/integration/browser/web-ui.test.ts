@@ -159,7 +159,9 @@ describe("the web UI in a browser", () => {
       .toContain("echo log line 3 of 3");
     await page.getByTestId("usage-chart").waitFor({ timeout: 60_000 });
     await expect
-      .poll(() => page.getByRole("img", { name: /^CPU over the last \d+ min/ }).count(), { timeout: 60_000 })
+      .poll(() => page.getByRole("img", { name: /^CPU over the last \d+ (s|min):/ }).count(), {
+        timeout: 60_000,
+      })
       .toBe(1);
     await expectAccessible("app page");
     await screenshot(page, "app");

@@ -120,10 +120,13 @@ function Metrics(props: { base: string }): JSX.Element {
   }, [props.base]);
   const last = samples.at(-1);
   const first = samples[0];
+  const spanMs = first && last ? last.at - first.at : 0;
   const span =
-    first && last && last.at - first.at >= 60_000
-      ? `over the last ${Math.round((last.at - first.at) / 60_000)} min`
-      : "from now on";
+    spanMs === 0
+      ? "from now on"
+      : spanMs < 60_000
+        ? `over the last ${Math.round(spanMs / 1000)} s`
+        : `over the last ${Math.round(spanMs / 60_000)} min`;
   return (
     <section class="card" aria-labelledby="metrics-title">
       <h2 id="metrics-title">CPU and memory</h2>
