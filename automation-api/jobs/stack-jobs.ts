@@ -115,7 +115,28 @@ export class StackJobs implements JobQueue, QueueDepthSource {
   /** Creates the queue without working it: requests enqueue, another process runs the jobs. */
   async startQueue(): Promise<void> {
     await this.boss.start();
-    await this.boss.createQueue(STACK_QUEUE, { name: STACK_QUEUE, policy: "short" });
+    await this.settingUpQueue(() =>
+      this.boss.createQueue(STACK_QUEUE, { name: STACK_QUEUE, policy: "short" }),
+    );
+  }
+
+  /**
+   * Runs `setup` of the queue while no other process sets it up: two processes starting at once
+   * on a new database would otherwise both create the queue's table and one of them die of the
+   * deadlock PostgreSQL detects between them.
+   */
+  private async settingUpQueue(setup: () => Promise<void>): Promise<void> {
+    const client = await this.options.store.pool.connect();
+    try {
+      await client.query("select pg_advisory_lock(hashtext('pluskube:queue-setup'))");
+      try {
+        await setup();
+      } finally {
+        await client.query("select pg_advisory_unlock(hashtext('pluskube:queue-setup'))");
+      }
+    } finally {
+      client.release();
+    }
   }
 
   /** Creates the queue and starts the workers and the sweeper. */
@@ -128,8 +149,10 @@ export class StackJobs implements JobQueue, QueueDepthSource {
       retryDelay: this.options.retryDelaySeconds ?? 5,
       expireInSeconds: this.options.expireInSeconds ?? 7200,
     };
-    await this.boss.createQueue(STACK_QUEUE, queue);
-    await this.boss.updateQueue(STACK_QUEUE, queue);
+    await this.settingUpQueue(async () => {
+      await this.boss.createQueue(STACK_QUEUE, queue);
+      await this.boss.updateQueue(STACK_QUEUE, queue);
+    });
     this.workersStarted = true;
     for (let i = 0; i < this.workerCount; i++) {
       const id = await this.boss.work<StackJob>(
