@@ -109,6 +109,8 @@ export class AppUsageSampler {
     const apps = projects.flatMap((project) =>
       project.spec.apps.map((app) => ({ projectId: project.id, project: project.name, app: app.name })),
     );
+    // A zone without apps is not read: its cluster may not even be reachable from here.
+    if (apps.length === 0) return { zone: zone.name, sampled: 0, noMetrics: false };
     const cluster = this.options.clusters.cluster(zone);
     const samples: (AppUsageSample & { projectId: string; app: string })[] = [];
     let noMetrics = false;
