@@ -281,7 +281,7 @@ async function startZone(opts: ZoneOptions): Promise<void> {
   // Resource metrics come from the real node's kubelet, through metrics-server.
   if (!node) await removeMetricsApi(access);
   if (node) {
-    prepareNodeHost(dir, zone);
+    prepareNodeHost(dir, zone, say);
     await timed("node processes", async () => {
       nodeStarted = await startNode(node);
     });

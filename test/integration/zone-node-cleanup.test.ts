@@ -6,7 +6,14 @@
  * kind of trace), takes it down again and compares. It leaves the zone up for the files after
  * it; the run holds the machine-wide lock, so no other run uses the zone meanwhile.
  */
+import { spawn, spawnSync } from "node:child_process";
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { zoneDir } from "../../localzone/paths.js";
+import { HOST_OWNER_FILE } from "../../localzone/zone/node/host-network.js";
+import { nodeLayout } from "../../localzone/zone/node/layout.js";
 import { localImage } from "../../localzone/images.js";
 import { zoneDown, zoneUp } from "../../localzone/zone.js";
 import { NODE_NAME } from "../../localzone/zone/node/network.js";
@@ -118,4 +125,64 @@ describe("zone:down with the real node", () => {
     }
     expect(hostDifferences(before, after)).toEqual([]);
   });
+
+  it("takes over what a killed node left on the machine, and refuses a node whose programs run", async () => {
+    await zoneDown({ say });
+    const before = hostSnapshot();
+
+    // Another node's chain, with its kube-proxy running: a second node would fight it.
+    spawnSync("iptables", ["-N", "KUBE-FORWARD"]);
+    const fakeDir = mkdtempSync(join(tmpdir(), "other-node-"));
+    copyFileSync("/bin/sleep", join(fakeDir, "kube-proxy"));
+    const other = spawn(join(fakeDir, "kube-proxy"), ["600"], { stdio: "ignore" });
+    try {
+      await expect(zoneUp({ say })).rejects.toThrow(/chain KUBE-FORWARD .*its kube-proxy runs/);
+    } finally {
+      other.kill("SIGKILL");
+    }
+
+    // Its programs gone, the chain is a leftover.
+    const said: string[] = [];
+    await zoneUp({ say: (line) => (said.push(line), say(line)) });
+    expect(said.join("\n")).toMatch(
+      /removed what a Kubernetes node that no longer runs left .*chain KUBE-FORWARD/,
+    );
+
+    await kubeSend("DELETE", `/api/v1/namespaces/${NAMESPACE}`);
+    await waitUntilGone(`/api/v1/namespaces/${NAMESPACE}`);
+    // The zone killed at once (as a machine's processes are when its session ends), its record
+    // of the machine now in a folder of its own, as when it ran from another data folder.
+    await podWithEverything();
+    const nodeDir = nodeLayout(zoneDir()).dir;
+    killNode(nodeDir);
+    const goneFolder = mkdtempSync(join(tmpdir(), "gone-zone-"));
+    renameSync(nodeLayout(zoneDir()).hostStateFile, join(goneFolder, "host-state.json"));
+    writeFileSync(HOST_OWNER_FILE, `${join(goneFolder, "host-state.json")}\n`);
+
+    said.length = 0;
+    await zoneUp({ say: (line) => (said.push(line), say(line)) });
+    expect(said.join("\n")).toMatch(
+      /no longer runs left .*the machine's settings as .*gone-zone-.* recorded them/,
+    );
+    await kubeSend("DELETE", `/api/v1/namespaces/${NAMESPACE}`);
+    await waitUntilGone(`/api/v1/namespaces/${NAMESPACE}`);
+    await zoneDown({ say });
+
+    expect(hostDifferences(before, hostSnapshot())).toEqual([]);
+  });
 });
+
+/** SIGKILL to the node's daemons, shims and containers, with no chance to clean up. */
+function killNode(nodeDir: string): void {
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8").replace(/\0/g, " ");
+      const cgroup = readFileSync(`/proc/${entry}/cgroup`, "utf8");
+      if (cmdline.includes(`${nodeDir}/`) || /:\/kubepods(\/|$)/m.test(cgroup))
+        process.kill(Number(entry), "SIGKILL");
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+}

@@ -4,6 +4,7 @@ import { iptablesCleanup, mountsUnder } from "../../localzone/zone/node/cleanup.
 import { cniConflist } from "../../localzone/zone/node/cni.js";
 import { CAP_SYS_RESOURCE, containerdConfig, hasCapability } from "../../localzone/zone/node/containerd.js";
 import { guardRules } from "../../localzone/zone/node/host-network.js";
+import { nodeChainIn } from "../../localzone/zone/node/host-takeover.js";
 import { kubeletConfiguration } from "../../localzone/zone/node/kubelet.js";
 import { nodeLayout } from "../../localzone/zone/node/layout.js";
 import { localNodesMode } from "../../localzone/zone/node/mode.js";
@@ -296,5 +297,18 @@ describe("a volume of the local zone", () => {
 
   it("points nowhere when only simulated nodes run", () => {
     expect(volumeSource("pvc-1", undefined)).toEqual({ hostPath: { path: "/nonexistent/pluskube/pvc-1" } });
+  });
+});
+
+describe("another node's chains on the machine", () => {
+  it("finds the chains a Kubernetes node or an earlier zone keeps", () => {
+    expect(nodeChainIn("*filter\n:INPUT ACCEPT [0:0]\n:KUBE-FORWARD - [0:0]\nCOMMIT\n")).toBe("KUBE-FORWARD");
+    expect(nodeChainIn("*mangle\n:PLUSKUBE-NODE-GUARD - [0:0]\nCOMMIT\n")).toBe("PLUSKUBE-NODE-GUARD");
+  });
+
+  it("takes the kubelet's own canary chains and others' chains for no node", () => {
+    expect(
+      nodeChainIn("*filter\n:KUBE-KUBELET-CANARY - [0:0]\n:DOCKER-USER - [0:0]\nCOMMIT\n"),
+    ).toBeUndefined();
   });
 });

@@ -47,7 +47,7 @@ export function iptablesCleanup(table: string, saved: string): string {
 }
 
 /** Removes the zone's rules and chains from every table, IPv4 and IPv6; returns what went. */
-function cleanIptables(): string[] {
+export function cleanIptables(): string[] {
   const removed: string[] = [];
   for (const [save, restore] of [
     ["iptables-save", "iptables-restore"],
@@ -65,7 +65,7 @@ function cleanIptables(): string[] {
   return removed;
 }
 
-function cleanIpsets(): string[] {
+export function cleanIpsets(): string[] {
   const list = attempt("ipset", ["list", "-n"]);
   if (!list.ok) return [];
   const sets = list.stdout.split("\n").filter((name) => ZONE_IPSET.test(name.trim()));
@@ -176,7 +176,7 @@ function removeKubepodsCgroups(): string[] {
 }
 
 /** Links the node made: the veths of pods whose namespace outlived them, the bridge, the node link. */
-function removeLinks(): string[] {
+export function removeLinks(): string[] {
   const removed: string[] = [];
   const veths = attempt("ip", ["-o", "link", "show", "master", POD_BRIDGE]);
   for (const line of veths.ok ? veths.stdout.split("\n") : []) {
@@ -234,10 +234,35 @@ function removeFixedPathFiles(layout: NodeLayout): string[] {
       }
     }
   }
+  removed.push(...removeDeadShimSockets());
   const socket = "/var/lib/kubelet/device-plugins/kubelet.sock";
   if (existsSync(socket)) {
     rmSync(socket, { force: true });
     removed.push(socket);
+  }
+  return removed;
+}
+
+/**
+ * Sockets of shims that were killed rather than stopped (their names are hashes, so whose they
+ * were cannot be read back): a socket no process listens on is of use to no one.
+ */
+function removeDeadShimSockets(): string[] {
+  const dir = "/run/containerd/s";
+  if (!existsSync(dir)) return [];
+  const listening = new Set(
+    readFileSync("/proc/net/unix", "utf8")
+      .split("\n")
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/)[7])
+      .filter((path): path is string => path !== undefined),
+  );
+  const removed: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const path = join(dir, name);
+    if (listening.has(path)) continue;
+    rmSync(path, { force: true });
+    removed.push(path);
   }
   return removed;
 }

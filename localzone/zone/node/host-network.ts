@@ -73,7 +73,10 @@ export function readHostState(layout: NodeLayout): HostState | undefined {
  */
 function recordHostState(layout: NodeLayout): HostState {
   const existing = readHostState(layout);
-  if (existing) return existing;
+  if (existing) {
+    claimHostNetwork(layout);
+    return existing;
+  }
   const sysctls: Record<string, string> = {};
   for (const name of TOUCHED_SYSCTLS) {
     const value = readSysctl(name);
@@ -83,6 +86,7 @@ function recordHostState(layout: NodeLayout): HostState {
   const state: HostState = { sysctls, folders };
   mkdirSync(dirname(layout.hostStateFile), { recursive: true, mode: 0o700 });
   writeFileSync(layout.hostStateFile, JSON.stringify(state, null, 2) + "\n", { mode: 0o600 });
+  claimHostNetwork(layout);
   return state;
 }
 
@@ -115,6 +119,40 @@ export function removeMadeFolders(state: HostState): string[] {
 
 export function forgetHostState(layout: NodeLayout): void {
   rmSync(layout.hostStateFile, { force: true });
+  if (hostNetworkOwner() === layout.hostStateFile) rmSync(HOST_OWNER_FILE, { force: true });
+}
+
+/**
+ * Machine-wide: the host state file of the zone whose node holds the machine's network. There
+ * is one real node per machine (its addresses and link names are fixed), and a zone started
+ * from another data folder must find what the previous one recorded. Under `/run`, which a
+ * reboot empties together with the iptables rules and kernel settings it speaks of.
+ */
+export const HOST_OWNER_FILE = "/run/pluskube/node-host-owner";
+
+export function hostNetworkOwner(): string | undefined {
+  return existsSync(HOST_OWNER_FILE) ? readFileSync(HOST_OWNER_FILE, "utf8").trim() || undefined : undefined;
+}
+
+function claimHostNetwork(layout: NodeLayout): void {
+  mkdirSync(dirname(HOST_OWNER_FILE), { recursive: true, mode: 0o755 });
+  writeFileSync(HOST_OWNER_FILE, `${layout.hostStateFile}\n`, { mode: 0o644 });
+}
+
+/**
+ * Takes over the state another zone recorded (the machine's settings before any zone changed
+ * them): that zone's node is gone, and restoring on `zone:down` must put back the machine's
+ * values, not the ones the gone node left.
+ */
+export function adoptHostState(layout: NodeLayout, previousFile: string): HostState | undefined {
+  if (!existsSync(previousFile)) return undefined;
+  const state = JSON.parse(readFileSync(previousFile, "utf8")) as HostState;
+  mkdirSync(dirname(layout.hostStateFile), { recursive: true, mode: 0o700 });
+  writeFileSync(layout.hostStateFile, JSON.stringify(state, null, 2) + "\n", { mode: 0o600 });
+  // Its zone:down must no longer sweep the machine's network: this zone holds it now.
+  rmSync(previousFile, { force: true });
+  claimHostNetwork(layout);
+  return state;
 }
 
 function linkExists(name: string): boolean {
@@ -133,21 +171,6 @@ function ensureNodeLink(): void {
     run("ip", ["addr", "replace", `${address}/32`, "dev", NODE_LINK]);
   }
   run("ip", ["link", "set", NODE_LINK, "up"]);
-}
-
-/**
- * Fails when another Kubernetes node's chains are on the machine before the zone touched it:
- * two kube-proxies would fight over the same `KUBE-` chains, and `zone:down` would remove them.
- */
-function refuseForeignNode(): void {
-  const saved = attempt("iptables-save", []);
-  const foreign = /^:(KUBE-SERVICES|KUBE-ROUTER-INPUT|KUBE-FORWARD) /m.exec(saved.stdout)?.[1];
-  if (foreign) {
-    throw new Error(
-      `iptables already has the chain ${foreign} of another Kubernetes node on this machine; ` +
-        "stop it, or run the local zone with PLUSKUBE_LOCALZONE_NODES=simulated",
-    );
-  }
 }
 
 /** Ports of the node that pods may reach, besides DNS on the cluster DNS address. */
@@ -229,11 +252,11 @@ function ensureGuard(openings: GuardOpenings): void {
 
 /**
  * The machine's side of the node: records what it changes, then the dummy link, IP forwarding
- * and the node guard. Safe to run again while the zone is up.
+ * and the node guard. Safe to run again while the zone is up. Whether another node holds the
+ * machine is `takeOverHostNetwork`'s question, asked first.
  */
 export function ensureHostNetwork(layout: NodeLayout, openings: GuardOpenings): void {
   requireHostTools();
-  if (!readHostState(layout)) refuseForeignNode();
   recordHostState(layout);
   ensureNodeLink();
   writeSysctl("net.ipv4.ip_forward", "1");

@@ -18,6 +18,7 @@ import { containerdSpec } from "./containerd.js";
 import { corednsSpec } from "./coredns.js";
 import { attempt } from "./host.js";
 import { ensureHostNetwork, nodeLinkReady, NODE_GUARD_CHAIN } from "./host-network.js";
+import { takeOverHostNetwork } from "./host-takeover.js";
 import { ensureNodeAccess, ensureNodeIdentities, NODE_USERS, type NodeIdentities } from "./identities.js";
 import { kubeletSpec } from "./kubelet.js";
 import { kubeProxySpec } from "./kube-proxy.js";
@@ -81,8 +82,17 @@ function port(url: string): number {
  * The machine's side of the node: the link with the node and DNS addresses, IP forwarding and
  * the node guard. Runs before PostgreSQL and SeaweedFS start, as they listen on the node address.
  */
-export function prepareNodeHost(zoneDir: string, zone: ZoneSpec): void {
-  ensureHostNetwork(nodeLayout(zoneDir), {
+export function prepareNodeHost(zoneDir: string, zone: ZoneSpec, say: Say): void {
+  const layout = nodeLayout(zoneDir);
+  const takeover = takeOverHostNetwork(layout);
+  if (takeover.kind === "stale") {
+    say(
+      `  node network: removed what a Kubernetes node that no longer runs left on this machine ` +
+        `(chain ${takeover.chain}; ${takeover.removed.join(", ") || "nothing else"})` +
+        (takeover.adopted ? `; the machine's settings as ${takeover.adopted} recorded them` : ""),
+    );
+  }
+  ensureHostNetwork(layout, {
     postgresPort: zone.postgres.port,
     s3Port: port(zone.s3.clusterEndpoint ?? zone.s3.endpoint),
   });
