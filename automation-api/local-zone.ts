@@ -80,9 +80,17 @@ export async function localEngine(shared?: SharedState): Promise<LocalEngine> {
   const engine = await import("../localzone/engine-env.js");
   // Read once: a shared backend's credentials come from files the service reads at start.
   const sharedEnv = shared ? sharedStateEnv(shared.backend, shared.passphraseFile) : {};
+  // Getting the command runs `pulumi version`: once per process, not once per engine run.
+  let command: Promise<PulumiCommand> | undefined;
   return {
     engineEnv: (zone) => zoneEngineEnv(engine.engineEnv(process.env, sharedEnv), zone),
-    pulumiCommand: () => engine.pulumiCommand(),
+    pulumiCommand: () => {
+      command ??= engine.pulumiCommand().catch((error: unknown) => {
+        command = undefined;
+        throw error;
+      });
+      return command;
+    },
   };
 }
 

@@ -1,10 +1,12 @@
 /**
  * B1: request → Available latency of one app on the local zone, side by side:
  *   service     PUT /v1/projects/{p}/apps/web until its operation succeeds (the engine waits for Available)
- *   automation  the same program through the same runner (Automation API, policy pack), no service
- *   no-pack     the same without the policy pack (so without the preview the pack needs)
+ *   automation  the same program through the same runner (Automation API, policy pack), no
+ *               service; one engine pass, as the service runs it after its prejudgement
+ *   no-pack     the same without the policy pack
  *   kubectl     `kubectl apply` of equivalent manifests plus `kubectl rollout status`
- * Each path runs B1_RUNS times (default 5), interleaved; prints p50, min and max.
+ * Each path runs B1_RUNS times (default 5), interleaved; prints p50, min and max, then where the
+ * last automation run's time went (see run-breakdown.ts).
  * B1_CLAIM=namespace measures a new project's namespace (TenantNamespace) instead of an app, for
  * zones that cannot run apps yet; the kubectl path is left out then.
  *
@@ -18,6 +20,7 @@ import { stringify } from "yaml";
 import { parseProjectSpec, type ProjectSpec } from "../spec/project.js";
 import { replicaResources } from "../spec/usage.js";
 import { localKubeconfig, simulatedZone } from "../localzone/zone.js";
+import { RunBreakdown } from "./run-breakdown.js";
 import { ensureZone, percentile, realRunner, seconds, startService } from "./service-bench.js";
 
 const RUNS = Number(process.env["B1_RUNS"] ?? 5);
@@ -54,6 +57,8 @@ function manifests(namespace: string): string {
         template: {
           metadata: { labels },
           spec: {
+            // The zone's simulated nodes, as AppClaim places the apps of this zone.
+            ...(zone.runtimeClass ? { runtimeClassName: zone.runtimeClass } : {}),
             automountServiceAccountToken: false,
             securityContext: {
               runAsNonRoot: true,
@@ -127,6 +132,9 @@ async function main(): Promise<void> {
   await ensureZone();
   const service = await startService();
   const runner = await realRunner();
+  const breakdown = new RunBreakdown();
+  breakdown.instrument(runner);
+  let lastBreakdown: string[] = [];
   const dir = mkdtempSync(join(tmpdir(), "pluskube-b1-"));
   const bare = await realRunner({ policyPack: false });
   const figures: Record<"service" | "automation" | "no-pack" | "kubectl", number[]> = {
@@ -184,9 +192,19 @@ async function main(): Promise<void> {
       cleanup.push(() =>
         runner.destroy({ project: stack, zone, spec: empty, policy: policyFor(empty), onEvent: noEvents }),
       );
+      const onEvent = breakdown.reset();
       started = Date.now();
-      await runner.up({ project: stack, zone, spec: withApp, policy: policyFor(withApp), onEvent: noEvents });
+      // As the service runs it: its prejudgement stands in for the policy preview.
+      await runner.up({
+        project: stack,
+        zone,
+        spec: withApp,
+        policy: policyFor(withApp),
+        onEvent,
+        prejudged: true,
+      });
       figures.automation.push(Date.now() - started);
+      lastBreakdown = breakdown.lines();
 
       // the same without the policy pack
       const plain = `b1n-${tag}-${i}`;
@@ -274,6 +292,17 @@ async function main(): Promise<void> {
     console.log(
       `${path.padEnd(11)} ${seconds(percentile(values, 50)).padStart(7)}  ${seconds(Math.min(...values)).padStart(7)}  ${seconds(Math.max(...values)).padStart(7)}`,
     );
+  }
+  const ratio = (path: keyof typeof figures) =>
+    (percentile(figures[path], 50) / percentile(figures.kubectl, 50)).toFixed(2);
+  if (figures.kubectl.length > 0) {
+    console.log(`service/kubectl ${ratio("service")}×, automation/kubectl ${ratio("automation")}×`);
+    const over = (percentile(figures.service, 50) / percentile(figures.automation, 50) - 1) * 100;
+    console.log(`service over the automation call: ${over.toFixed(1)} %`);
+  }
+  if (lastBreakdown.length > 0) {
+    console.log("where the last automation run's time went:");
+    for (const line of lastBreakdown) console.log(line);
   }
 }
 

@@ -2,6 +2,10 @@
  * B2: 1, 4 and 16 apps in as many projects at once through the service on the local zone:
  * total time until every operation ended, p50/p95 of each request's own latency, and errors.
  * Projects are created first (not timed); then one app per project is requested at once.
+ * Each size also prints its throughput against the first size's one-at-a-time pace, the CPU
+ * seconds the service and its engine processes spent per app, how busy the machine's cores
+ * were (the local zone's control plane included), and the peak memory of the service and of
+ * its engine processes together (resource-sampler.ts).
  *
  * B2_CLAIM=namespace times the projects' creation (their namespaces) instead, for zones that
  * cannot run apps yet.
@@ -9,6 +13,7 @@
  *   npx tsx bench/b2-parallel.ts            # PLUSKUBE_WORKERS (default 2) stacks run side by side
  */
 import { simulatedZone } from "../localzone/zone.js";
+import { mebibytes, ResourceSampler } from "./resource-sampler.js";
 import { ensureZone, percentile, seconds, startService } from "./service-bench.js";
 
 const SIZES = (process.env["B2_SIZES"] ?? "1,4,16").split(",").map(Number);
@@ -21,6 +26,7 @@ async function main(): Promise<void> {
   await ensureZone();
   const service = await startService({ workers: WORKERS });
   const rows: string[] = [];
+  let onePace: number | undefined;
   try {
     for (const size of SIZES) {
       const projects = Array.from({ length: size }, (_, i) => `b2-${tag}-${size}-${i}`);
@@ -37,6 +43,8 @@ async function main(): Promise<void> {
         await Promise.all(created.map((response) => service.settle(response.body.id)));
       }
 
+      const sampler = new ResourceSampler();
+      sampler.start();
       const started = Date.now();
       const latencies: number[] = [];
       let errors = 0;
@@ -57,8 +65,13 @@ async function main(): Promise<void> {
         }),
       );
       const total = Date.now() - started;
+      const used = sampler.stop();
+      onePace ??= total / size;
+      const speedup = (onePace * size) / total;
       rows.push(
-        `${String(size).padStart(5)}  ${seconds(total).padStart(8)}  ${seconds(percentile(latencies, 50)).padStart(7)}  ${seconds(percentile(latencies, 95)).padStart(7)}  ${String(errors).padStart(6)}`,
+        `${String(size).padStart(5)}  ${seconds(total).padStart(8)}  ${seconds(percentile(latencies, 50)).padStart(7)}  ${seconds(percentile(latencies, 95)).padStart(7)}  ${String(errors).padStart(6)}` +
+          `  ${speedup.toFixed(2).padStart(7)}×  ${(used.cpuSeconds / size).toFixed(1).padStart(7)}  ${`${Math.round(used.machineBusy * 100)} %`.padStart(6)}` +
+          `  ${mebibytes(used.servicePeakRss).padStart(9)}  ${mebibytes(used.enginePeakRss).padStart(9)}`,
       );
       console.error(`${size} apps: ${seconds(total)}`);
 
@@ -74,8 +87,8 @@ async function main(): Promise<void> {
   console.log(`B2: ${what} at once, ${WORKERS} workers (local zone, ${new Date().toISOString()})`);
   console.log(
     CLAIM === "app"
-      ? " apps     total      p50      p95  errors"
-      : "projects  total      p50      p95  errors",
+      ? " apps     total      p50      p95  errors  vs one  CPU-s/app  busy  service  engines"
+      : "projects  total      p50      p95  errors  vs one  CPU-s/each  busy  service  engines",
   );
   for (const row of rows) console.log(row);
 }

@@ -30,6 +30,7 @@ import type { ZoneCatalog } from "./zones.js";
 import type { ZoneClusters } from "../cluster/cluster.js";
 import { requireNamespaceAbsent } from "./namespace-check.js";
 import { requireAllowedRegistries } from "./image-registries.js";
+import { sameSpec, stackSettled, UNCHANGED_MESSAGE } from "./unchanged.js";
 
 /** A job that brings a stack to its project's latest desired spec. */
 export interface StackJob {
@@ -270,6 +271,9 @@ export class ProjectRequests {
     const before = project.spec;
     const after = mutate(before);
     if (after === undefined) return undefined;
+    if (sameSpec(before, after) && (await stackSettled(queries, project))) {
+      return { operation: await this.recordUnchanged(queries, principal, project, request), project };
+    }
     requireAllowedRegistries(after, zone);
     checkSpecLimits(before, after, zone);
     await queries.lockUserZone(principal.user.id, zone.name);
@@ -320,6 +324,29 @@ export class ProjectRequests {
       ahead,
     );
     return operation;
+  }
+
+  /** An operation that is over as it is made: the request asked for what already runs. */
+  private async recordUnchanged(
+    queries: Queries,
+    principal: Principal,
+    project: ProjectRow,
+    request: string,
+  ): Promise<OperationRow> {
+    const now = new Date();
+    return queries.insertOperation({
+      userId: principal.user.id,
+      projectId: project.id,
+      project: project.name,
+      zone: project.zone,
+      kind: "update",
+      request,
+      revision: project.revision,
+      status: "succeeded",
+      message: UNCHANGED_MESSAGE,
+      startedAt: now,
+      finishedAt: now,
+    });
   }
 
   private zoneOf(project: ProjectRow): ZoneSpec {

@@ -12,6 +12,7 @@ import {
   type Stack,
 } from "@pulumi/pulumi/automation/index.js";
 import { policyConfigFor } from "../../policy/config.js";
+import { UpResults } from "./up-results.js";
 import { zonePolicyInput } from "../domain/policy-context.js";
 import type { ProjectSpec } from "../../spec/project.js";
 import type { ProjectSecrets } from "../../stacks/project/secrets.js";
@@ -60,10 +61,17 @@ export class AutomationRunner implements Runner {
     const policy = this.policyOptions(request);
     try {
       // `up` skips its preview, and stack policies such as tenant-quota only judge a stack after
-      // an update made it; a preview with the pack refuses the stack before anything changes.
-      if (this.options.policyPackDir) await this.previewOn(stack, request, errors);
+      // an update made it; a preview with the pack refuses the stack before anything changes,
+      // unless the service already knows the verdict (prejudge.ts).
+      if (this.options.policyPackDir && !request.prejudged) await this.previewOn(stack, request, errors);
+      const results = new UpResults();
+      results.attach(stack);
       const result = await stack.up({
-        onEvent: (event) => forward(event, request.onEvent, errors),
+        program: results.program(this.options.program(request.spec, request.zone, request.secrets)),
+        onEvent: (event) => {
+          if (event.summaryEvent) results.summary({ ...event.summaryEvent.resourceChanges });
+          forward(event, request.onEvent, errors);
+        },
         signal: request.signal,
         ...policy,
         ...(request.refresh ? { refresh: true } : {}),

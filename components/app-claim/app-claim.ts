@@ -221,7 +221,15 @@ export class AppClaim extends pulumi.ComponentResource {
       const service = new k8s.core.v1.Service(
         `${name}-service`,
         {
-          metadata: meta,
+          metadata: {
+            ...meta,
+            annotations: {
+              // The Deployment's wait for Available already proves ready pods behind the selector,
+              // which this component writes for both; the provider's own wait for the Service's
+              // endpoints added about 10 s to every new app's run (B1) and proved nothing more.
+              "pulumi.com/skipAwait": "true",
+            },
+          },
           spec: {
             type: "ClusterIP",
             selector: appSelector(project, app),

@@ -28,6 +28,31 @@ function allows(entry: string, registry: string, repository: string): boolean {
   return repository === prefix || repository.startsWith(`${prefix}/`);
 }
 
+/**
+ * What is wrong with an image's registry, worded to follow the field's path (`...image`); the
+ * service asks the same before it runs a stack, so that a refusal creates nothing.
+ */
+export function imageRegistryProblem(
+  image: string,
+  allowed: readonly string[],
+  addressRegistries: readonly string[],
+): string | undefined {
+  // The node pulls outside any NetworkPolicy: an address registry reaches the zone's inside.
+  const addressProblem = addressRegistryProblem(image, addressRegistries);
+  if (addressProblem) return `: ${addressProblem}`;
+  if (allowed.length === 0) return undefined;
+  const reference = parseImageReference(image);
+  if (!reference) return ` '${image}' is not an image reference such as ghcr.io/team/app:1.0`;
+  const registry = normalise(reference.registry ?? "docker.io");
+  // Docker Hub's official images (`nginx`) live under `library/`.
+  const repository =
+    registry === "docker.io" && !reference.repository.includes("/")
+      ? `library/${reference.repository}`
+      : reference.repository;
+  if (allowed.some((entry) => allows(entry, registry, repository))) return undefined;
+  return ` '${image}' comes from ${registry}/${repository}, which is not allowed; allowed: ${allowed.join(", ")}`;
+}
+
 export const imageRegistries: ResourceValidationPolicy = {
   name: "image-registries",
   description:
@@ -53,32 +78,13 @@ export const imageRegistries: ResourceValidationPolicy = {
   },
   validateResource: validatePodTemplates((pod, args, reportViolation) => {
     const config = args.getConfig<Partial<ImageRegistriesConfig>>();
-    const allowed = config.allowed ?? [];
     for (const { path, container } of containersOf(pod)) {
-      const image = container.image ?? "";
-      // The node pulls outside any NetworkPolicy: an address registry reaches the zone's inside.
-      const addressProblem = addressRegistryProblem(image, config.addressRegistries ?? []);
-      if (addressProblem) {
-        reportViolation(`${path}.image: ${addressProblem}`);
-        continue;
-      }
-      if (allowed.length === 0) continue;
-      const reference = parseImageReference(image);
-      if (!reference) {
-        reportViolation(`${path}.image '${image}' is not an image reference such as ghcr.io/team/app:1.0`);
-        continue;
-      }
-      const registry = normalise(reference.registry ?? "docker.io");
-      // Docker Hub's official images (`nginx`) live under `library/`.
-      const repository =
-        registry === "docker.io" && !reference.repository.includes("/")
-          ? `library/${reference.repository}`
-          : reference.repository;
-      if (!allowed.some((entry) => allows(entry, registry, repository))) {
-        reportViolation(
-          `${path}.image '${image}' comes from ${registry}/${repository}, which is not allowed; allowed: ${allowed.join(", ")}`,
-        );
-      }
+      const problem = imageRegistryProblem(
+        container.image ?? "",
+        config.allowed ?? [],
+        config.addressRegistries ?? [],
+      );
+      if (problem) reportViolation(`${path}.image${problem}`);
     }
   }),
 };

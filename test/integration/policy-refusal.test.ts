@@ -3,8 +3,9 @@
  * anything of it exists, in the cluster or in the stack's state. Resource rules run on each
  * resource before it is created, so `up` alone refuses a breach in the stack's first object
  * (a later object's breach would stop `up` only after the earlier ones exist); stack rules
- * (tenant-quota) run at the end of a preview or an update. So the service runs `preview` with
- * the pack first and `up` only when it passes.
+ * (tenant-quota) run at the end of a preview or an update. So a run that nothing judged before
+ * runs `preview` with the pack first and `up` only when it passes; the service judges what those
+ * verdicts depend on before its runs (automation-api/domain/prejudge.ts) and runs `up` alone.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { simulatedZone } from "../../localzone/zone.js";

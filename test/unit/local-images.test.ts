@@ -213,5 +213,6 @@ describe("the zone's local images", () => {
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
-  });
+    // The builder compiles the image's Go program: a second alone, several beside other test files.
+  }, 60_000);
 });
