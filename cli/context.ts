@@ -52,6 +52,15 @@ export class CommandContext {
       this.print(null, () => this.out.line(nothing));
       return;
     }
+    if (operation.status === "succeeded") {
+      // Over as it was made: the service had nothing to run (it says so in the message).
+      this.print(operation, () =>
+        this.out.line(
+          `operation ${operation.id} succeeded${operation.message ? `: ${operation.message}` : ""}`,
+        ),
+      );
+      return;
+    }
     if (!this.flags.wait) {
       this.print(operation, () =>
         this.out.line(`accepted: operation ${operation.id} (follow it with: pluskube watch ${operation.id})`),

@@ -24,10 +24,12 @@ export class UpResults {
       this.keys = Object.keys(outputs);
       for (const [key, value] of Object.entries(outputs as Record<string, unknown>)) {
         const output: pulumi.Output<unknown> = pulumi.output(value as pulumi.Input<unknown>);
+        // Secret as the API reads it back: the output as a whole, not a value inside it.
+        const secret = pulumi.Output.isInstance(value) ? pulumi.isSecret(value) : Promise.resolve(false);
         void Promise.all([
           new Promise<unknown>((resolve) => output.apply((resolved: unknown) => resolve(resolved))),
-          pulumi.isSecret(output),
-        ]).then(([resolved, secret]) => this.values.set(key, { value: resolved, secret }));
+          secret,
+        ]).then(([resolved, isSecret]) => this.values.set(key, { value: resolved, secret: isSecret }));
       }
       return outputs;
     };

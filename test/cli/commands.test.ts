@@ -145,6 +145,18 @@ describe("apps", () => {
     await removeApp("hello");
   });
 
+  it("say at once that a change asking for what already runs had nothing to do", async () => {
+    const first = await cli("apps", "deploy", "same", "--image", "nginx:1.27", "--wait");
+    const again = await cli("apps", "deploy", "same", "--image", "nginx:1.27");
+
+    expect(first.code).toBe(0);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(
+      /^operation \S+ succeeded: nothing to change: the project already runs this spec\n$/,
+    );
+    await removeApp("same");
+  });
+
   it("watch shows a spinner on a terminal while the run goes on", async () => {
     // A frame redraws the line: carriage return, erase the line (ESC [2K), then a spinner glyph,
     // the operation and what runs now.
