@@ -2,7 +2,7 @@
  * B1: request → Available latency of one app on the local zone, side by side:
  *   service     PUT /v1/projects/{p}/apps/web until its operation succeeds (the engine waits for Available)
  *   automation  the same program through the same runner (Automation API, policy pack), no
- *               service; one engine pass, as the service runs it after its prejudgement
+ *               service: one engine pass, the stack's verdict being known from its spec
  *   no-pack     the same without the policy pack
  *   kubectl     `kubectl apply` of equivalent manifests plus `kubectl rollout status`
  * Each path runs B1_RUNS times (default 5), interleaved; prints p50, min and max, then where the
@@ -194,15 +194,7 @@ async function main(): Promise<void> {
       );
       const onEvent = breakdown.reset();
       started = Date.now();
-      // As the service runs it: its prejudgement stands in for the policy preview.
-      await runner.up({
-        project: stack,
-        zone,
-        spec: withApp,
-        policy: policyFor(withApp),
-        onEvent,
-        prejudged: true,
-      });
+      await runner.up({ project: stack, zone, spec: withApp, policy: policyFor(withApp), onEvent });
       figures.automation.push(Date.now() - started);
       lastBreakdown = breakdown.lines();
 

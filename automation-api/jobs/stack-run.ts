@@ -1,6 +1,5 @@
 import type PgBoss from "pg-boss";
 import { stackPolicyContext } from "../domain/policy-context.js";
-import { prejudge } from "../domain/prejudge.js";
 import { openProjectSecrets, SecretsDisabledError } from "../domain/project-secrets.js";
 import type { SecretBox } from "../domain/secret-box.js";
 import type { StackJob } from "../domain/project-requests.js";
@@ -144,16 +143,10 @@ export async function runStack(
       signal: context.signal,
       ...(options.refresh ? { refresh: true } : {}),
     };
-    if (kind === "update") {
-      const refusal = prejudge(project.spec, zone, request.policy);
-      if (refusal) throw new ServiceRefusal(refusal);
-    }
     // The engine only hears an abort that comes after it started.
     context.signal?.throwIfAborted();
     const result: RunResult =
-      kind === "update"
-        ? await context.runner.up({ ...request, prejudged: true })
-        : await context.runner.destroy(request);
+      kind === "update" ? await context.runner.up(request) : await context.runner.destroy(request);
     events.push({ type: "run", data: { phase: "succeeded", changes: result.changes } });
     await events.flush();
     await store.transaction(async (queries) => {

@@ -12,6 +12,7 @@ import {
   type Stack,
 } from "@pulumi/pulumi/automation/index.js";
 import { policyConfigFor } from "../../policy/config.js";
+import { prejudge } from "../domain/prejudge.js";
 import { UpResults } from "./up-results.js";
 import { zonePolicyInput } from "../domain/policy-context.js";
 import type { ProjectSpec } from "../../spec/project.js";
@@ -61,9 +62,11 @@ export class AutomationRunner implements Runner {
     const policy = this.policyOptions(request);
     try {
       // `up` skips its preview, and stack policies such as tenant-quota only judge a stack after
-      // an update made it; a preview with the pack refuses the stack before anything changes,
-      // unless the service already knows the verdict (prejudge.ts).
-      if (this.options.policyPackDir && !request.prejudged) await this.previewOn(stack, request, errors);
+      // an update made it; a preview with the pack refuses the stack before anything changes. It
+      // is run only when the stack's verdict is not known from its spec to be a pass (prejudge.ts).
+      if (this.options.policyPackDir && prejudge(request.spec, request.zone, request.policy) !== undefined) {
+        await this.previewOn(stack, request, errors);
+      }
       const results = new UpResults();
       results.attach(stack);
       const result = await stack.up({

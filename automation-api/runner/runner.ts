@@ -71,11 +71,6 @@ export interface RunRequest extends StackRef {
   readonly signal?: AbortSignal;
   /** Reads the live objects before `up`, so that it repairs what changed behind the stack's back. */
   readonly refresh?: boolean;
-  /**
-   * The service judged what the pack's stack rules would say before the run (`prejudge`): `up`
-   * runs in one engine pass, without the policy preview that otherwise comes first.
-   */
-  readonly prejudged?: boolean;
 }
 
 /** An engine event in the few shapes the service stores and streams. */

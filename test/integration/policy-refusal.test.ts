@@ -3,9 +3,9 @@
  * anything of it exists, in the cluster or in the stack's state. Resource rules run on each
  * resource before it is created, so `up` alone refuses a breach in the stack's first object
  * (a later object's breach would stop `up` only after the earlier ones exist); stack rules
- * (tenant-quota) run at the end of a preview or an update. So a run that nothing judged before
- * runs `preview` with the pack first and `up` only when it passes; the service judges what those
- * verdicts depend on before its runs (automation-api/domain/prejudge.ts) and runs `up` alone.
+ * (tenant-quota) run at the end of a preview or an update. So `up` runs `preview` with the pack
+ * first, unless the stack's spec shows the pack's verdict is a pass
+ * (automation-api/domain/prejudge.ts), and the update only when the preview passes.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { simulatedZone } from "../../localzone/zone.js";
@@ -164,6 +164,41 @@ describe("the policy pack on the real engine", () => {
       expect(await stack.createdResources()).toContainEqual(
         expect.stringContaining(`kubernetes:core/v1:Namespace::${project}-namespace`),
       );
+    });
+  });
+
+  describe.each([
+    {
+      what: "beyond the project's share",
+      project: uniqueProject("it-policy-up-quota"),
+      spec: (project: string) => volumeProject(project),
+      pack: (project: string) => policyFor(project, { storageBytes: 1 * GiB }),
+      rule: "tenant-quota",
+    },
+    {
+      what: "with an image from a registry the zone does not allow",
+      project: uniqueProject("it-policy-up-registry"),
+      spec: (project: string) => appProject(project, "registry.k8s.io/pause:3.10"),
+      pack: (project: string) => ({ ...policyFor(project, {}), allowedRegistries: ["ghcr.io"] }),
+      rule: "image-registries",
+    },
+  ])("up alone, as the service runs it, on a stack $what", ({ project, spec, pack, rule }) => {
+    let stack: ProjectStack;
+    let message: string;
+
+    beforeAll(async () => {
+      stack = await stackFor(spec(project));
+      // The spec cannot tell the verdict is a pass, so up previews with the pack first.
+      message = await refusal(stack.up(spec(project), pack(project)));
+    });
+
+    it(`is refused under ${rule}`, () => {
+      expect(message).toContain(rule);
+    });
+
+    it("leaves no namespace in the cluster and nothing created in the stack's state", async () => {
+      expect(await namespaceExists(project)).toBe(false);
+      expect(await stack.createdResources()).toEqual([]);
     });
   });
 });

@@ -17,8 +17,6 @@ export interface RecordedRun {
   readonly secrets?: RunRequest["secrets"];
   /** Whether `up` was asked to read the live objects first. */
   readonly refresh?: boolean;
-  /** Whether the service judged the stack before the run, so that `up` runs in one pass. */
-  readonly prejudged?: boolean;
 }
 
 /**
@@ -74,7 +72,6 @@ export class FakeRunner implements Runner {
       policy: request.policy,
       secrets: request.secrets,
       ...(request.refresh ? { refresh: true } : {}),
-      ...(request.prejudged ? { prejudged: true } : {}),
     };
     this.runs.push(record);
     this.active++;
