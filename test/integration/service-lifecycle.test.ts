@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { simulatedZone } from "../../localzone/zone.js";
-import { kubeGet } from "./helpers/local-zone.js";
+import { eventually, kubeGet } from "./helpers/local-zone.js";
 import { TestService } from "../service/harness.js";
 import {
   CountingRunner,
@@ -77,10 +77,19 @@ describe("the service on the local zone", () => {
     expect(namespace.metadata.labels?.["pod-security.kubernetes.io/enforce"]).toBe("restricted");
     const quotas = await kubeGet<{ items: unknown[] }>("/api/v1/namespaces/it-tenant/resourcequotas");
     expect(quotas.items.length).toBeGreaterThan(0);
-    const claim = await kubeGet<{ status?: { phase?: string } }>(
-      `/api/v1/namespaces/it-tenant/persistentvolumeclaims/${volume.body.outputs?.claim ?? "missing"}`,
+    // The run does not wait for the claim to bind (TenantNamespace: a WaitForFirstConsumer class
+    // binds only for a pod); the zone's provisioner binds it soon after.
+    const phase = await eventually(
+      "the volume's claim to bind",
+      async () => {
+        const claim = await kubeGet<{ status?: { phase?: string } }>(
+          `/api/v1/namespaces/it-tenant/persistentvolumeclaims/${volume.body.outputs?.claim ?? "missing"}`,
+        );
+        return claim.status?.phase === "Bound" ? claim.status.phase : undefined;
+      },
+      30_000,
     );
-    expect(claim.status?.phase).toBe("Bound");
+    expect(phase).toBe("Bound");
   });
 
   it("creates an app whose operation succeeds, which then shows its URL and runs Available", async () => {
