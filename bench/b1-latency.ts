@@ -132,8 +132,7 @@ async function main(): Promise<void> {
   await ensureZone();
   const service = await startService();
   const runner = await realRunner();
-  const breakdown = new RunBreakdown();
-  breakdown.instrument(runner);
+  const breakdown = new RunBreakdown(runner);
   let lastBreakdown: string[] = [];
   const dir = mkdtempSync(join(tmpdir(), "pluskube-b1-"));
   const bare = await realRunner({ policyPack: false });

@@ -26,8 +26,7 @@ async function main(): Promise<void> {
   await ensureZone();
   const service = await startService();
   const runner = await realRunner();
-  const breakdown = new RunBreakdown();
-  breakdown.instrument(runner);
+  const breakdown = new RunBreakdown(runner);
   const figures: Record<"request" | "engine up" | "drift", number[]> = {
     request: [],
     "engine up": [],

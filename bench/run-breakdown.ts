@@ -21,7 +21,7 @@ export class RunBreakdown {
   private events: { at: number; event: RunEvent }[] = [];
 
   /** Wraps the runner's CLI so that each command is timed. */
-  instrument(runner: AutomationRunner): void {
+  constructor(runner: AutomationRunner) {
     const options = (runner as unknown as { options: { pulumiCommand?: () => Promise<PulumiCommand> } })
       .options;
     const base = options.pulumiCommand;

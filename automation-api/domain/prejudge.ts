@@ -1,4 +1,5 @@
 import { imageRegistryProblem } from "../../policy/rules/image-registries.js";
+import { exceeds } from "../../policy/rules/tenant-quota.js";
 import type { ProjectSpec } from "../../spec/project.js";
 import { coveringClaim } from "../../spec/domains.js";
 import { projectUsage } from "../../spec/project.js";
@@ -21,7 +22,7 @@ export function prejudge(spec: ProjectSpec, zone: ZoneSpec, policy: PolicyContex
   const usage = projectUsage(spec, zone);
   const over = RESOURCE_DIMENSIONS.filter((dimension) => {
     const share = policy.share[dimension];
-    return share !== undefined && usage[dimension] - share > 1e-9 * Math.max(1, Math.abs(share));
+    return share !== undefined && exceeds(usage[dimension], share);
   });
   if (over.length > 0) return `tenant-quota: the spec asks more than the share in ${over.join(", ")}`;
   const problems = spec.apps.flatMap((app) => {

@@ -47,7 +47,8 @@ function listAmounts(amounts: Partial<Usage>, dimensions: readonly ResourceDimen
 }
 
 /** Sums of GB with fractions must not fail on rounding (0.1 + 0.2 > 0.3). */
-function exceeds(used: number, share: number): boolean {
+/** Whether `used` is beyond `share`, past rounding of sums of bytes and millicores. */
+export function exceeds(used: number, share: number): boolean {
   return used - share > 1e-9 * Math.max(1, Math.abs(share));
 }
 

@@ -84,10 +84,14 @@ function recordHostState(layout: NodeLayout): HostState {
   }
   const folders = Object.fromEntries(HOST_FOLDERS.map((dir) => [dir, existsSync(dir)]));
   const state: HostState = { sysctls, folders };
+  writeHostState(layout, state);
+  return state;
+}
+
+function writeHostState(layout: NodeLayout, state: HostState): void {
   mkdirSync(dirname(layout.hostStateFile), { recursive: true, mode: 0o700 });
   writeFileSync(layout.hostStateFile, JSON.stringify(state, null, 2) + "\n", { mode: 0o600 });
   claimHostNetwork(layout);
-  return state;
 }
 
 /** Puts back the kernel settings the zone found (those it changed only). */
@@ -147,11 +151,9 @@ function claimHostNetwork(layout: NodeLayout): void {
 export function adoptHostState(layout: NodeLayout, previousFile: string): HostState | undefined {
   if (!existsSync(previousFile)) return undefined;
   const state = JSON.parse(readFileSync(previousFile, "utf8")) as HostState;
-  mkdirSync(dirname(layout.hostStateFile), { recursive: true, mode: 0o700 });
-  writeFileSync(layout.hostStateFile, JSON.stringify(state, null, 2) + "\n", { mode: 0o600 });
+  writeHostState(layout, state);
   // Its zone:down must no longer sweep the machine's network: this zone holds it now.
   rmSync(previousFile, { force: true });
-  claimHostNetwork(layout);
   return state;
 }
 
