@@ -29,6 +29,7 @@ import { quotaRoutes } from "./http/routes/quota.js";
 import { userRoutes } from "./http/routes/users.js";
 import { WebSessionAuth, type WebSessionOptions } from "./http/web-session.js";
 import { webUiRoutes } from "./http/web-ui.js";
+import { TokenCache, type TokenCacheOptions } from "./http/token-cache.js";
 import type { EventBus } from "./jobs/event-bus.js";
 import { silentLogger, type Logger } from "./observability/log.js";
 import type { ServiceMetrics } from "./observability/metrics.js";
@@ -61,6 +62,8 @@ export interface AppDeps {
   readonly trustProxy?: boolean | number | string;
   /** Largest accepted request body. Default 256 KiB. */
   readonly bodyLimitBytes?: number;
+  /** How long tokens looked up are kept in memory (default 10 s, dropped at once on any change). */
+  readonly tokenCache?: TokenCacheOptions;
   /** Open event streams per token and per service process; 429 beyond. */
   readonly streams?: StreamLimits;
   /** Default 15 s. */
@@ -124,7 +127,7 @@ export function createApp(deps: AppDeps): Express {
   const limits = new RateLimits(deps.store, deps.rateLimit, logger);
   const web = new WebSessionAuth(deps.store, deps.webSessions);
   v1.use(web.signInRoute(limits));
-  v1.use(authenticate(deps.store, limits, web));
+  v1.use(authenticate(new TokenCache(deps.store, deps.bus, deps.tokenCache), limits, web));
   v1.use(express.json({ limit: deps.bodyLimitBytes ?? 256 * 1024, type: JSON_TYPES, strict: false }));
   v1.use(resumeRequestLog);
   v1.use(web.sessionRoutes());

@@ -4,11 +4,14 @@
  * them the benchmark's own) straight in the service's database, then sends B6_RATE requests a
  * second (default 200) for B6_SECONDS (default 30) from a separate process, cycling through
  * GET /v1/projects/{p}, GET /v1/quota, GET /v1/projects and GET /v1/projects/{p}/apps. Prints
- * p50, p99 and the most per route and overall, and the service's peak resident memory.
+ * p50, p99 and the most per route and overall, the service's peak resident memory, its CPU time
+ * per request (the load generator's excluded) and the delay its event loop saw. Its 100 members
+ * live in a database of their own, so they never change the shares of B3's or B2's member.
  *
  *   npx tsx bench/b6-api-load.ts
  */
 import { execFile } from "node:child_process";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseProjectSpec } from "../spec/project.js";
 import { simulatedZone } from "../localzone/zone.js";
@@ -73,7 +76,7 @@ function ms(value: number): string {
 
 async function main(): Promise<void> {
   await ensureZone();
-  const service = await startService();
+  const service = await startService({ database: "pluskube_bench_b6" });
   const store = service.store;
   const stored = { ids: [] as string[], own: [] as string[] };
   let peakRss = process.memoryUsage().rss;
@@ -96,7 +99,12 @@ async function main(): Promise<void> {
     };
     await runLoad({ ...plan, ratePerSecond: 20, seconds: 2 }); // warm-up: connections, JIT
     peakRss = process.memoryUsage().rss;
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
+    const cpu = process.cpuUsage();
     const result = await runLoad(plan);
+    const used = process.cpuUsage(cpu);
+    loop.disable();
     const all = Object.values(result.latencies).flat();
     console.log(
       `B6: ${PROJECTS} projects of ${USERS} members stored; ${result.sent} requests at ${RATE}/s over ${result.elapsed.toFixed(1)} s`,
@@ -111,6 +119,10 @@ async function main(): Promise<void> {
     }
     if (Object.keys(result.failures).length > 0) console.log(`failures: ${JSON.stringify(result.failures)}`);
     console.log(`service peak RSS: ${(peakRss / 1024 / 1024).toFixed(0)} MiB`);
+    // The process also runs the service's workers and samplers, as `npm start` does.
+    console.log(
+      `service CPU: ${((used.user + used.system) / 1000 / result.sent).toFixed(2)} ms a request; event loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms`,
+    );
   } finally {
     clearInterval(sampler);
     for (const id of stored.ids) await store.deleteProject(id);

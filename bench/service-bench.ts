@@ -56,12 +56,17 @@ export interface BenchService {
  * PostgreSQL, in a database of its own), listening on an ephemeral port.
  */
 export async function startService(
-  options: { workers?: number; zone?: ZoneSpec } = {},
+  options: {
+    workers?: number;
+    zone?: ZoneSpec;
+    /** The service's database (default `pluskube_bench`): a benchmark whose users would change others' shares takes its own. */
+    database?: string;
+  } = {},
 ): Promise<BenchService> {
   // Simulated nodes unless a benchmark needs its apps to run.
   const zone = options.zone ?? simulatedZone();
   // Its own database, so benchmark users never count in the fair share of `npm start`'s users.
-  const databaseUrl = await localDatabaseUrl(zone, "pluskube_bench");
+  const databaseUrl = await localDatabaseUrl(zone, options.database ?? "pluskube_bench");
   const service = await buildService({
     databaseUrl,
     zones: staticZones([zone]),

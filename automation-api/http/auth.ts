@@ -4,6 +4,7 @@ import { UnauthorizedError } from "../domain/errors.js";
 import { hashToken, looksLikeToken } from "../domain/tokens.js";
 import type { Store, TokenWithUser } from "../store/store.js";
 import type { RateLimits } from "./rate-limit.js";
+import type { TokenCache } from "./token-cache.js";
 import type { WebSessionAuth } from "./web-session.js";
 
 /**
@@ -11,7 +12,7 @@ import type { WebSessionAuth } from "./web-session.js";
  * to a principal; missing, malformed, unknown, revoked or expired tokens, and tokens of a
  * disabled user → 401.
  */
-export function authenticate(store: Store, limits?: RateLimits, web?: WebSessionAuth): RequestHandler {
+export function authenticate(tokens: TokenCache, limits?: RateLimits, web?: WebSessionAuth): RequestHandler {
   return async (req, res, next) => {
     limits?.refuseBlockedAddress(req, res);
     let token: TokenWithUser;
@@ -19,7 +20,7 @@ export function authenticate(store: Store, limits?: RateLimits, web?: WebSession
       token =
         web && web.usesCookie(req)
           ? await web.authenticate(req, res)
-          : await authenticatedToken(store, req.get("authorization"));
+          : await authenticatedToken(tokens, req.get("authorization"));
     } catch (error) {
       if (limits && error instanceof UnauthorizedError) await limits.countFailure(req, res);
       throw error;
@@ -30,7 +31,7 @@ export function authenticate(store: Store, limits?: RateLimits, web?: WebSession
     await limits?.countRequest(principal, res);
     // Last use is informational: record it at most once a minute per token, without waiting.
     if (!token.lastUsedAt || Date.now() - token.lastUsedAt.getTime() > 60_000) {
-      store.touchToken(token.id).catch(() => {});
+      tokens.touch(token).catch(() => {});
     }
     next();
   };
@@ -48,13 +49,16 @@ export function principalOfToken(token: TokenWithUser): Principal {
 }
 
 /** The token a `Bearer` header carries, or `UnauthorizedError` saying why it does not authenticate. */
-export async function authenticatedToken(store: Store, header: string | undefined): Promise<TokenWithUser> {
+export async function authenticatedToken(
+  tokens: Pick<Store, "findTokenByHash">,
+  header: string | undefined,
+): Promise<TokenWithUser> {
   if (!header) throw new UnauthorizedError();
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match?.[1] || !looksLikeToken(match[1])) {
     throw new UnauthorizedError("the Authorization header must be 'Bearer pk_...' with a pluskube token");
   }
-  const token = await store.findTokenByHash(hashToken(match[1]));
+  const token = await tokens.findTokenByHash(hashToken(match[1]));
   if (!token) throw new UnauthorizedError("the token is not known");
   const refused = accessRefusal(token);
   if (refused) throw new UnauthorizedError(refused);

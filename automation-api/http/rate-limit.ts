@@ -22,11 +22,28 @@ export class RateLimitedError extends DomainError {
   }
 }
 
+/** Requests this process has counted in the store ahead of time for one token's window. */
+interface Allowance {
+  readonly resetAt: number;
+  /** The window's count in the store after this process's last reservation. */
+  readonly counted: number;
+  /** Reserved requests not yet taken. */
+  left: number;
+}
+
+/** Requests reserved at once are at most this many, and at most a sixteenth of what is left. */
+const MOST_RESERVED = 64;
+
 /**
  * The service's rate limits (DESIGN.md "Scale-out": counters shared through the store).
  * Authenticated requests count against their token, whatever way its header was written;
  * failed authentications count against the client's address, and an address over its limit is
  * refused before its token is looked up.
+ *
+ * A token's requests are counted in the store in blocks: a process reserves a part of what its
+ * window has left (one request when little is left) and takes from it without a round trip.
+ * The limit holds exactly across processes, since reserved requests count for everyone; what
+ * a process reserved and did not take is lost to the window, a sixteenth of what was left at most.
  */
 export class RateLimits {
   private readonly windowMs: number;
@@ -35,6 +52,8 @@ export class RateLimits {
   private readonly counters: RateLimitCounters;
   /** Addresses this process saw go over their failure limit, until their window ends. */
   private readonly blocked = new Map<string, number>();
+  private readonly allowances = new Map<string, Allowance>();
+  private readonly reserving = new Map<string, Promise<void>>();
   private lastSweep = 0;
 
   constructor(
@@ -72,9 +91,9 @@ export class RateLimits {
 
   /** Counts a request against its token; sets the RateLimit headers; refuses (429) once over the limit. */
   async countRequest(principal: Principal, res: Response): Promise<void> {
-    const { count, resetAt } = await this.counters.hit(`token:${principal.tokenId}`, this.windowMs);
+    const { count, resetAt } = await this.take(`token:${principal.tokenId}`);
     this.sweepSometimes();
-    const seconds = secondsUntil(resetAt.getTime());
+    const seconds = secondsUntil(resetAt);
     res.setHeader("RateLimit-Policy", `"token";q=${this.limit};w=${Math.ceil(this.windowMs / 1000)}`);
     res.setHeader("RateLimit", `"token";r=${Math.max(0, this.limit - count)};t=${seconds}`);
     if (count <= this.limit) return;
@@ -82,6 +101,38 @@ export class RateLimits {
     throw new RateLimitedError(
       `too many requests with this token: at most ${this.limit} every ${this.windowMs / 1000} s; retry after ${seconds} s (see the RateLimit and Retry-After headers)`,
     );
+  }
+
+  /** Takes one request of the key's window: the count with it, and when the window ends. */
+  private async take(key: string): Promise<{ count: number; resetAt: number }> {
+    // A reservation just made is taken from even if this clock says its window is over (the
+    // store's clock decides windows), so that a clock behind the store's cannot loop.
+    for (let reserved = false; ; reserved = true) {
+      const allowance = this.allowances.get(key);
+      const current = allowance && (reserved || allowance.resetAt > Date.now()) ? allowance : undefined;
+      if (current && current.left > 0) {
+        current.left -= 1;
+        return { count: current.counted - current.left, resetAt: current.resetAt };
+      }
+      // Over the limit for the rest of the window: nobody can give requests back.
+      if (current && current.counted >= this.limit)
+        return { count: current.counted + 1, resetAt: current.resetAt };
+      // One reservation at a time per key; requests arriving meanwhile take from it.
+      let reserving = this.reserving.get(key);
+      if (!reserving) {
+        reserving = this.reserve(key, current?.counted ?? 0).finally(() => this.reserving.delete(key));
+        this.reserving.set(key, reserving);
+      }
+      await reserving;
+    }
+  }
+
+  private async reserve(key: string, known: number): Promise<void> {
+    const size = Math.max(1, Math.min(MOST_RESERVED, Math.floor((this.limit - known) / 16)));
+    const { count, resetAt } = await this.counters.hit(key, this.windowMs, size);
+    // Only the part of the block within the limit may be taken.
+    const within = Math.max(0, Math.min(size, this.limit - (count - size)));
+    this.allowances.set(key, { resetAt: resetAt.getTime(), counted: count, left: within });
   }
 
   private refuseFailures(res: Response, until: number): never {
@@ -98,6 +149,7 @@ export class RateLimits {
     if (now - this.lastSweep < this.windowMs) return;
     this.lastSweep = now;
     for (const [address, until] of this.blocked) if (until <= now) this.blocked.delete(address);
+    for (const [key, allowance] of this.allowances) if (allowance.resetAt <= now) this.allowances.delete(key);
     this.counters.sweep(this.windowMs).catch((error: unknown) => {
       this.logger?.warn({ err: error }, "rate limits: deleting ended windows failed");
     });

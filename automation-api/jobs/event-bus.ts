@@ -85,14 +85,25 @@ export class EventBus {
     }, 1000).unref();
   }
 
-  private async send(queries: Queries, prefix: string, ids: readonly string[]): Promise<void> {
+  /** Whether news from other processes reaches this one now (always, for an in-process bus). */
+  get listening(): boolean {
+    return !this.connectionString || this.client !== undefined;
+  }
+
+  private async send(
+    queries: Queries,
+    prefix: string,
+    ids: readonly string[],
+    options: { local?: boolean } = {},
+  ): Promise<void> {
     for (const part of chunks(ids)) {
       const payload = prefix + part.join(",");
+      const news = parsePayload(payload);
+      // In-process listeners hear it at once when asked (a cache must not answer the next
+      // request from what this request just changed); others hear it back from the database.
+      if (news && (options.local || !this.connectionString)) this.emitter.emit("news", news);
       if (this.connectionString) {
         await queries.executor.executeSql("select pg_notify($1, $2)", [CHANNEL, payload]);
-      } else {
-        const news = parsePayload(payload);
-        if (news) this.emitter.emit("news", news);
       }
     }
   }
@@ -104,8 +115,31 @@ export class EventBus {
 
   /** Announces that tokens were revoked or users disabled, so that their open streams end. */
   async notifyAccessEnded(queries: Queries, ended: AccessEnded): Promise<void> {
-    await this.send(queries, "token:", ended.tokens ?? []);
-    await this.send(queries, "user:", ended.users ?? []);
+    await this.send(queries, "token:", ended.tokens ?? [], { local: true });
+    await this.send(queries, "user:", ended.users ?? [], { local: true });
+  }
+
+  /**
+   * Announces that a user changed in a way that does not end their access (their weight), so
+   * that copies of them kept in every process are read again; streams check and go on.
+   */
+  async notifyUserChanged(queries: Queries, userId: string): Promise<void> {
+    await this.send(queries, "user:", [userId], { local: true });
+  }
+
+  /**
+   * Calls `listener` with the tokens and users whose access may have changed, or with `"all"`
+   * after news may have been missed; returns the unsubscribe function.
+   */
+  watchAccess(
+    listener: (changed: { tokens: ReadonlySet<string>; users: ReadonlySet<string> } | "all") => void,
+  ): () => void {
+    const none = new Set<string>();
+    return this.on((news) => {
+      if (news.kind === "resync") listener("all");
+      else if (news.kind === "token") listener({ tokens: news.ids, users: none });
+      else if (news.kind === "user") listener({ tokens: none, users: news.ids });
+    });
   }
 
   /** Calls `listener` whenever the operation may have news; returns the unsubscribe function. */

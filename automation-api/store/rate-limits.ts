@@ -15,14 +15,14 @@ export interface WindowCount {
 export class RateLimitCounters {
   constructor(private readonly db: Db) {}
 
-  /** Counts one hit of `key` in the current window of `windowMs`; returns the window's count. */
-  async hit(key: string, windowMs: number): Promise<WindowCount> {
+  /** Counts `amount` hits of `key` in the current window of `windowMs`; returns the window's count. */
+  async hit(key: string, windowMs: number, amount = 1): Promise<WindowCount> {
     const windowStart = sql<Date>`to_timestamp(floor(extract(epoch from now()) * 1000 / ${windowMs}) * ${windowMs} / 1000.0)`;
     const row = await this.db
       .insertInto("rateLimits")
-      .values({ key, windowStart, count: 1 })
+      .values({ key, windowStart, count: amount })
       .onConflict((oc) =>
-        oc.columns(["key", "windowStart"]).doUpdateSet({ count: sql`rate_limits.count + 1` }),
+        oc.columns(["key", "windowStart"]).doUpdateSet({ count: sql`rate_limits.count + ${amount}` }),
       )
       .returning(["count", "windowStart"])
       .executeTakeFirstOrThrow();

@@ -74,6 +74,7 @@ export function userRoutes({ store, bus }: RouteContext): Router {
       ...(disabledAt !== undefined ? { disabledAt } : {}),
     });
     if (body.disabled) await bus.notifyAccessEnded(store, { users: [user.id] });
+    else await bus.notifyUserChanged(store, user.id);
     res.json(presentUser(updated));
   });
 
