@@ -1,5 +1,5 @@
 import type { ZoneSpec } from "../../spec/zone.js";
-import type { NamespaceReader } from "./namespace-reader.js";
+import type { NamespaceReader, PodUsage } from "./namespace-reader.js";
 
 /**
  * What the service reads of a zone's Kubernetes cluster. The service never writes to a cluster
@@ -16,6 +16,18 @@ export interface ZoneCluster {
   secretData(namespace: string, name: string): Promise<Readonly<Record<string, string>> | undefined>;
   /** Runtime views of one project namespace (its apps' pods, logs, metrics); reads stay in it. */
   inNamespace(namespace: string): NamespaceReader;
+  /**
+   * The CPU and memory of every app's pods in the zone, in one read of the metrics API (the
+   * service's own sampling; members' reads go through `inNamespace`). Throws
+   * `MetricsUnavailableError` when the zone serves no metrics API.
+   */
+  appsUsage(): Promise<AppsUsage>;
+}
+
+/** Pods' usage of a zone's apps, by namespace and app. */
+export interface AppsUsage {
+  /** The pods of `app` in `namespace` that the metrics API reported; none when none runs. */
+  of(namespace: string, app: string): readonly PodUsage[];
 }
 
 /** What the service needs to know of an existing namespace. */

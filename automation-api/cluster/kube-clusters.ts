@@ -1,12 +1,20 @@
-import { ApiException, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
+import { ApiException, CoreV1Api, CustomObjectsApi, KubeConfig } from "@kubernetes/client-node";
+import { LabelKey } from "../../components/labels.js";
+import type { PodUsage } from "./namespace-reader.js";
 import { resolveZonePath, type ZoneSpec } from "../../spec/zone.js";
 import {
   ClusterUnreachableError,
+  type AppsUsage,
   type NamespaceFacts,
   type ZoneCluster,
   type ZoneClusters,
 } from "./cluster.js";
-import { KubeNamespaceReader } from "./kube-namespace-reader.js";
+import {
+  KubeNamespaceReader,
+  metricsReadError,
+  podUsageOf,
+  type PodMetricsItem,
+} from "./kube-namespace-reader.js";
 import type { NamespaceReader } from "./namespace-reader.js";
 
 /**
@@ -24,12 +32,38 @@ export function zoneKubeConfig(zone: ZoneSpec): KubeConfig {
 /** One zone's cluster through `@kubernetes/client-node`, with the zone file's credentials. */
 class KubeZoneCluster implements ZoneCluster {
   private readonly core: CoreV1Api;
+  private readonly custom: CustomObjectsApi;
 
   constructor(
     private readonly zone: string,
     private readonly config: KubeConfig,
   ) {
     this.core = config.makeApiClient(CoreV1Api);
+    this.custom = config.makeApiClient(CustomObjectsApi);
+  }
+
+  async appsUsage(): Promise<AppsUsage> {
+    let list: { items?: PodMetricsItem[] };
+    try {
+      list = (await this.custom.listClusterCustomObject({
+        group: "metrics.k8s.io",
+        version: "v1beta1",
+        plural: "pods",
+        labelSelector: LabelKey.app,
+      })) as { items?: PodMetricsItem[] };
+    } catch (error) {
+      throw metricsReadError(this.zone, error);
+    }
+    const byApp = new Map<string, PodUsage[]>();
+    for (const item of list.items ?? []) {
+      const namespace = item.metadata?.namespace ?? "";
+      const labels = item.metadata?.labels ?? {};
+      // As the member's own reads select: the project's label and the app's, in the project's namespace.
+      if (labels[LabelKey.project] !== namespace) continue;
+      const key = appKey(namespace, labels[LabelKey.app] ?? "");
+      byApp.set(key, [...(byApp.get(key) ?? []), podUsageOf(item)]);
+    }
+    return { of: (namespace, app) => byApp.get(appKey(namespace, app)) ?? [] };
   }
 
   inNamespace(namespace: string): NamespaceReader {
@@ -64,6 +98,10 @@ class KubeZoneCluster implements ZoneCluster {
       throw new ClusterUnreachableError(this.zone, error);
     }
   }
+}
+
+function appKey(namespace: string, app: string): string {
+  return `${namespace}/${app}`;
 }
 
 /**

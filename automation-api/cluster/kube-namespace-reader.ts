@@ -196,21 +196,9 @@ export class KubeNamespaceReader implements NamespaceReader {
         labelSelector: selectorText(selector),
       })) as { items?: PodMetricsItem[] };
     } catch (error) {
-      // 404: no such API group; 503: the APIService is registered but its server does not answer.
-      if (error instanceof ApiException && (error.code === 404 || error.code === 503)) {
-        throw new MetricsUnavailableError(this.zone);
-      }
-      throw new ClusterUnreachableError(this.zone, error);
+      throw metricsReadError(this.zone, error);
     }
-    return (list.items ?? []).map((item) => ({
-      pod: item.metadata?.name ?? "",
-      cpuMillis: Math.round(
-        (item.containers ?? []).reduce((sum, c) => sum + measured(c.usage?.["cpu"]), 0) * 1000,
-      ),
-      memoryBytes: Math.round(
-        (item.containers ?? []).reduce((sum, c) => sum + measured(c.usage?.["memory"]), 0),
-      ),
-    }));
+    return (list.items ?? []).map(podUsageOf);
   }
 
   async portForward(pod: string, port: number, tunnel: PortTunnel): Promise<() => void> {
@@ -238,9 +226,32 @@ export class KubeNamespaceReader implements NamespaceReader {
   }
 }
 
-interface PodMetricsItem {
-  metadata?: { name?: string };
+/** One pod's entry of the metrics API (`metrics.k8s.io/v1beta1` PodMetrics, with its pod's labels). */
+export interface PodMetricsItem {
+  metadata?: { name?: string; namespace?: string; labels?: Record<string, string> };
   containers?: { usage?: Record<string, string> }[];
+}
+
+/** A pod's CPU and memory, summed over its containers. */
+export function podUsageOf(item: PodMetricsItem): PodUsage {
+  return {
+    pod: item.metadata?.name ?? "",
+    cpuMillis: Math.round(
+      (item.containers ?? []).reduce((sum, c) => sum + measured(c.usage?.["cpu"]), 0) * 1000,
+    ),
+    memoryBytes: Math.round(
+      (item.containers ?? []).reduce((sum, c) => sum + measured(c.usage?.["memory"]), 0),
+    ),
+  };
+}
+
+/** What a failed read of the metrics API means. */
+export function metricsReadError(zone: string, error: unknown): Error {
+  // 404: no such API group; 503: the APIService is registered but its server does not answer.
+  if (error instanceof ApiException && (error.code === 404 || error.code === 503)) {
+    return new MetricsUnavailableError(zone);
+  }
+  return new ClusterUnreachableError(zone, error);
 }
 
 function refusalMessage(error: ApiException<unknown>): string {

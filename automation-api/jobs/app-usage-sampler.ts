@@ -1,20 +1,11 @@
-import { appSelector } from "../../components/labels.js";
 import type { ZoneSpec } from "../../spec/zone.js";
-import type { ZoneClusters } from "../cluster/cluster.js";
+import type { AppsUsage, ZoneClusters } from "../cluster/cluster.js";
 import { MetricsUnavailableError } from "../cluster/namespace-reader.js";
 import type { ZoneCatalog } from "../domain/zones.js";
 import { silentLogger, type Logger } from "../observability/log.js";
-import {
-  APP_USAGE_WINDOW_SECONDS,
-  AppUsage,
-  DEFAULT_USAGE_SAMPLE_SECONDS,
-  type AppUsageSample,
-} from "../store/app-usage.js";
+import { APP_USAGE_WINDOW_SECONDS, AppUsage, DEFAULT_USAGE_SAMPLE_SECONDS } from "../store/app-usage.js";
 import { DatabaseLimits } from "../store/database-limits.js";
 import type { Store } from "../store/store.js";
-
-/** Apps read at once: a slow metrics API costs a pass its latency per batch, not per app. */
-const READS_AT_ONCE = 8;
 
 export interface AppUsageSamplerOptions {
   readonly store: Store;
@@ -43,7 +34,9 @@ export function usageSlot(now: Date, intervalSeconds: number): Date {
 /**
  * Samples the CPU and memory of every app of every active project from its zone's metrics API,
  * once per interval, and keeps an hour of them, so that an app's page can draw its last hour
- * the moment it opens (the metrics API knows only the last scrape). Processes that run workers
+ * the moment it opens (the metrics API knows only the last scrape). A zone is read in one request
+ * whatever its number of apps (a thousand apps read one by one were a thousand TLS handshakes
+ * every interval, beside the requests the process serves). Processes that run workers
  * sample; two of them in one slot write one sample per app.
  */
 export class AppUsageSampler {
@@ -111,39 +104,33 @@ export class AppUsageSampler {
     );
     // A zone without apps is not read: its cluster may not even be reachable from here.
     if (apps.length === 0) return { zone: zone.name, sampled: 0, noMetrics: false };
-    const cluster = this.options.clusters.cluster(zone);
-    const samples: (AppUsageSample & { projectId: string; app: string })[] = [];
-    let noMetrics = false;
-    for (let start = 0; start < apps.length && !noMetrics; start += READS_AT_ONCE) {
-      await Promise.all(
-        apps.slice(start, start + READS_AT_ONCE).map(async ({ projectId, project, app }) => {
-          try {
-            const usage = await cluster.inNamespace(project).podUsage(appSelector(project, app));
-            if (usage.length === 0) return;
-            samples.push({
-              projectId,
-              app,
-              at,
-              cpuMillis: usage.reduce((sum, pod) => sum + pod.cpuMillis, 0),
-              memoryBytes: usage.reduce((sum, pod) => sum + pod.memoryBytes, 0),
-              pods: usage.length,
-            });
-          } catch (error) {
-            if (error instanceof MetricsUnavailableError) noMetrics = true;
-            else throw error;
-          }
-        }),
-      );
-    }
-    if (noMetrics) {
+    let usage: AppsUsage;
+    try {
+      usage = await this.options.clusters.cluster(zone).appsUsage();
+    } catch (error) {
+      if (!(error instanceof MetricsUnavailableError)) throw error;
       if (!this.reported.has(zone.name)) {
         this.logger.info({ zone: zone.name }, "the zone serves no metrics API; app usage is not sampled");
       }
       this.reported.add(zone.name);
-      return { zone: zone.name, sampled: 0, noMetrics };
+      return { zone: zone.name, sampled: 0, noMetrics: true };
     }
+    const samples = apps.flatMap(({ projectId, project, app }) => {
+      const pods = usage.of(project, app);
+      if (pods.length === 0) return [];
+      return [
+        {
+          projectId,
+          app,
+          at,
+          cpuMillis: pods.reduce((sum, pod) => sum + pod.cpuMillis, 0),
+          memoryBytes: pods.reduce((sum, pod) => sum + pod.memoryBytes, 0),
+          pods: pods.length,
+        },
+      ];
+    });
     await new AppUsage(this.options.store.db).record(samples);
-    return { zone: zone.name, sampled: samples.length, noMetrics };
+    return { zone: zone.name, sampled: samples.length, noMetrics: false };
   }
 
   private get logger(): Logger {

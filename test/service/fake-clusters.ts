@@ -4,6 +4,7 @@ import {
   type ZoneCluster,
   type ZoneClusters,
 } from "../../automation-api/cluster/cluster.js";
+import { MetricsUnavailableError } from "../../automation-api/cluster/namespace-reader.js";
 import type { ZoneSpec } from "../../spec/zone.js";
 import { FakeNamespace } from "./fake-namespace.js";
 
@@ -57,6 +58,18 @@ export class FakeClusters implements ZoneClusters {
       inNamespace: (namespace) => {
         reachable();
         return this.inNamespace(zone.name, namespace);
+      },
+      // A namespace's usage stands for each of its apps, as its reader's does for any selector;
+      // the zone serves metrics when one of its namespaces was given usage.
+      appsUsage: async () => {
+        reachable();
+        const readers = [...this.readers].filter(([key]) => key.startsWith(`${zone.name}/`));
+        if (readers.every(([, reader]) => reader.usage === undefined))
+          throw new MetricsUnavailableError(zone.name);
+        const byNamespace = new Map(
+          readers.map(([key, reader]) => [key.slice(zone.name.length + 1), reader.usage ?? []]),
+        );
+        return { of: (namespace) => byNamespace.get(namespace) ?? [] };
       },
     };
   }
