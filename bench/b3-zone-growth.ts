@@ -1,21 +1,33 @@
 /**
  * B3: what one project's `up` costs as the zone fills, on the local zone's simulated nodes,
- * through the service with the real engine: the zone is grown to each size in B3_SIZES (default
- * 10,100,1000 projects, each with its namespace, quota and policies; one member holds them
- * all), then B3_PROBES (default 5) new projects are made there one at a time and each gets an
- * app: the p50 of the project's first run and of the app's run at that size, and the ratio to
- * the first size. The projects are deleted at the end (not timed).
+ * through the service with the real engine. The zone is grown to the largest of B3_SIZES
+ * (default 10,100,1000 projects, each with its namespace, quota and policies, all of one member,
+ * `b3-member`), then shrunk to each size in turn, largest first; at each size B3_PROBES (default
+ * 5) new projects are made one at a time, each gets an app and is deleted: the p50 of the
+ * project's first run and of the app's run at that size, and the ratio to the smallest size.
+ * Measuring on the way down costs no runs beyond the deletions the zone needs anyway.
  *
- *   npx tsx bench/b3-zone-growth.ts      # PLUSKUBE_WORKERS (default 6) runs grow the zone
+ * The member's projects outlive a run that is stopped (the zone takes an hour to fill): the next
+ * run starts from them, and puts each again first (at once when it already runs its spec; a run
+ * cut short is run again). At the end the zone is emptied of them, unless B3_KEEP=1.
+ *
+ *   npx tsx bench/b3-zone-growth.ts      # PLUSKUBE_WORKERS (default 6) runs at once
  */
 import { simulatedZone } from "../localzone/zone.js";
-import { ensureZone, percentile, seconds, startService } from "./service-bench.js";
+import { ensureZone, percentile, seconds, startService, type BenchService } from "./service-bench.js";
 
-const SIZES = (process.env["B3_SIZES"] ?? "10,100,1000").split(",").map(Number);
+const SIZES = (process.env["B3_SIZES"] ?? "10,100,1000")
+  .split(",")
+  .map(Number)
+  .sort((a, b) => a - b);
 const PROBES = Number(process.env["B3_PROBES"] ?? 5);
 const WORKERS = Number(process.env["PLUSKUBE_WORKERS"] ?? 6);
+const KEEP = process.env["B3_KEEP"] === "1";
+const MEMBER = "b3-member";
+const BATCH = 50;
 const base = simulatedZone();
-const largest = Math.max(...SIZES) + PROBES;
+const top = Math.max(...SIZES);
+const largest = top + PROBES;
 const zone = {
   ...base,
   limits: { ...base.limits, projectsPerMember: Math.max(base.limits.projectsPerMember, largest) },
@@ -24,38 +36,72 @@ const zone = {
 };
 const tag = Date.now().toString(36).slice(-5);
 
+/** The member's projects, all pages; the link to the next page is the API's own. */
+async function memberProjects(service: BenchService): Promise<string[]> {
+  const names: string[] = [];
+  for (let path: string | null = "/v1/projects?limit=200"; path;) {
+    const page: { status: number; body: { items: { name: string }[]; next: string | null } } =
+      await service.call("GET", path);
+    if (page.status !== 200) throw new Error(`GET ${path}: ${page.status}`);
+    names.push(...page.body.items.map((item) => item.name));
+    path = page.body.next;
+  }
+  return names;
+}
+
 async function main(): Promise<void> {
   await ensureZone();
-  const service = await startService({ workers: WORKERS, zone });
-  const made: string[] = [];
-  const rows: { size: number; project: number; app: number }[] = [];
+  const service = await startService({ workers: WORKERS, zone, user: MEMBER });
   const run = async (method: string, path: string, body?: unknown): Promise<number> => {
     const started = Date.now();
     const accepted = await service.call<{ id: string }>(method, path, body);
+    if (accepted.status === 204) return Date.now() - started;
     if (accepted.status !== 202)
       throw new Error(`${method} ${path}: ${accepted.status} ${JSON.stringify(accepted.body)}`);
     const done = await service.settle(accepted.body.id);
     if (done.status !== "succeeded") throw new Error(`${method} ${path}: ${done.message}`);
     return Date.now() - started;
   };
+  const inBatches = async (
+    names: readonly string[],
+    what: string,
+    each: (name: string) => Promise<unknown>,
+  ) => {
+    const started = Date.now();
+    for (let i = 0; i < names.length; i += BATCH) {
+      await Promise.all(names.slice(i, i + BATCH).map(each));
+      console.error(
+        `  ${what} ${Math.min(i + BATCH, names.length)}/${names.length} (${seconds(Date.now() - started)})`,
+      );
+    }
+  };
+  const rows: { size: number; project: number; app: number }[] = [];
+  const before = await memberProjects(service);
+  let made = before.filter((name) => !name.includes("-probe-"));
   try {
-    for (const size of SIZES) {
-      // Grow the zone to `size` projects, many runs at once.
-      const missing = Array.from({ length: size - made.length }, (_, i) => `b3-${tag}-${made.length + i}`);
-      const started = Date.now();
-      for (let i = 0; i < missing.length; i += 50) {
-        const batch = missing.slice(i, i + 50);
-        await Promise.all(batch.map((name) => run("PUT", `/v1/projects/${name}`, { zone: zone.name })));
-        made.push(...batch);
-        console.error(`  ${made.length} projects (${seconds(Date.now() - started)})`);
-      }
+    // Left by a run stopped before: a probe is deleted; the others are settled, at once if they
+    // run their spec, else run again.
+    const strays = before.filter((name) => name.includes("-probe-"));
+    await inBatches(strays, "deleted probes left before", (name) => run("DELETE", `/v1/projects/${name}`));
+    await inBatches(made, "settled what a run before left", (name) =>
+      run("PUT", `/v1/projects/${name}`, { zone: zone.name }),
+    );
+    const missing = Array.from({ length: Math.max(0, top - made.length) }, (_, i) => `b3-${tag}-${i}`);
+    await inBatches(missing, "grew the zone", (name) =>
+      run("PUT", `/v1/projects/${name}`, { zone: zone.name }),
+    );
+    made = [...made, ...missing];
+    for (const size of [...SIZES].reverse()) {
+      const surplus = made.slice(size);
+      await inBatches(surplus, `shrank the zone to ${size}`, (name) => run("DELETE", `/v1/projects/${name}`));
+      made = made.slice(0, size);
       const project: number[] = [];
       const app: number[] = [];
       for (let i = 0; i < PROBES; i++) {
         const name = `b3-${tag}-probe-${size}-${i}`;
         project.push(await run("PUT", `/v1/projects/${name}`, { zone: zone.name }));
         app.push(await run("PUT", `/v1/projects/${name}/apps/web`, { image: "nginx:1.27" }));
-        // Probes leave the zone as they found it, so the next size is exactly that size.
+        // Probes leave the zone as they found it, so each probe sees exactly `size` projects.
         await run("DELETE", `/v1/projects/${name}`);
       }
       rows.push({ size, project: percentile(project, 50), app: percentile(app, 50) });
@@ -64,14 +110,10 @@ async function main(): Promise<void> {
       );
     }
   } finally {
-    console.error(`deleting ${made.length} projects`);
-    for (let i = 0; i < made.length; i += 50) {
-      await Promise.all(
-        made.slice(i, i + 50).map((name) => run("DELETE", `/v1/projects/${name}`).catch(() => 0)),
-      );
-    }
+    if (!KEEP) await inBatches(made, "emptied the zone", (name) => run("DELETE", `/v1/projects/${name}`));
     await service.close();
   }
+  rows.sort((a, b) => a.size - b.size);
   const first = rows[0];
   console.log(
     `B3: one project's runs as the zone grows, ${PROBES} probes a size, simulated nodes (local zone, ${new Date().toISOString()})`,

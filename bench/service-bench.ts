@@ -61,6 +61,8 @@ export async function startService(
     zone?: ZoneSpec;
     /** The service's database (default `pluskube_bench`): a benchmark whose users would change others' shares takes its own. */
     database?: string;
+    /** The member the benchmark acts as (default: a new one per run, so earlier runs' leftovers do not count). */
+    user?: string;
   } = {},
 ): Promise<BenchService> {
   // Simulated nodes unless a benchmark needs its apps to run.
@@ -78,8 +80,7 @@ export async function startService(
     },
     app: { rateLimit: { limit: 100_000 } },
   });
-  // A user of its own per run, so the figures do not depend on earlier runs' leftovers.
-  const name = `bench-${Date.now().toString(36)}`;
+  const name = options.user ?? `bench-${Date.now().toString(36)}`;
   const server: Server = await service.listen(0, "127.0.0.1");
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const token = await createUserToken(service.store, name);

@@ -1,9 +1,9 @@
 import { hashToken, newToken, tokenPrefix } from "../automation-api/domain/tokens.js";
 import type { Store } from "../automation-api/store/store.js";
 
-/** A user and a token for a benchmark run, made directly in the store. */
+/** A token for a benchmark run, of the user `name` (made if missing), made directly in the store. */
 export async function createUserToken(store: Store, name: string): Promise<string> {
-  const user = await store.createUser({ name });
+  const user = (await store.findUserByName(name)) ?? (await store.createUser({ name }));
   const token = newToken();
   await store.insertToken({
     hash: hashToken(token),
