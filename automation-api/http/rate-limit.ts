@@ -22,17 +22,20 @@ export class RateLimitedError extends DomainError {
   }
 }
 
-/** Requests this process has counted in the store ahead of time for one token's window. */
+/** Requests this process has counted in the store for one token's window and not yet taken. */
 interface Allowance {
   readonly resetAt: number;
-  /** The window's count in the store after this process's last reservation. */
+  /** The window's count in the store after this process's last reservation, up to the limit. */
   readonly counted: number;
   /** Reserved requests not yet taken. */
   left: number;
 }
 
-/** Requests reserved at once are at most this many, and at most a sixteenth of what is left. */
-const MOST_RESERVED = 64;
+/** Requests gathering for a key's next reservation, and what they wait on. */
+interface Gathering {
+  size: number;
+  readonly reserved: Promise<void>;
+}
 
 /**
  * The service's rate limits (DESIGN.md "Scale-out": counters shared through the store).
@@ -40,10 +43,10 @@ const MOST_RESERVED = 64;
  * failed authentications count against the client's address, and an address over its limit is
  * refused before its token is looked up.
  *
- * A token's requests are counted in the store in blocks: a process reserves a part of what its
- * window has left (one request when little is left) and takes from it without a round trip.
- * The limit holds exactly across processes, since reserved requests count for everyone; what
- * a process reserved and did not take is lost to the window, a sixteenth of what was left at most.
+ * A token's requests that arrive while its count is being written wait for the next write and
+ * are counted by it together, as a database groups commits: a burst costs a few round trips,
+ * not one a request, and nothing is reserved that no request takes, so the limit is exact
+ * across processes.
  */
 export class RateLimits {
   private readonly windowMs: number;
@@ -53,7 +56,10 @@ export class RateLimits {
   /** Addresses this process saw go over their failure limit, until their window ends. */
   private readonly blocked = new Map<string, number>();
   private readonly allowances = new Map<string, Allowance>();
+  /** The reservation in flight per key. */
   private readonly reserving = new Map<string, Promise<void>>();
+  /** Requests gathering for the reservation after it, per key. */
+  private readonly gathering = new Map<string, Gathering>();
   private lastSweep = 0;
 
   constructor(
@@ -117,22 +123,48 @@ export class RateLimits {
       // Over the limit for the rest of the window: nobody can give requests back.
       if (current && current.counted >= this.limit)
         return { count: current.counted + 1, resetAt: current.resetAt };
-      // One reservation at a time per key; requests arriving meanwhile take from it.
-      let reserving = this.reserving.get(key);
-      if (!reserving) {
-        reserving = this.reserve(key, current?.counted ?? 0).finally(() => this.reserving.delete(key));
-        this.reserving.set(key, reserving);
-      }
-      await reserving;
+      await this.join(key);
     }
   }
 
-  private async reserve(key: string, known: number): Promise<void> {
-    const size = Math.max(1, Math.min(MOST_RESERVED, Math.floor((this.limit - known) / 16)));
+  /** Joins the key's next reservation, which starts as soon as the one in flight (if any) ends. */
+  private join(key: string): Promise<void> {
+    let next = this.gathering.get(key);
+    if (!next) {
+      // After the one in flight, whether it worked or not: a failed write fails its own requests only.
+      const before = (this.reserving.get(key) ?? Promise.resolve()).catch(() => {});
+      const gathering: Gathering = {
+        size: 0,
+        reserved: before.then(() => {
+          // Requests arriving from now on gather for the reservation after this one.
+          this.gathering.delete(key);
+          const reservation = this.reserve(key, gathering.size).finally(() => {
+            if (this.reserving.get(key) === reservation) this.reserving.delete(key);
+          });
+          this.reserving.set(key, reservation);
+          return reservation;
+        }),
+      };
+      next = gathering;
+      this.gathering.set(key, next);
+    }
+    next.size += 1;
+    return next.reserved;
+  }
+
+  private async reserve(key: string, size: number): Promise<void> {
     const { count, resetAt } = await this.counters.hit(key, this.windowMs, size);
-    // Only the part of the block within the limit may be taken.
+    // Only the part within the limit may be taken.
     const within = Math.max(0, Math.min(size, this.limit - (count - size)));
-    this.allowances.set(key, { resetAt: resetAt.getTime(), counted: count, left: within });
+    // Requests of the window's last reservation not taken yet stay takeable.
+    const last = this.allowances.get(key);
+    const kept = last?.resetAt === resetAt.getTime() ? last.left : 0;
+    // Counted up to the last request that may be taken: what was reserved past the limit never is.
+    this.allowances.set(key, {
+      resetAt: resetAt.getTime(),
+      counted: count - size + within,
+      left: within + kept,
+    });
   }
 
   private refuseFailures(res: Response, until: number): never {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { volumeSource } from "../../localzone/volume-provisioner.js";
-import { iptablesCleanup, mountsUnder } from "../../localzone/zone/node/cleanup.js";
+import { iptablesCleanup, mountsUnder, ZONE_IPSET } from "../../localzone/zone/node/cleanup.js";
 import { cniConflist } from "../../localzone/zone/node/cni.js";
 import { CAP_SYS_RESOURCE, containerdConfig, hasCapability } from "../../localzone/zone/node/containerd.js";
 import { guardRules } from "../../localzone/zone/node/host-network.js";
@@ -56,6 +56,19 @@ describe("the real node's cleanup of iptables", () => {
   it("has nothing to do on a table without the zone's chains", () => {
     expect(iptablesCleanup("raw", "*raw\n:PREROUTING ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n")).toBe("");
   });
+});
+
+describe("the ipsets the node's cleanup removes", () => {
+  it.each([
+    "KUBE-DST-6L4KQBQUFRSDMGQE",
+    "kube-router-pod-subnets",
+    "inet6:kube-router-node-ips",
+    "TMP-BXHY5LLMLSN36WFL",
+  ])("include %s", (name) => expect(ZONE_IPSET.test(name)).toBe(true));
+
+  it.each(["TMP-backup", "TMP-BXHY5LLMLSN36WFL-2", "f2b-sshd", "docker-allowed"])("exclude %s", (name) =>
+    expect(ZONE_IPSET.test(name)).toBe(false),
+  );
 });
 
 describe("the mounts under the node's folder", () => {

@@ -10,8 +10,12 @@ import { CNI_NETWORK, CRI_NAMESPACE, NODE_LINK, POD_BRIDGE } from "./network.js"
  * `KUBE-POD-FW-`, `KUBE-NWPLCY-`, ...), the CNI plugins (`CNI-`) and the node guard (`PLUSKUBE-`). */
 export const ZONE_CHAIN = /^(KUBE-|CNI-|PLUSKUBE-)/;
 
-/** Sets kube-router makes for NetworkPolicies (IPv6 ones carry an `inet6:` prefix). */
-export const ZONE_IPSET = /^(inet6:)?(KUBE-|kube-router-)/i;
+/**
+ * Sets kube-router makes for NetworkPolicies (IPv6 ones carry an `inet6:` prefix), and the
+ * temporary ones of its atomic swaps (`TMP-` and 16 base32 characters), which stay when it is
+ * killed in the middle of one.
+ */
+export const ZONE_IPSET = /^(inet6:)?(KUBE-|kube-router-|TMP-[A-Z2-7]{16}$)/i;
 
 export const IPTABLES_TABLES = ["filter", "nat", "mangle", "raw"] as const;
 
