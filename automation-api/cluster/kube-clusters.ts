@@ -61,7 +61,9 @@ class KubeZoneCluster implements ZoneCluster {
       // As the member's own reads select: the project's label and the app's, in the project's namespace.
       if (labels[LabelKey.project] !== namespace) continue;
       const key = appKey(namespace, labels[LabelKey.app] ?? "");
-      byApp.set(key, [...(byApp.get(key) ?? []), podUsageOf(item)]);
+      const pods = byApp.get(key) ?? [];
+      pods.push(podUsageOf(item));
+      byApp.set(key, pods);
     }
     return { of: (namespace, app) => byApp.get(appKey(namespace, app)) ?? [] };
   }
