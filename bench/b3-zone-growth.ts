@@ -6,6 +6,9 @@
  * 5) new projects are made one at a time, each gets an app and is deleted: the p50 of the
  * project's first run and of the app's run at that size, and the ratio to the smallest size.
  * Measuring on the way down costs no runs beyond the deletions the zone needs anyway.
+ * Beside the times, where they went at each size: the engine's CLI commands (p50 a probe, the
+ * project's and the app's runs together) and the CPU seconds a probe cost the service with its
+ * engine processes and each of the zone's processes, so that a size that costs more says why.
  *
  * The member's projects outlive a run that is stopped (the zone takes an hour to fill): the next
  * run starts from them, and puts each again first (at once when it already runs its spec; a run
@@ -14,6 +17,9 @@
  *   npx tsx bench/b3-zone-growth.ts      # PLUSKUBE_WORKERS (default 6) runs at once
  */
 import { simulatedZone } from "../localzone/zone.js";
+import { cpuByCommand, cpuSpent } from "./process-cpu.js";
+import { cpuSeconds } from "./resource-sampler.js";
+import { RunBreakdown } from "./run-breakdown.js";
 import { ensureZone, percentile, seconds, startService, type BenchService } from "./service-bench.js";
 
 const SIZES = (process.env["B3_SIZES"] ?? "10,100,1000")
@@ -75,7 +81,9 @@ async function main(): Promise<void> {
       );
     }
   };
+  const breakdown = new RunBreakdown(service.runner);
   const rows: { size: number; project: number; app: number }[] = [];
+  const costs: string[] = [];
   const before = await memberProjects(service);
   let made = before.filter((name) => !name.includes("-probe-"));
   try {
@@ -97,14 +105,35 @@ async function main(): Promise<void> {
       made = made.slice(0, size);
       const project: number[] = [];
       const app: number[] = [];
+      const commands = new Map<string, number[]>();
+      let ownCpu = 0;
+      let zoneCpu = new Map<string, number>();
       for (let i = 0; i < PROBES; i++) {
         const name = `b3-${tag}-probe-${size}-${i}`;
+        breakdown.reset();
+        const cpuBefore = cpuSeconds();
+        const zoneBefore = cpuByCommand();
         project.push(await run("PUT", `/v1/projects/${name}`, { zone: zone.name }));
         app.push(await run("PUT", `/v1/projects/${name}/apps/web`, { image: "nginx:1.27" }));
+        ownCpu += cpuSeconds() - cpuBefore;
+        for (const [what, spent] of cpuSpent(zoneBefore, cpuByCommand(), 0)) {
+          if (what !== "node") zoneCpu.set(what, (zoneCpu.get(what) ?? 0) + spent);
+        }
+        const probe = new Map<string, number>();
+        for (const { what, ms } of breakdown.commandTimes()) probe.set(what, (probe.get(what) ?? 0) + ms);
+        for (const [what, ms] of probe) commands.set(what, [...(commands.get(what) ?? []), ms]);
         // Probes leave the zone as they found it, so each probe sees exactly `size` projects.
         await run("DELETE", `/v1/projects/${name}`);
       }
       rows.push({ size, project: percentile(project, 50), app: percentile(app, 50) });
+      zoneCpu = new Map([...zoneCpu].filter(([, spent]) => spent / PROBES >= 0.05).sort((a, b) => b[1] - a[1]));
+      costs.push(
+        `${size} projects, a probe's two runs: engine commands (p50) ` +
+          [...commands].map(([what, ms]) => `${what} ${seconds(percentile(ms, 50))}`).join(", ") +
+          `; CPU (mean) service with its engine ${(ownCpu / PROBES).toFixed(2)} s, ` +
+          [...zoneCpu].map(([what, spent]) => `${what} ${(spent / PROBES).toFixed(2)} s`).join(", "),
+      );
+      console.error(costs.at(-1));
       console.error(
         `${size} projects: project ${seconds(percentile(project, 50))}, app ${seconds(percentile(app, 50))}`,
       );
@@ -124,6 +153,7 @@ async function main(): Promise<void> {
       `${String(row.size).padStart(8)}  ${seconds(row.project).padStart(11)}  ${(row.project / (first?.project ?? row.project)).toFixed(2).padStart(7)}×  ${seconds(row.app).padStart(7)}  ${(row.app / (first?.app ?? row.app)).toFixed(2).padStart(7)}×`,
     );
   }
+  for (const line of costs.reverse()) console.log(line);
 }
 
 main().catch((error: unknown) => {

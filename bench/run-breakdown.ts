@@ -61,6 +61,11 @@ export class RunBreakdown {
     return (event) => this.events.push({ at: Date.now(), event });
   }
 
+  /** Each CLI command since `reset` (`up`, `stack select`, …) and how long it took. */
+  commandTimes(): readonly { what: string; ms: number }[] {
+    return this.commands.map(({ what, ms }) => ({ what, ms }));
+  }
+
   /** The record of the run since `reset`, as lines to print. */
   lines(): string[] {
     const out: string[] = [];

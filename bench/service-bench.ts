@@ -41,6 +41,8 @@ export interface BenchService {
   readonly store: Store;
   /** The benchmark user's name. */
   readonly user: string;
+  /** The engine runner the service runs its jobs with, for benchmarks that time its commands. */
+  readonly runner: AutomationRunner;
   call<T = Record<string, unknown>>(
     method: string,
     path: string,
@@ -69,10 +71,11 @@ export async function startService(
   const zone = options.zone ?? simulatedZone();
   // Its own database, so benchmark users never count in the fair share of `npm start`'s users.
   const databaseUrl = await localDatabaseUrl(zone, options.database ?? "pluskube_bench");
+  const runner = await realRunner();
   const service = await buildService({
     databaseUrl,
     zones: staticZones([zone]),
-    runner: await realRunner(),
+    runner,
     clusters: kubeClusters(),
     jobs: {
       workers: options.workers ?? 2,
@@ -98,6 +101,7 @@ export async function startService(
     token,
     store: service.store,
     user: name,
+    runner,
     call,
     settle: async (id, timeoutMs = 900_000) => {
       const deadline = Date.now() + timeoutMs;
