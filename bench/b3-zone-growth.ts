@@ -12,7 +12,8 @@
  *
  * The member's projects outlive a run that is stopped (the zone takes an hour to fill): the next
  * run starts from them, and puts each again first (at once when it already runs its spec; a run
- * cut short is run again). At the end the zone is emptied of them, unless B3_KEEP=1.
+ * cut short is run again; one whose deletion was under way is let go). A run that measured every
+ * size empties the zone of them at the end, unless B3_KEEP=1; one that failed leaves them.
  *
  *   npx tsx bench/b3-zone-growth.ts      # PLUSKUBE_WORKERS (default 6) runs at once
  */
@@ -68,6 +69,22 @@ async function main(): Promise<void> {
     if (done.status !== "succeeded") throw new Error(`${method} ${path}: ${done.message}`);
     return Date.now() - started;
   };
+  /** Puts a project left by a run before again; false when its deletion was under way, once it is gone. */
+  const settle = async (name: string): Promise<boolean> => {
+    const put = await service.call<{ id: string; type?: string }>("PUT", `/v1/projects/${name}`, { zone: zone.name });
+    if (put.status === 409 && put.body.type === "urn:pluskube:problem:project-deleting") {
+      for (;;) {
+        const { status } = await service.call("GET", `/v1/projects/${name}`);
+        if (status === 404) return false;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+    if (put.status === 204) return true;
+    if (put.status !== 202) throw new Error(`PUT /v1/projects/${name}: ${put.status} ${JSON.stringify(put.body)}`);
+    const done = await service.settle(put.body.id);
+    if (done.status !== "succeeded") throw new Error(`PUT /v1/projects/${name}: ${done.message}`);
+    return true;
+  };
   const inBatches = async (
     names: readonly string[],
     what: string,
@@ -91,9 +108,11 @@ async function main(): Promise<void> {
     // run their spec, else run again.
     const strays = before.filter((name) => name.includes("-probe-"));
     await inBatches(strays, "deleted probes left before", (name) => run("DELETE", `/v1/projects/${name}`));
-    await inBatches(made, "settled what a run before left", (name) =>
-      run("PUT", `/v1/projects/${name}`, { zone: zone.name }),
-    );
+    const deleting = new Set<string>();
+    await inBatches(made, "settled what a run before left", async (name) => {
+      if (!(await settle(name))) deleting.add(name);
+    });
+    made = made.filter((name) => !deleting.has(name));
     const missing = Array.from({ length: Math.max(0, top - made.length) }, (_, i) => `b3-${tag}-${i}`);
     await inBatches(missing, "grew the zone", (name) =>
       run("PUT", `/v1/projects/${name}`, { zone: zone.name }),
@@ -138,8 +157,10 @@ async function main(): Promise<void> {
         `${size} projects: project ${seconds(percentile(project, 50))}, app ${seconds(percentile(app, 50))}`,
       );
     }
-  } finally {
+    // Only a run that measured every size empties the zone: one that failed keeps the hour its
+    // projects took, for the next run to start from.
     if (!KEEP) await inBatches(made, "emptied the zone", (name) => run("DELETE", `/v1/projects/${name}`));
+  } finally {
     await service.close();
   }
   rows.sort((a, b) => a.size - b.size);

@@ -22,19 +22,19 @@ export class RateLimitedError extends DomainError {
   }
 }
 
-/** Requests this process has counted in the store for one token's window and not yet taken. */
+/** What this process has counted in the store for one token's window and not yet taken. */
 interface Allowance {
   readonly resetAt: number;
-  /** The window's count in the store after this process's last reservation, up to the limit. */
+  /** The window's count in the store after this process's last write, up to the limit. */
   readonly counted: number;
-  /** Reserved requests not yet taken. */
+  /** Requests counted and not yet taken. */
   left: number;
 }
 
-/** Requests gathering for a key's next reservation, and what they wait on. */
-interface Gathering {
-  size: number;
-  readonly reserved: Promise<void>;
+/** Requests gathering for the next write, by key, and what they wait on. */
+interface Batch {
+  readonly sizes: Map<string, number>;
+  readonly written: Promise<void>;
 }
 
 /**
@@ -43,10 +43,10 @@ interface Gathering {
  * failed authentications count against the client's address, and an address over its limit is
  * refused before its token is looked up.
  *
- * A token's requests that arrive while its count is being written wait for the next write and
- * are counted by it together, as a database groups commits: a burst costs a few round trips,
- * not one a request, and nothing is reserved that no request takes, so the limit is exact
- * across processes.
+ * Requests that arrive while counts are being written wait for the next write, which counts
+ * them all, of every token, in one statement, as a database groups commits: a busy moment costs
+ * a few round trips, not one a request, and nothing is counted that no request takes, so the
+ * limit is exact across processes.
  */
 export class RateLimits {
   private readonly windowMs: number;
@@ -56,10 +56,10 @@ export class RateLimits {
   /** Addresses this process saw go over their failure limit, until their window ends. */
   private readonly blocked = new Map<string, number>();
   private readonly allowances = new Map<string, Allowance>();
-  /** The reservation in flight per key. */
-  private readonly reserving = new Map<string, Promise<void>>();
-  /** Requests gathering for the reservation after it, per key. */
-  private readonly gathering = new Map<string, Gathering>();
+  /** The write in flight, if any; the next one starts when it ends. */
+  private writing: Promise<void> = Promise.resolve();
+  /** Requests gathering for the next write. */
+  private batch: Batch | undefined;
   private lastSweep = 0;
 
   constructor(
@@ -111,11 +111,11 @@ export class RateLimits {
 
   /** Takes one request of the key's window: the count with it, and when the window ends. */
   private async take(key: string): Promise<{ count: number; resetAt: number }> {
-    // A reservation just made is taken from even if this clock says its window is over (the
+    // A count just written is taken from even if this clock says its window is over (the
     // store's clock decides windows), so that a clock behind the store's cannot loop.
-    for (let reserved = false; ; reserved = true) {
+    for (let written = false; ; written = true) {
       const allowance = this.allowances.get(key);
-      const current = allowance && (reserved || allowance.resetAt > Date.now()) ? allowance : undefined;
+      const current = allowance && (written || allowance.resetAt > Date.now()) ? allowance : undefined;
       if (current && current.left > 0) {
         current.left -= 1;
         return { count: current.counted - current.left, resetAt: current.resetAt };
@@ -127,44 +127,45 @@ export class RateLimits {
     }
   }
 
-  /** Joins the key's next reservation, which starts as soon as the one in flight (if any) ends. */
+  /** Joins the next write, which starts as soon as the one in flight (if any) ends. */
   private join(key: string): Promise<void> {
-    let next = this.gathering.get(key);
-    if (!next) {
+    let batch = this.batch;
+    if (!batch) {
+      const sizes = new Map<string, number>();
       // After the one in flight, whether it worked or not: a failed write fails its own requests only.
-      const before = (this.reserving.get(key) ?? Promise.resolve()).catch(() => {});
-      const gathering: Gathering = {
-        size: 0,
-        reserved: before.then(() => {
-          // Requests arriving from now on gather for the reservation after this one.
-          this.gathering.delete(key);
-          const reservation = this.reserve(key, gathering.size).finally(() => {
-            if (this.reserving.get(key) === reservation) this.reserving.delete(key);
-          });
-          this.reserving.set(key, reservation);
-          return reservation;
-        }),
-      };
-      next = gathering;
-      this.gathering.set(key, next);
+      const written = this.writing
+        .catch(() => {})
+        .then(() => {
+          // Requests arriving from now on gather for the write after this one.
+          this.batch = undefined;
+          return this.write(sizes);
+        });
+      this.writing = written;
+      batch = { sizes, written };
+      this.batch = batch;
     }
-    next.size += 1;
-    return next.reserved;
+    batch.sizes.set(key, (batch.sizes.get(key) ?? 0) + 1);
+    return batch.written;
   }
 
-  private async reserve(key: string, size: number): Promise<void> {
-    const { count, resetAt } = await this.counters.hit(key, this.windowMs, size);
-    // Only the part within the limit may be taken.
-    const within = Math.max(0, Math.min(size, this.limit - (count - size)));
-    // Requests of the window's last reservation not taken yet stay takeable.
-    const last = this.allowances.get(key);
-    const kept = last?.resetAt === resetAt.getTime() ? last.left : 0;
-    // Counted up to the last request that may be taken: what was reserved past the limit never is.
-    this.allowances.set(key, {
-      resetAt: resetAt.getTime(),
-      counted: count - size + within,
-      left: within + kept,
-    });
+  private async write(sizes: ReadonlyMap<string, number>): Promise<void> {
+    const counts = await this.counters.hitMany(sizes, this.windowMs);
+    for (const [key, size] of sizes) {
+      const written = counts.get(key);
+      if (!written) continue;
+      const { count, resetAt } = written;
+      // Only the part within the limit may be taken.
+      const within = Math.max(0, Math.min(size, this.limit - (count - size)));
+      // Requests of the window's last write not taken yet stay takeable.
+      const last = this.allowances.get(key);
+      const kept = last?.resetAt === resetAt.getTime() ? last.left : 0;
+      // Counted up to the last request that may be taken: what was counted past the limit never is.
+      this.allowances.set(key, {
+        resetAt: resetAt.getTime(),
+        counted: count - size + within,
+        left: within + kept,
+      });
+    }
   }
 
   private refuseFailures(res: Response, until: number): never {

@@ -26,9 +26,9 @@ export function quotaRoutes({ store, zones }: RouteContext): Router {
     const query = queryOf(req, QuotaQuery);
     const zone = zones.get(query.zone);
     if (!zone) throw new ValidationError([{ path: "zone", message: unknownZone(query.zone, zones) }]);
-    const quota = await userQuota(store, principal.user, zone);
+    const [quota, zoneUsed] = await Promise.all([userQuota(store, principal.user, zone), zoneUsage(store, zone)]);
     const free = mapUsage(SHARE_KINDS, (kind) => Math.max(0, quota.share[kind] - quota.used[kind]));
-    const inZone = zoneFree(zoneAllocatable(zone), await zoneUsage(store, zone));
+    const inZone = zoneFree(zoneAllocatable(zone), zoneUsed);
     res.json({
       zone: zone.name,
       weight: quota.weight,
