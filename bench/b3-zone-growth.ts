@@ -9,6 +9,9 @@
  * Beside the times, where they went at each size: the engine's CLI commands (p50 a probe, the
  * project's and the app's runs together) and the CPU seconds a probe cost the service with its
  * engine processes and each of the zone's processes, so that a size that costs more says why.
+ * The zone's real node, when it runs, syncs every network policy of the zone on each change (its
+ * kube-router), on the same cores as the engine: `PLUSKUBE_LOCALZONE_NODES=simulated` measures
+ * the engine and the control plane without it.
  *
  * The member's projects outlive a run that is stopped (the zone takes an hour to fill): the next
  * run starts from them, and puts each again first (at once when it already runs its spec; a run
@@ -18,6 +21,7 @@
  *   npx tsx bench/b3-zone-growth.ts      # PLUSKUBE_WORKERS (default 6) runs at once
  */
 import { simulatedZone } from "../localzone/zone.js";
+import { localNodesMode } from "../localzone/zone/node/mode.js";
 import { cpuByCommand, cpuSpent } from "./process-cpu.js";
 import { cpuSeconds } from "./resource-sampler.js";
 import { RunBreakdown } from "./run-breakdown.js";
@@ -99,7 +103,7 @@ async function main(): Promise<void> {
     }
   };
   const breakdown = new RunBreakdown(service.runner);
-  const rows: { size: number; project: number; app: number }[] = [];
+  const rows: { size: number; project: number; app: number; cpu: number }[] = [];
   const costs: string[] = [];
   const before = await memberProjects(service);
   let made = before.filter((name) => !name.includes("-probe-"));
@@ -144,7 +148,7 @@ async function main(): Promise<void> {
         // Probes leave the zone as they found it, so each probe sees exactly `size` projects.
         await run("DELETE", `/v1/projects/${name}`);
       }
-      rows.push({ size, project: percentile(project, 50), app: percentile(app, 50) });
+      rows.push({ size, project: percentile(project, 50), app: percentile(app, 50), cpu: ownCpu / PROBES });
       zoneCpu = new Map([...zoneCpu].filter(([, spent]) => spent / PROBES >= 0.05).sort((a, b) => b[1] - a[1]));
       costs.push(
         `${size} projects, a probe's two runs: engine commands (p50) ` +
@@ -164,14 +168,15 @@ async function main(): Promise<void> {
     await service.close();
   }
   rows.sort((a, b) => a.size - b.size);
-  const first = rows[0];
+  const first = rows[0] ?? { project: 1, app: 1, cpu: 1 };
+  const ratio = (value: number, base: number) => `${(value / base).toFixed(2)}×`.padStart(8);
   console.log(
-    `B3: one project's runs as the zone grows, ${PROBES} probes a size, simulated nodes (local zone, ${new Date().toISOString()})`,
+    `B3: one project's runs as the zone grows, ${PROBES} probes a size, simulated nodes, local zone nodes: ${localNodesMode(zone)} (${new Date().toISOString()})`,
   );
-  console.log("projects  new project  vs first  its app  vs first");
+  console.log("projects  new project  vs first  its app  vs first  CPU (service, engine)  vs first");
   for (const row of rows) {
     console.log(
-      `${String(row.size).padStart(8)}  ${seconds(row.project).padStart(11)}  ${(row.project / (first?.project ?? row.project)).toFixed(2).padStart(7)}×  ${seconds(row.app).padStart(7)}  ${(row.app / (first?.app ?? row.app)).toFixed(2).padStart(7)}×`,
+      `${String(row.size).padStart(8)}  ${seconds(row.project).padStart(11)}  ${ratio(row.project, first.project)}  ${seconds(row.app).padStart(7)}  ${ratio(row.app, first.app)}  ${`${row.cpu.toFixed(2)}s`.padStart(21)}  ${ratio(row.cpu, first.cpu)}`,
     );
   }
   for (const line of costs.reverse()) console.log(line);
