@@ -22,8 +22,7 @@
  */
 import { simulatedZone } from "../localzone/zone.js";
 import { localNodesMode } from "../localzone/zone/node/mode.js";
-import { cpuByCommand, cpuSpent } from "./process-cpu.js";
-import { cpuSeconds } from "./resource-sampler.js";
+import { cpuByCommand, cpuSeconds, cpuSpent } from "./resource-sampler.js";
 import { RunBreakdown } from "./run-breakdown.js";
 import { ensureZone, percentile, seconds, startService, type BenchService } from "./service-bench.js";
 
@@ -63,30 +62,30 @@ async function memberProjects(service: BenchService): Promise<string[]> {
 async function main(): Promise<void> {
   await ensureZone();
   const service = await startService({ workers: WORKERS, zone, user: MEMBER });
+  /** Waits for an accepted request's operation; throws unless it was done at once or succeeded. */
+  const finished = async (what: string, accepted: { status: number; body: { id: string } }) => {
+    if (accepted.status === 204) return;
+    if (accepted.status !== 202)
+      throw new Error(`${what}: ${accepted.status} ${JSON.stringify(accepted.body)}`);
+    const done = await service.settle(accepted.body.id);
+    if (done.status !== "succeeded") throw new Error(`${what}: ${done.message}`);
+  };
   const run = async (method: string, path: string, body?: unknown): Promise<number> => {
     const started = Date.now();
-    const accepted = await service.call<{ id: string }>(method, path, body);
-    if (accepted.status === 204) return Date.now() - started;
-    if (accepted.status !== 202)
-      throw new Error(`${method} ${path}: ${accepted.status} ${JSON.stringify(accepted.body)}`);
-    const done = await service.settle(accepted.body.id);
-    if (done.status !== "succeeded") throw new Error(`${method} ${path}: ${done.message}`);
+    await finished(`${method} ${path}`, await service.call<{ id: string }>(method, path, body));
     return Date.now() - started;
   };
   /** Puts a project left by a run before again; false when its deletion was under way, once it is gone. */
   const settle = async (name: string): Promise<boolean> => {
-    const put = await service.call<{ id: string; type?: string }>("PUT", `/v1/projects/${name}`, { zone: zone.name });
+    const path = `/v1/projects/${name}`;
+    const put = await service.call<{ id: string; type?: string }>("PUT", path, { zone: zone.name });
     if (put.status === 409 && put.body.type === "urn:pluskube:problem:project-deleting") {
-      for (;;) {
-        const { status } = await service.call("GET", `/v1/projects/${name}`);
-        if (status === 404) return false;
+      while ((await service.call("GET", path)).status !== 404) {
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
+      return false;
     }
-    if (put.status === 204) return true;
-    if (put.status !== 202) throw new Error(`PUT /v1/projects/${name}: ${put.status} ${JSON.stringify(put.body)}`);
-    const done = await service.settle(put.body.id);
-    if (done.status !== "succeeded") throw new Error(`PUT /v1/projects/${name}: ${done.message}`);
+    await finished(`PUT ${path}`, put);
     return true;
   };
   const inBatches = async (
@@ -139,7 +138,7 @@ async function main(): Promise<void> {
         project.push(await run("PUT", `/v1/projects/${name}`, { zone: zone.name }));
         app.push(await run("PUT", `/v1/projects/${name}/apps/web`, { image: "nginx:1.27" }));
         ownCpu += cpuSeconds() - cpuBefore;
-        for (const [what, spent] of cpuSpent(zoneBefore, cpuByCommand(), 0)) {
+        for (const [what, spent] of cpuSpent(zoneBefore, cpuByCommand())) {
           if (what !== "node") zoneCpu.set(what, (zoneCpu.get(what) ?? 0) + spent);
         }
         const probe = new Map<string, number>();
@@ -149,7 +148,9 @@ async function main(): Promise<void> {
         await run("DELETE", `/v1/projects/${name}`);
       }
       rows.push({ size, project: percentile(project, 50), app: percentile(app, 50), cpu: ownCpu / PROBES });
-      zoneCpu = new Map([...zoneCpu].filter(([, spent]) => spent / PROBES >= 0.05).sort((a, b) => b[1] - a[1]));
+      zoneCpu = new Map(
+        [...zoneCpu].filter(([, spent]) => spent / PROBES >= 0.05).sort((a, b) => b[1] - a[1]),
+      );
       costs.push(
         `${size} projects, a probe's two runs: engine commands (p50) ` +
           [...commands].map(([what, ms]) => `${what} ${seconds(percentile(ms, 50))}`).join(", ") +

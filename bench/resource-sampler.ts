@@ -8,13 +8,48 @@ import { readdirSync, readFileSync } from "node:fs";
 
 const TICKS_PER_SECOND = 100;
 
+/** A `/proc/<pid>/stat` line's command name and the fields after it. */
+function parseStat(stat: string): { name: string; fields: string[] } {
+  // The command name may hold spaces and parentheses; the last ")" closes it.
+  const close = stat.lastIndexOf(")");
+  return { name: stat.slice(stat.indexOf("(") + 1, close), fields: stat.slice(close + 2).split(" ") };
+}
+
 /** User and system CPU seconds of this process plus its reaped children (`/proc/self/stat`). */
 export function cpuSeconds(): number {
-  const stat = readFileSync("/proc/self/stat", "utf8");
-  // Fields after the command name, which may hold spaces, closed by the last ")".
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const { fields } = parseStat(readFileSync("/proc/self/stat", "utf8"));
   const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((i) => Number(fields[i]));
   return ((utime ?? 0) + (stime ?? 0) + (cutime ?? 0) + (cstime ?? 0)) / TICKS_PER_SECOND;
+}
+
+/**
+ * CPU seconds each live process of the machine has used, summed by command name: what the
+ * zone's processes spent over a stretch, beside the engine's. Processes that ended within the
+ * stretch are not seen; the engine's count in `cpuSeconds`, since this process reaps them.
+ */
+export function cpuByCommand(): Map<string, number> {
+  const totals = new Map<string, number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+    } catch {
+      continue; // Gone meanwhile.
+    }
+    const { name, fields } = parseStat(stat);
+    const ticks = Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+    totals.set(name, (totals.get(name) ?? 0) + ticks / TICKS_PER_SECOND);
+  }
+  return totals;
+}
+
+/** What each command name spent between two readings of `cpuByCommand`. */
+export function cpuSpent(
+  before: ReadonlyMap<string, number>,
+  after: ReadonlyMap<string, number>,
+): [string, number][] {
+  return [...after].map(([name, seconds]): [string, number] => [name, seconds - (before.get(name) ?? 0)]);
 }
 
 /** The machine's busy and total CPU ticks since boot (`/proc/stat`). */

@@ -152,7 +152,8 @@ export class RateLimits {
     const counts = await this.counters.hitMany(sizes, this.windowMs);
     for (const [key, size] of sizes) {
       const written = counts.get(key);
-      if (!written) continue;
+      // Its requests would otherwise join write after write.
+      if (!written) throw new Error(`rate limit counter ${key} was not written`);
       const { count, resetAt } = written;
       // Only the part within the limit may be taken.
       const within = Math.max(0, Math.min(size, this.limit - (count - size)));

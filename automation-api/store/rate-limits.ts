@@ -7,7 +7,7 @@ export interface WindowCount {
   readonly resetAt: Date;
 }
 
-/** Well under PostgreSQL's 65,535 parameters a statement, at two a key. */
+/** Well under PostgreSQL's 65,535 parameters a statement, at four a key. */
 const MAX_KEYS_A_STATEMENT = 1000;
 
 /**
@@ -35,12 +35,14 @@ export class RateLimitCounters {
     // Keys in one order in every process, so that two statements locking the same rows never
     // wait on each other crosswise.
     const keys = [...amounts.keys()].sort();
+    const windowStart = sql<Date>`to_timestamp(floor(extract(epoch from now()) * 1000 / ${windowMs}) * ${windowMs} / 1000.0)`;
     for (let i = 0; i < keys.length; i += MAX_KEYS_A_STATEMENT) {
-      const windowStart = sql<Date>`to_timestamp(floor(extract(epoch from now()) * 1000 / ${windowMs}) * ${windowMs} / 1000.0)`;
       const rows = await this.db
         .insertInto("rateLimits")
         .values(
-          keys.slice(i, i + MAX_KEYS_A_STATEMENT).map((key) => ({ key, windowStart, count: amounts.get(key) ?? 0 })),
+          keys
+            .slice(i, i + MAX_KEYS_A_STATEMENT)
+            .map((key) => ({ key, windowStart, count: amounts.get(key) ?? 0 })),
         )
         .onConflict((oc) =>
           oc.columns(["key", "windowStart"]).doUpdateSet({ count: sql`rate_limits.count + excluded.count` }),

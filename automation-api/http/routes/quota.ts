@@ -26,7 +26,10 @@ export function quotaRoutes({ store, zones }: RouteContext): Router {
     const query = queryOf(req, QuotaQuery);
     const zone = zones.get(query.zone);
     if (!zone) throw new ValidationError([{ path: "zone", message: unknownZone(query.zone, zones) }]);
-    const [quota, zoneUsed] = await Promise.all([userQuota(store, principal.user, zone), zoneUsage(store, zone)]);
+    const [quota, zoneUsed] = await Promise.all([
+      userQuota(store, principal.user, zone),
+      zoneUsage(store, zone),
+    ]);
     const free = mapUsage(SHARE_KINDS, (kind) => Math.max(0, quota.share[kind] - quota.used[kind]));
     const inZone = zoneFree(zoneAllocatable(zone), zoneUsed);
     res.json({
