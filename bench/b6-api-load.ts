@@ -5,11 +5,13 @@
  * second (default 200) for B6_SECONDS (default 30) from a separate process, cycling through
  * GET /v1/projects/{p}, GET /v1/quota, GET /v1/projects and GET /v1/projects/{p}/apps. Prints
  * p50, p99 and the most per route and overall, the service's peak resident memory, its CPU time
- * per request (the load generator's excluded) and how long its event loop was held. Its 100 members
- * live in a database of their own, so they never change the shares of B3's or B2's member.
+ * per request (the load generator's excluded), how long its event loop was held and how many
+ * database statements it sent a request. Its 100 members live in a database of their own, so
+ * they never change the shares of B3's or B2's member; they and their projects are deleted after.
  *
  *   npx tsx bench/b6-api-load.ts
  */
+import pg from "pg";
 import { execFile } from "node:child_process";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -31,6 +33,21 @@ function blocked(nanoseconds: number): string {
   return Math.max(0, nanoseconds / 1e6 - LOOP_RESOLUTION_MS).toFixed(1);
 }
 
+/**
+ * Counts the statements every PostgreSQL client of this process sends (the service's pool,
+ * its queue's and its event bus): round trips, whatever the machine's noise, are what a
+ * change to the read paths cuts.
+ */
+function countStatements(): { readonly sent: number } {
+  const counter = { sent: 0 };
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    counter.sent += 1;
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+  return counter;
+}
+
 /** A project as members make them: an app, a database and a bucket. */
 function specOf(name: string) {
   return parseProjectSpec({
@@ -42,22 +59,32 @@ function specOf(name: string) {
   });
 }
 
-/** Stores the zone's projects; returns their ids (to delete afterwards) and the bench user's names. */
-async function storeProjects(store: Store, benchUserId: string): Promise<{ ids: string[]; own: string[] }> {
+interface Stored {
+  /** The other members, deleted afterwards with their projects. */
+  readonly members: string[];
+  /** Every project's id. */
+  readonly ids: string[];
+  /** The names of the benchmark user's projects. */
+  readonly own: string[];
+}
+
+/** Stores the zone's projects and the members who hold them, into `stored` as it goes. */
+async function storeProjects(store: Store, benchUserId: string, stored: Stored): Promise<void> {
   const stamp = Date.now().toString(36);
   const users = [benchUserId];
-  for (let u = 1; u < USERS; u += 1) users.push((await store.createUser({ name: `b6-${stamp}-${u}` })).id);
-  const ids: string[] = [];
-  const own: string[] = [];
+  for (let u = 1; u < USERS; u += 1) {
+    const member = await store.createUser({ name: `b6-${stamp}-${u}` });
+    stored.members.push(member.id);
+    users.push(member.id);
+  }
   for (let p = 0; p < PROJECTS; p += 1) {
     const userId = users[p % users.length] as string;
     const name = `b6-${p}`;
     const row = await store.insertProject({ name, zone: zone.name, userId, spec: specOf(name), revision: 1 });
     if (!row) throw new Error(`project ${name} already stored`);
-    ids.push(row.id);
-    if (userId === benchUserId) own.push(name);
+    stored.ids.push(row.id);
+    if (userId === benchUserId) stored.own.push(name);
   }
-  return { ids, own };
 }
 
 function runLoad(plan: unknown): Promise<{
@@ -82,16 +109,17 @@ function ms(value: number): string {
 }
 
 async function main(): Promise<void> {
+  const statements = countStatements();
   await ensureZone();
   const service = await startService({ database: "pluskube_bench_b6" });
   const store = service.store;
-  const stored = { ids: [] as string[], own: [] as string[] };
+  const stored: Stored = { members: [], ids: [], own: [] };
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
   try {
     const me = await store.findUserByName(service.user);
     if (!me) throw new Error(`the benchmark's user ${service.user} is missing`);
-    Object.assign(stored, await storeProjects(store, me.id));
+    await storeProjects(store, me.id, stored);
     const plan = {
       url: service.url,
       token: service.token,
@@ -109,8 +137,10 @@ async function main(): Promise<void> {
     const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
     loop.enable();
     const cpu = process.cpuUsage();
+    const before = statements.sent;
     const result = await runLoad(plan);
     const used = process.cpuUsage(cpu);
+    const sent = statements.sent - before;
     loop.disable();
     const all = Object.values(result.latencies).flat();
     console.log(
@@ -130,9 +160,12 @@ async function main(): Promise<void> {
     console.log(
       `service CPU: ${((used.user + used.system) / 1000 / result.sent).toFixed(2)} ms a request; event loop blocked p99 ${blocked(loop.percentile(99))} ms, max ${blocked(loop.max)} ms`,
     );
+    console.log(`database statements: ${(sent / result.sent).toFixed(2)} a request (${sent} in all)`);
   } finally {
     clearInterval(sampler);
     for (const id of stored.ids) await store.deleteProject(id);
+    if (stored.members.length > 0)
+      await store.db.deleteFrom("users").where("id", "in", stored.members).execute();
     await service.close();
   }
 }

@@ -121,10 +121,12 @@ async function main(): Promise<void> {
     const started = new Date();
     await reconciler.tick();
     const user = await service.store.findUserByName(`bench-${tag}`);
-    const ids = user ? (await service.store.listProjects(user.id)).map((project) => project.id) : [];
     for (;;) {
-      const states = [...(await rows.findMany(ids)).values()];
-      const done = states.filter((row) => row.lastAt !== null && row.lastAt >= started);
+      const listed = user ? await rows.listProjectsWithReconciles(user.id) : [];
+      const ids = listed.map(({ project }) => project.id);
+      const done = listed.flatMap(({ reconcile }) =>
+        reconcile && reconcile.lastAt !== null && reconcile.lastAt >= started ? [reconcile] : [],
+      );
       if (done.length === ids.length) {
         const total = Date.now() - started.getTime();
         const results = new Map<string, number>();

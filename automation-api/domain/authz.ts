@@ -68,7 +68,15 @@ export async function projectOf(
   name: string,
   options: { forUpdate?: boolean } = {},
 ): Promise<ProjectRow> {
-  const project = await queries.findProject(principal.user.id, name, options);
+  return reachable(principal, name, await queries.findProject(principal.user.id, name, options));
+}
+
+/** The project read by name if the principal may see it; the same 404 as `projectOf` otherwise. */
+export function reachable<T extends Pick<ProjectRow, "id" | "userId">>(
+  principal: Principal,
+  name: string,
+  project: T | undefined,
+): T {
   if (!project || !reaches(principal, project)) throw new NotFoundError(`project '${name}'`);
   return project;
 }

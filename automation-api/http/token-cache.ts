@@ -31,6 +31,11 @@ export class TokenCache {
   private readonly maxEntries: number;
   /** Counts the bus's news, so that a lookup overtaken by a change does not keep what it read before it. */
   private changes = 0;
+  /** Lookups under way by hash, with the count of news when each began. */
+  private readonly reading = new Map<
+    string,
+    { changes: number; token: Promise<TokenWithUser | undefined> }
+  >();
 
   constructor(
     private readonly store: Store,
@@ -55,8 +60,20 @@ export class TokenCache {
     const kept = this.entries.get(hash);
     if (kept && kept.until > now && this.bus.listening) return kept.token;
     this.entries.delete(hash);
+    // A burst of one token's requests as its copy ends reads it once; a request arriving after
+    // news does not join a read begun before it.
+    const reading = this.reading.get(hash);
+    if (reading && reading.changes === this.changes) return reading.token;
     const changes = this.changes;
-    const token = await this.store.findTokenByHash(hash);
+    const lookup = this.store.findTokenByHash(hash);
+    const entry = { changes, token: lookup };
+    this.reading.set(hash, entry);
+    let token: TokenWithUser | undefined;
+    try {
+      token = await lookup;
+    } finally {
+      if (this.reading.get(hash) === entry) this.reading.delete(hash);
+    }
     if (!token || this.ttlMs <= 0 || changes !== this.changes) return token;
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next();

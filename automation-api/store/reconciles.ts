@@ -1,6 +1,6 @@
 import { sql } from "kysely";
-import type { ReconcileResult, ReconcileRow } from "./schema.js";
-import type { Db } from "./store.js";
+import type { ProjectRow, ReconcileResult, ReconcileRow } from "./schema.js";
+import { projectRow, type Db } from "./store.js";
 
 /** A project that is due for a reconcile. */
 export interface DueReconcile {
@@ -76,15 +76,38 @@ export class ReconcileRows {
     return this.db.selectFrom("reconciles").selectAll().where("projectId", "=", projectId).executeTakeFirst();
   }
 
-  /** The reconcile rows of several projects, by project id. */
-  async findMany(projectIds: readonly string[]): Promise<Map<string, ReconcileRow>> {
-    if (projectIds.length === 0) return new Map();
-    const rows = await this.db
-      .selectFrom("reconciles")
-      .selectAll()
-      .where("projectId", "in", projectIds)
-      .execute();
-    return new Map(rows.map((row) => [row.projectId, row]));
+  /**
+   * A user's project by name with its reconcile row, in one round trip: the project's page
+   * is the API's most frequent read.
+   */
+  async findProjectWithReconcile(userId: string, name: string): Promise<ProjectWithReconcile | undefined> {
+    const row = await this.projectsWithReconciles(userId)
+      .where("projects.name", "=", name)
+      .executeTakeFirst();
+    return row && splitReconcile(row);
+  }
+
+  /** A user's projects by name, each with its reconcile row, in one round trip. */
+  async listProjectsWithReconciles(userId: string): Promise<ProjectWithReconcile[]> {
+    const rows = await this.projectsWithReconciles(userId).orderBy("projects.name").execute();
+    return rows.map(splitReconcile);
+  }
+
+  private projectsWithReconciles(userId: string) {
+    return this.db
+      .selectFrom("projects")
+      .leftJoin("reconciles", "reconciles.projectId", "projects.id")
+      .selectAll("projects")
+      .select([
+        "reconciles.projectId as reconcileProjectId",
+        "reconciles.nextAt as reconcileNextAt",
+        "reconciles.lastAt as reconcileLastAt",
+        "reconciles.lastResult as reconcileLastResult",
+        "reconciles.lastMessage as reconcileLastMessage",
+        "reconciles.lastOperationId as reconcileLastOperationId",
+        "reconciles.failures as reconcileFailures",
+      ])
+      .where("projects.userId", "=", userId);
   }
 
   /** Says on a repair's operation what drifted; a run that succeeds leaves no message of its own. */
@@ -118,4 +141,46 @@ export class ReconcileRows {
       .onConflict((oc) => oc.column("projectId").doUpdateSet(values))
       .execute();
   }
+}
+
+/** A project with its reconcile row; `undefined` before its first schedule. */
+export interface ProjectWithReconcile {
+  readonly project: ProjectRow;
+  readonly reconcile: ReconcileRow | undefined;
+}
+
+type JoinedRow = Parameters<typeof projectRow>[0] & {
+  readonly reconcileProjectId: string | null;
+  readonly reconcileNextAt: Date | null;
+  readonly reconcileLastAt: Date | null;
+  readonly reconcileLastResult: ReconcileResult | null;
+  readonly reconcileLastMessage: string | null;
+  readonly reconcileLastOperationId: string | null;
+  readonly reconcileFailures: number | null;
+};
+
+function splitReconcile(row: JoinedRow): ProjectWithReconcile {
+  const {
+    reconcileProjectId,
+    reconcileNextAt,
+    reconcileLastAt,
+    reconcileLastResult,
+    reconcileLastMessage,
+    reconcileLastOperationId,
+    reconcileFailures,
+    ...project
+  } = row;
+  const reconcile =
+    reconcileProjectId === null || reconcileNextAt === null
+      ? undefined
+      : {
+          projectId: reconcileProjectId,
+          nextAt: reconcileNextAt,
+          lastAt: reconcileLastAt,
+          lastResult: reconcileLastResult,
+          lastMessage: reconcileLastMessage,
+          lastOperationId: reconcileLastOperationId,
+          failures: reconcileFailures ?? 0,
+        };
+  return { project: projectRow(project), reconcile };
 }

@@ -77,6 +77,14 @@ describe("the reconciler", () => {
     expect(state).toMatchObject({ status: "in-sync", lastResult: "in-sync", message: null, failures: 0 });
     expect(new Date(state.nextAt ?? 0).getTime()).toBeGreaterThan(new Date(state.lastAt ?? 0).getTime());
     expect(await operations("calm")).toHaveLength(before.length);
+    // The list reads the same row; another reconcile may have run since, so not its times.
+    const listed = await service.get<{ items: { name: string; reconcile: Reconcile }[] }>(
+      "/v1/projects",
+      ana,
+    );
+    const inList = listed.body.items.find((project) => project.name === "calm")?.reconcile;
+    expect(inList).toMatchObject({ status: "in-sync", lastResult: "in-sync", message: null, failures: 0 });
+    expect(inList?.lastAt).not.toBeNull();
     expect(service.runner.runs.some((run) => run.kind === "drift" && run.stack === "calm.testzone")).toBe(
       true,
     );

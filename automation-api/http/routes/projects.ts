@@ -1,5 +1,5 @@
 import { Router, type Response } from "express";
-import { projectOf, type Principal } from "../../domain/authz.js";
+import { projectOf, reachable, type Principal } from "../../domain/authz.js";
 import type { Accepted } from "../../domain/project-requests.js";
 import { principalOf } from "../auth.js";
 import type { RouteContext } from "../context.js";
@@ -25,18 +25,14 @@ export function projectRoutes(context: RouteContext): Router {
 
   router.get("/projects", async (req, res) => {
     const principal: Principal = principalOf(res);
-    const projects = (await store.listProjects(principal.user.id)).filter(
-      (project) => principal.projectId === null || project.id === principal.projectId,
+    const projects = (await new ReconcileRows(store.db).listProjectsWithReconciles(principal.user.id)).filter(
+      ({ project }) => principal.projectId === null || project.id === principal.projectId,
     );
-    const page = pageOf(projects, (project) => project.name, pageRequest(req, "projects"));
-    const reconciles = await new ReconcileRows(store.db).findMany(page.items.map((project) => project.id));
+    const page = pageOf(projects, ({ project }) => project.name, pageRequest(req, "projects"));
     res.json(
-      presentPage(page, (project) => {
+      presentPage(page, ({ project, reconcile }) => {
         const zone = zones.get(project.zone);
-        return {
-          ...presentProject(project, zone),
-          reconcile: presentReconcile(reconciles.get(project.id), zone),
-        };
+        return { ...presentProject(project, zone), reconcile: presentReconcile(reconcile, zone) };
       }),
     );
   });
@@ -49,10 +45,12 @@ export function projectRoutes(context: RouteContext): Router {
   });
 
   router.get("/projects/:project", async (req, res) => {
-    const project = await projectOf(store, principalOf(res), param(req, "project"));
+    const principal = principalOf(res);
+    const name = param(req, "project");
+    const found = await new ReconcileRows(store.db).findProjectWithReconcile(principal.user.id, name);
+    const project = reachable(principal, name, found?.project);
     const zone = zones.get(project.zone);
-    const reconcile = await new ReconcileRows(store.db).find(project.id);
-    res.json({ ...presentProject(project, zone), reconcile: presentReconcile(reconcile, zone) });
+    res.json({ ...presentProject(project, zone), reconcile: presentReconcile(found?.reconcile, zone) });
   });
 
   router.delete("/projects/:project", async (req, res) => {
