@@ -1,10 +1,12 @@
 /**
  * B3: what one project's `up` costs as the zone fills, on the local zone's simulated nodes,
  * through the service with the real engine. The zone is grown to the largest of B3_SIZES
- * (default 10,100,1000 projects, each with its namespace, quota and policies, all of one member,
- * `b3-member`), then shrunk to each size in turn, largest first; at each size B3_PROBES (default
- * 5) new projects are made one at a time, each gets an app and is deleted: the p50 of the
- * project's first run and of the app's run at that size, and the ratio to the smallest size.
+ * (default 10,100,1000 projects, each with its namespace, quota and policies), held as members
+ * hold them: each of `b3-filler-0`, `b3-filler-1`, ... as many as the zone lets a member have.
+ * It is then shrunk to each size in turn, largest first (the last members' projects go first);
+ * at each size B3_PROBES (default 5) new projects of another member, `b3-member`, are made one at
+ * a time, each gets an app and is deleted: the p50 of the project's first run and of the app's
+ * run at that size, and the ratio to the smallest size.
  * Measuring on the way down costs no runs beyond the deletions the zone needs anyway.
  * Beside the times, where they went at each size: the engine's CLI commands (p50 a probe, the
  * project's and the app's runs together) and the CPU seconds a probe cost the service with its
@@ -13,10 +15,11 @@
  * kube-router), on the same cores as the engine: `PLUSKUBE_LOCALZONE_NODES=simulated` measures
  * the engine and the control plane without it.
  *
- * The member's projects outlive a run that is stopped (the zone takes an hour to fill): the next
+ * The fillers' projects outlive a run that is stopped (the zone takes an hour to fill): the next
  * run starts from them, and puts each again first (at once when it already runs its spec; a run
- * cut short is run again; one whose deletion was under way is let go). A run that measured every
- * size empties the zone of them at the end, unless B3_KEEP=1; one that failed leaves them.
+ * cut short is run again; one whose deletion was under way is let go); `b3-member`'s are deleted.
+ * A run that measured every size empties the zone of them at the end, unless B3_KEEP=1; one that
+ * failed leaves them.
  *
  *   npx tsx bench/b3-zone-growth.ts      # PLUSKUBE_WORKERS (default 6) runs at once
  */
@@ -24,7 +27,7 @@ import { simulatedZone } from "../localzone/zone.js";
 import { localNodesMode } from "../localzone/zone/node/mode.js";
 import { cpuByCommand, cpuSeconds, cpuSpent } from "./resource-sampler.js";
 import { RunBreakdown } from "./run-breakdown.js";
-import { ensureZone, percentile, seconds, startService, type BenchService } from "./service-bench.js";
+import { ensureZone, percentile, seconds, startService, type BenchMember } from "./service-bench.js";
 
 const SIZES = (process.env["B3_SIZES"] ?? "10,100,1000")
   .split(",")
@@ -37,17 +40,22 @@ const MEMBER = "b3-member";
 const BATCH = 50;
 const base = simulatedZone();
 const top = Math.max(...SIZES);
-const largest = top + PROBES;
 const zone = {
   ...base,
-  limits: { ...base.limits, projectsPerMember: Math.max(base.limits.projectsPerMember, largest) },
   // Nothing reconciles while the figures are taken: a pass over a full zone would compete with them.
   reconcile: { intervalSeconds: 7 * 86_400, maxBackoffSeconds: 7 * 86_400, reportAfterFailures: 3 },
 };
+const PER_MEMBER = zone.limits.projectsPerMember;
 const tag = Date.now().toString(36).slice(-5);
 
+/** A project of the zone and the member who holds it. */
+interface Held {
+  readonly member: BenchMember;
+  readonly name: string;
+}
+
 /** The member's projects, all pages; the link to the next page is the API's own. */
-async function memberProjects(service: BenchService): Promise<string[]> {
+async function memberProjects(service: BenchMember): Promise<string[]> {
   const names: string[] = [];
   for (let path: string | null = "/v1/projects?limit=200"; path;) {
     const page: { status: number; body: { items: { name: string }[]; next: string | null } } =
@@ -62,37 +70,41 @@ async function memberProjects(service: BenchService): Promise<string[]> {
 async function main(): Promise<void> {
   await ensureZone();
   const service = await startService({ workers: WORKERS, zone, user: MEMBER });
+  const fillers = await Promise.all(
+    Array.from({ length: Math.ceil(top / PER_MEMBER) }, (_, i) => service.member(`b3-filler-${i}`)),
+  );
   /** Waits for an accepted request's operation; throws unless it was done at once or succeeded. */
-  const finished = async (what: string, accepted: { status: number; body: { id: string } }) => {
+  const finished = async (
+    member: BenchMember,
+    what: string,
+    accepted: { status: number; body: { id: string } },
+  ) => {
     if (accepted.status === 204) return;
     if (accepted.status !== 202)
       throw new Error(`${what}: ${accepted.status} ${JSON.stringify(accepted.body)}`);
-    const done = await service.settle(accepted.body.id);
+    const done = await member.settle(accepted.body.id);
     if (done.status !== "succeeded") throw new Error(`${what}: ${done.message}`);
   };
-  const run = async (method: string, path: string, body?: unknown): Promise<number> => {
+  const run = async (member: BenchMember, method: string, path: string, body?: unknown): Promise<number> => {
     const started = Date.now();
-    await finished(`${method} ${path}`, await service.call<{ id: string }>(method, path, body));
+    await finished(member, `${method} ${path}`, await member.call<{ id: string }>(method, path, body));
     return Date.now() - started;
   };
+  const remove = ({ member, name }: Held) => run(member, "DELETE", `/v1/projects/${name}`);
   /** Puts a project left by a run before again; false when its deletion was under way, once it is gone. */
-  const settle = async (name: string): Promise<boolean> => {
+  const settle = async ({ member, name }: Held): Promise<boolean> => {
     const path = `/v1/projects/${name}`;
-    const put = await service.call<{ id: string; type?: string }>("PUT", path, { zone: zone.name });
+    const put = await member.call<{ id: string; type?: string }>("PUT", path, { zone: zone.name });
     if (put.status === 409 && put.body.type === "urn:pluskube:problem:project-deleting") {
-      while ((await service.call("GET", path)).status !== 404) {
+      while ((await member.call("GET", path)).status !== 404) {
         await new Promise((resolve) => setTimeout(resolve, 1000));
       }
       return false;
     }
-    await finished(`PUT ${path}`, put);
+    await finished(member, `PUT ${path}`, put);
     return true;
   };
-  const inBatches = async (
-    names: readonly string[],
-    what: string,
-    each: (name: string) => Promise<unknown>,
-  ) => {
+  const inBatches = async <T>(names: readonly T[], what: string, each: (name: T) => Promise<unknown>) => {
     const started = Date.now();
     for (let i = 0; i < names.length; i += BATCH) {
       await Promise.all(names.slice(i, i + BATCH).map(each));
@@ -104,26 +116,41 @@ async function main(): Promise<void> {
   const breakdown = new RunBreakdown(service.runner);
   const rows: { size: number; project: number; app: number; cpu: number }[] = [];
   const costs: string[] = [];
-  const before = await memberProjects(service);
-  let made = before.filter((name) => !name.includes("-probe-"));
+  // Left by a run stopped before: the probing member's projects are deleted; the fillers' are
+  // settled, at once if they run their spec, else run again.
+  const strays = (await memberProjects(service)).map((name) => ({ member: service, name }));
+  const left: Held[][] = [];
+  for (const member of fillers) left.push((await memberProjects(member)).map((name) => ({ member, name })));
+  let made: Held[] = [];
   try {
-    // Left by a run stopped before: a probe is deleted; the others are settled, at once if they
-    // run their spec, else run again.
-    const strays = before.filter((name) => name.includes("-probe-"));
-    await inBatches(strays, "deleted probes left before", (name) => run("DELETE", `/v1/projects/${name}`));
-    const deleting = new Set<string>();
-    await inBatches(made, "settled what a run before left", async (name) => {
-      if (!(await settle(name))) deleting.add(name);
+    await inBatches(strays, "deleted probes left before", remove);
+    const deleting = new Set<Held>();
+    await inBatches(left.flat(), "settled what a run before left", async (held) => {
+      if (!(await settle(held))) deleting.add(held);
     });
-    made = made.filter((name) => !deleting.has(name));
-    const missing = Array.from({ length: Math.max(0, top - made.length) }, (_, i) => `b3-${tag}-${i}`);
-    await inBatches(missing, "grew the zone", (name) =>
-      run("PUT", `/v1/projects/${name}`, { zone: zone.name }),
+    // Member by member, so that shrinking takes the last members' projects first.
+    let count = 0;
+    const missing: Held[] = [];
+    const beyond: Held[] = [];
+    for (const [i, member] of fillers.entries()) {
+      const settled = (left[i] ?? []).filter((held) => !deleting.has(held));
+      const kept = settled.slice(0, Math.max(0, top - count));
+      beyond.push(...settled.slice(kept.length));
+      const wanted = Math.min(PER_MEMBER, top - count);
+      const added = Array.from({ length: Math.max(0, wanted - kept.length) }, (_, j) => ({
+        member,
+        name: `b3-${tag}-${i}-${j}`,
+      }));
+      made.push(...kept, ...added);
+      missing.push(...added);
+      count += kept.length + added.length;
+    }
+    await inBatches(beyond, "deleted what a run before left beyond the largest size", remove);
+    await inBatches(missing, "grew the zone", ({ member, name }) =>
+      run(member, "PUT", `/v1/projects/${name}`, { zone: zone.name }),
     );
-    made = [...made, ...missing];
     for (const size of [...SIZES].reverse()) {
-      const surplus = made.slice(size);
-      await inBatches(surplus, `shrank the zone to ${size}`, (name) => run("DELETE", `/v1/projects/${name}`));
+      await inBatches(made.slice(size), `shrank the zone to ${size}`, remove);
       made = made.slice(0, size);
       const project: number[] = [];
       const app: number[] = [];
@@ -135,8 +162,8 @@ async function main(): Promise<void> {
         breakdown.reset();
         const cpuBefore = cpuSeconds();
         const zoneBefore = cpuByCommand();
-        project.push(await run("PUT", `/v1/projects/${name}`, { zone: zone.name }));
-        app.push(await run("PUT", `/v1/projects/${name}/apps/web`, { image: "nginx:1.27" }));
+        project.push(await run(service, "PUT", `/v1/projects/${name}`, { zone: zone.name }));
+        app.push(await run(service, "PUT", `/v1/projects/${name}/apps/web`, { image: "nginx:1.27" }));
         ownCpu += cpuSeconds() - cpuBefore;
         for (const [what, spent] of cpuSpent(zoneBefore, cpuByCommand())) {
           if (what !== "node") zoneCpu.set(what, (zoneCpu.get(what) ?? 0) + spent);
@@ -145,7 +172,7 @@ async function main(): Promise<void> {
         for (const { what, ms } of breakdown.commandTimes()) probe.set(what, (probe.get(what) ?? 0) + ms);
         for (const [what, ms] of probe) commands.set(what, [...(commands.get(what) ?? []), ms]);
         // Probes leave the zone as they found it, so each probe sees exactly `size` projects.
-        await run("DELETE", `/v1/projects/${name}`);
+        await remove({ member: service, name });
       }
       rows.push({ size, project: percentile(project, 50), app: percentile(app, 50), cpu: ownCpu / PROBES });
       zoneCpu = new Map(
@@ -164,7 +191,7 @@ async function main(): Promise<void> {
     }
     // Only a run that measured every size empties the zone: one that failed keeps the hour its
     // projects took, for the next run to start from.
-    if (!KEEP) await inBatches(made, "emptied the zone", (name) => run("DELETE", `/v1/projects/${name}`));
+    if (!KEEP) await inBatches(made, "emptied the zone", remove);
   } finally {
     await service.close();
   }
@@ -172,7 +199,7 @@ async function main(): Promise<void> {
   const first = rows[0] ?? { project: 1, app: 1, cpu: 1 };
   const ratio = (value: number, base: number) => `${(value / base).toFixed(2)}×`.padStart(8);
   console.log(
-    `B3: one project's runs as the zone grows, ${PROBES} probes a size, simulated nodes, local zone nodes: ${localNodesMode(zone)} (${new Date().toISOString()})`,
+    `B3: one project's runs as the zone grows, ${PROBES} probes a size, the zone's projects held ${PER_MEMBER} a member, simulated nodes, local zone nodes: ${localNodesMode(zone)} (${new Date().toISOString()})`,
   );
   console.log("projects  new project  vs first  its app  vs first  CPU (service, engine)  vs first");
   for (const row of rows) {

@@ -34,23 +34,57 @@ export async function realRunner(options: { policyPack?: boolean } = {}): Promis
   return localRunner({ dataDir: dataDir(), policyPack: options.policyPack });
 }
 
-export interface BenchService {
-  readonly url: string;
+/** The API as one member calls it. */
+export interface BenchMember {
   readonly token: string;
+  call<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }>;
+  /** Waits for one of the member's operations to end; returns it. */
+  settle(id: string, timeoutMs?: number): Promise<{ status: string; message: string | null }>;
+}
+
+export interface BenchService extends BenchMember {
+  readonly url: string;
   /** The service's store, for benchmarks that fill it directly. */
   readonly store: Store;
   /** The benchmark user's name. */
   readonly user: string;
   /** The engine runner the service runs its jobs with, for benchmarks that time its commands. */
   readonly runner: AutomationRunner;
-  call<T = Record<string, unknown>>(
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: T }>;
-  /** Waits for an operation to end; returns it. */
-  settle(id: string, timeoutMs?: number): Promise<{ status: string; message: string | null }>;
+  /** Another member (made if missing) with a new token of their own. */
+  member(name: string): Promise<BenchMember>;
   close(): Promise<void>;
+}
+
+/** Calls the service at `url` with a member's token. */
+function memberOf(url: string, token: string): BenchMember {
+  const call = async <T>(method: string, path: string, body?: unknown) => {
+    const response = await fetch(url + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json().catch(() => ({}))) as T };
+  };
+  return {
+    token,
+    call,
+    settle: async (id, timeoutMs = 900_000) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const { body } = await call<{ status: string; message: string | null }>(
+          "GET",
+          `/v1/operations/${id}`,
+        );
+        if (body.status === "succeeded" || body.status === "failed") return body;
+        if (Date.now() > deadline) throw new Error(`operation ${id} still ${body.status}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    },
+  };
 }
 
 /**
@@ -86,35 +120,14 @@ export async function startService(
   const name = options.user ?? `bench-${Date.now().toString(36)}`;
   const server: Server = await service.listen(0, "127.0.0.1");
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const token = await createUserToken(service.store, name);
-
-  const call = async <T>(method: string, path: string, body?: unknown) => {
-    const response = await fetch(url + path, {
-      method,
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json().catch(() => ({}))) as T };
-  };
+  const me = memberOf(url, await createUserToken(service.store, name));
   return {
+    ...me,
     url,
-    token,
     store: service.store,
     user: name,
     runner,
-    call,
-    settle: async (id, timeoutMs = 900_000) => {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const { body } = await call<{ status: string; message: string | null }>(
-          "GET",
-          `/v1/operations/${id}`,
-        );
-        if (body.status === "succeeded" || body.status === "failed") return body;
-        if (Date.now() > deadline) throw new Error(`operation ${id} still ${body.status}`);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    },
+    member: async (other) => memberOf(url, await createUserToken(service.store, other)),
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
