@@ -28,7 +28,7 @@ import { buildService } from "../automation-api/service.js";
 import { simulatedZone } from "../localzone/zone.js";
 import { localKube } from "../test/integration/helpers/local-zone.js";
 import { kubeRequest } from "../localzone/zone/kube.js";
-import { ensureZone, percentile, realRunner, seconds } from "./service-bench.js";
+import { ensureZone, memberOf, percentile, realRunner, seconds } from "./service-bench.js";
 import { createUserToken } from "./user-token.js";
 
 const PROJECTS = Number(process.env["B9_PROJECTS"] ?? 100);
@@ -86,22 +86,7 @@ async function main(): Promise<void> {
   });
   const server = await service.listen(0, "127.0.0.1");
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const token = await createUserToken(service.store, `bench-${tag}`);
-  const call = async <T>(method: string, path: string, body?: unknown) => {
-    const response = await fetch(url + path, {
-      method,
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: response.status, body: (await response.json().catch(() => ({}))) as T };
-  };
-  const settle = async (id: string) => {
-    for (;;) {
-      const { body } = await call<{ status: string; message: string | null }>("GET", `/v1/operations/${id}`);
-      if (body.status === "succeeded" || body.status === "failed") return body;
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  };
+  const { call, settle } = memberOf(url, await createUserToken(service.store, `bench-${tag}`));
   const reconciler = new Reconciler({
     store: service.store,
     zones: staticZones([zone]),

@@ -60,7 +60,7 @@ export interface BenchService extends BenchMember {
 }
 
 /** Calls the service at `url` with a member's token. */
-function memberOf(url: string, token: string): BenchMember {
+export function memberOf(url: string, token: string): BenchMember {
   const call = async <T>(method: string, path: string, body?: unknown) => {
     const response = await fetch(url + path, {
       method,
