@@ -108,17 +108,16 @@ async function main(): Promise<void> {
     const user = await service.store.findUserByName(`bench-${tag}`);
     for (;;) {
       const listed = user ? await rows.listProjectsWithReconciles(user.id) : [];
-      const ids = listed.map(({ project }) => project.id);
       const done = listed.flatMap(({ reconcile }) =>
         reconcile && reconcile.lastAt !== null && reconcile.lastAt >= started ? [reconcile] : [],
       );
-      if (done.length === ids.length) {
+      if (done.length === listed.length) {
         const total = Date.now() - started.getTime();
         const results = new Map<string, number>();
         for (const row of done)
           results.set(row.lastResult ?? "", (results.get(row.lastResult ?? "") ?? 0) + 1);
         lines.push(
-          `${what.padEnd(28)} ${String(ids.length).padStart(8)}  ${seconds(total).padStart(8)}  ` +
+          `${what.padEnd(28)} ${String(listed.length).padStart(8)}  ${seconds(total).padStart(8)}  ` +
             `${seconds(percentile(runner.drifts, 50)).padStart(7)}  ${seconds(percentile(runner.drifts, 95)).padStart(7)}  ` +
             `${seconds(Math.max(...runner.drifts)).padStart(7)}  ${[...results].map(([k, v]) => `${k} ${v}`).join(", ")}`,
         );
