@@ -23,6 +23,9 @@ import { StackJobs, type StackJobsOptions } from "./jobs/stack-jobs.js";
 import type { Runner } from "./runner/runner.js";
 import { Store } from "./store/store.js";
 
+/** How long an idle keep-alive connection stays open: longer than the proxies in front keep theirs. */
+const IDLE_CONNECTION_MS = 125_000;
+
 /** What the service is built from; everything else has a default. */
 export interface ServiceParts {
   readonly databaseUrl: string;
@@ -157,6 +160,11 @@ export async function buildService(parts: ServiceParts): Promise<Service> {
       const listening = target.listen(port, host, (error?: Error) =>
         error ? reject(error) : resolve(listening),
       );
+      // A client or proxy that sends on an idle connection just as the service closes it gets
+      // a reset, and a POST is not retried. Node closes idle connections after 5 s while
+      // proxies keep theirs for one to two minutes; outlasting them leaves the closing to the
+      // client, which knows whether a request is on its way.
+      listening.keepAliveTimeout = IDLE_CONNECTION_MS;
     });
   // One connection per zone: each pass holds its zone's lock on one for as long as it runs.
   const limitLocks = new StackLocks(databaseUrl, Math.max(1, zones.list().length));

@@ -50,6 +50,18 @@ describe("the HTTP surface", () => {
   it("needs a token for the zones too", async () => {
     expect((await service.request("GET", "/v1/zones")).status).toBe(401);
   });
+
+  it("keeps an idle connection open past Node's 5 s, so a POST sent on it is not reset", async () => {
+    expect((await service.request("GET", "/healthz")).status).toBe(200);
+    // Held without yielding, as a busy client (or this process) can be: the client's own idle
+    // timer gets no turn to retire the connection before the POST goes out on it.
+    const until = Date.now() + 5_500;
+    while (Date.now() < until);
+    const response = await service.post("/v1/users", service.adminToken, { name: "after-idle" });
+
+    expect(response.status).toBe(201);
+    expect(response.headers.get("keep-alive")).toBe("timeout=125");
+  });
 });
 
 describe("OpenAPI", () => {
