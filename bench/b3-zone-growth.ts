@@ -7,10 +7,14 @@
  * at each size B3_PROBES (default 5) new projects of another member, `b3-member`, are made one at
  * a time, each gets an app and is deleted: the p50 of the project's first run and of the app's
  * run at that size, and the ratio to the smallest size.
- * Measuring on the way down costs no runs beyond the deletions the zone needs anyway.
+ * Measuring on the way down costs no runs beyond the deletions the zone needs anyway. The
+ * smallest size is also measured before the zone grows: its two rows, the first and the last of
+ * a run, show how far the machine alone moves the figures, which a ratio between sizes has to
+ * beat before it means anything. Each size waits for the machine to settle before its probes.
  * Beside the times, where they went at each size: the engine's CLI commands (p50 a probe, the
- * project's and the app's runs together) and the CPU seconds a probe cost the service with its
- * engine processes and each of the zone's processes, so that a size that costs more says why.
+ * project's and the app's runs together) and the CPU seconds a probe cost the service's process,
+ * each engine process (the CLI, the program and policy pack under `node`, each provider) and each
+ * of the zone's processes, so that a size that costs more says why.
  * The zone's real node, when it runs, syncs every network policy of the zone on each change (its
  * kube-router), on the same cores as the engine: `PLUSKUBE_LOCALZONE_NODES=simulated` measures
  * the engine and the control plane without it.
@@ -25,7 +29,8 @@
  */
 import { simulatedZone } from "../localzone/zone.js";
 import { localNodesMode } from "../localzone/zone/node/mode.js";
-import { cpuByCommand, cpuSeconds, cpuSpent } from "./resource-sampler.js";
+import { DescendantCpu } from "./descendant-cpu.js";
+import { cpuByCommand, cpuOwnAndChildren, cpuSpent, machineBusy } from "./resource-sampler.js";
 import { RunBreakdown } from "./run-breakdown.js";
 import { ensureZone, percentile, seconds, startService, type BenchMember } from "./service-bench.js";
 
@@ -36,6 +41,7 @@ const SIZES = (process.env["B3_SIZES"] ?? "10,100,1000")
 const PROBES = Number(process.env["B3_PROBES"] ?? 5);
 const WORKERS = Number(process.env["PLUSKUBE_WORKERS"] ?? 6);
 const KEEP = process.env["B3_KEEP"] === "1";
+const QUIET_BUSY = 0.15;
 const MEMBER = "b3-member";
 const BATCH = 50;
 const base = simulatedZone();
@@ -47,6 +53,18 @@ const zone = {
 };
 const PER_MEMBER = zone.limits.projectsPerMember;
 const tag = Date.now().toString(36).slice(-5);
+
+/**
+ * Waits until the machine has settled (under QUIET_BUSY of its cores busy over 5 s, or 2 min at
+ * most): the filesystem's writeback of hundreds of deletions goes on after the last of them, and
+ * would weigh on whichever size is probed next.
+ */
+async function quiet(): Promise<void> {
+  const started = Date.now();
+  let busy = 1;
+  while (Date.now() - started < 120_000 && (busy = await machineBusy(5_000)) >= QUIET_BUSY);
+  console.error(`  settled to ${Math.round(busy * 100)} % busy in ${seconds(Date.now() - started)}`);
+}
 
 /** A project of the zone and the member who holds it. */
 interface Held {
@@ -114,7 +132,7 @@ async function main(): Promise<void> {
     }
   };
   const breakdown = new RunBreakdown(service.runner);
-  const rows: { size: number; project: number; app: number; cpu: number }[] = [];
+  const rows: { size: number; label: string; project: number; app: number; cpu: number }[] = [];
   const costs: string[] = [];
   // Left by a run stopped before: the probing member's projects are deleted; the fillers' are
   // settled, at once if they run their spec, else run again.
@@ -146,25 +164,29 @@ async function main(): Promise<void> {
       count += kept.length + added.length;
     }
     await inBatches(beyond, "deleted what a run before left beyond the largest size", remove);
-    await inBatches(missing, "grew the zone", ({ member, name }) =>
-      run(member, "PUT", `/v1/projects/${name}`, { zone: zone.name }),
-    );
-    for (const size of [...SIZES].reverse()) {
-      await inBatches(made.slice(size), `shrank the zone to ${size}`, remove);
-      made = made.slice(0, size);
+    /** Probes at the zone's present size, once the machine has settled from what came before. */
+    const measure = async (size: number, label: string) => {
+      await quiet();
       const project: number[] = [];
       const app: number[] = [];
       const commands = new Map<string, number[]>();
       let ownCpu = 0;
+      let serviceCpu = 0;
       let zoneCpu = new Map<string, number>();
+      const engineCpu = new Map<string, number>();
       for (let i = 0; i < PROBES; i++) {
-        const name = `b3-${tag}-probe-${size}-${i}`;
+        const name = `b3-${tag}-probe-${rows.length}-${i}`;
         breakdown.reset();
-        const cpuBefore = cpuSeconds();
+        const cpuBefore = cpuOwnAndChildren();
         const zoneBefore = cpuByCommand();
+        const engine = new DescendantCpu();
+        engine.start();
         project.push(await run(service, "PUT", `/v1/projects/${name}`, { zone: zone.name }));
         app.push(await run(service, "PUT", `/v1/projects/${name}/apps/web`, { image: "nginx:1.27" }));
-        ownCpu += cpuSeconds() - cpuBefore;
+        const cpuAfter = cpuOwnAndChildren();
+        ownCpu += cpuAfter.own + cpuAfter.children - cpuBefore.own - cpuBefore.children;
+        serviceCpu += cpuAfter.own - cpuBefore.own;
+        for (const [what, spent] of engine.stop()) engineCpu.set(what, (engineCpu.get(what) ?? 0) + spent);
         for (const [what, spent] of cpuSpent(zoneBefore, cpuByCommand())) {
           if (what !== "node") zoneCpu.set(what, (zoneCpu.get(what) ?? 0) + spent);
         }
@@ -174,20 +196,50 @@ async function main(): Promise<void> {
         // Probes leave the zone as they found it, so each probe sees exactly `size` projects.
         await remove({ member: service, name });
       }
-      rows.push({ size, project: percentile(project, 50), app: percentile(app, 50), cpu: ownCpu / PROBES });
+      rows.push({
+        size,
+        label,
+        project: percentile(project, 50),
+        app: percentile(app, 50),
+        cpu: ownCpu / PROBES,
+      });
       zoneCpu = new Map(
         [...zoneCpu].filter(([, spent]) => spent / PROBES >= 0.05).sort((a, b) => b[1] - a[1]),
       );
+      const mean = (spent: number) => `${(spent / PROBES).toFixed(2)} s`;
       costs.push(
-        `${size} projects, a probe's two runs: engine commands (p50) ` +
+        `${label}, a probe's two runs: engine commands (p50) ` +
           [...commands].map(([what, ms]) => `${what} ${seconds(percentile(ms, 50))}`).join(", ") +
-          `; CPU (mean) service with its engine ${(ownCpu / PROBES).toFixed(2)} s, ` +
-          [...zoneCpu].map(([what, spent]) => `${what} ${(spent / PROBES).toFixed(2)} s`).join(", "),
+          `; CPU (mean) service with its engine ${mean(ownCpu)} (the service's process ${mean(serviceCpu)}; ` +
+          "engine processes as sampled: " +
+          [...engineCpu]
+            .filter(([, spent]) => spent / PROBES >= 0.01)
+            .sort((a, b) => b[1] - a[1])
+            .map(([what, spent]) => `${what} ${mean(spent)}`)
+            .join(", ") +
+          "), zone and machine: " +
+          [...zoneCpu].map(([what, spent]) => `${what} ${mean(spent)}`).join(", "),
       );
       console.error(costs.at(-1));
       console.error(
-        `${size} projects: project ${seconds(percentile(project, 50))}, app ${seconds(percentile(app, 50))}`,
+        `${label}: project ${seconds(percentile(project, 50))}, app ${seconds(percentile(app, 50))}`,
       );
+    };
+    const grow = (held: readonly Held[]) =>
+      inBatches(held, "grew the zone", ({ member, name }) =>
+        run(member, "PUT", `/v1/projects/${name}`, { zone: zone.name }),
+      );
+    // The smallest size is measured twice, before the zone grows and after it shrinks back: how
+    // far its two rows differ is how far the machine alone moves the figures within one run.
+    const smallest = SIZES[0] ?? 0;
+    const first = new Set(made.slice(0, smallest));
+    await grow(missing.filter((held) => first.has(held)));
+    await measure(smallest, `${smallest} projects, before growing`);
+    await grow(missing.filter((held) => !first.has(held)));
+    for (const size of [...SIZES].reverse()) {
+      await inBatches(made.slice(size), `shrank the zone to ${size}`, remove);
+      made = made.slice(0, size);
+      await measure(size, `${size} projects`);
     }
     // Only a run that measured every size empties the zone: one that failed keeps the hour its
     // projects took, for the next run to start from.
@@ -195,19 +247,23 @@ async function main(): Promise<void> {
   } finally {
     await service.close();
   }
-  rows.sort((a, b) => a.size - b.size);
-  const first = rows[0] ?? { project: 1, app: 1, cpu: 1 };
+  // By size; the smallest size's row from before the zone grew stays first, the base of the ratios.
+  const order = rows.map((row, i) => ({ row, i })).sort((a, b) => a.row.size - b.row.size || a.i - b.i);
+  const first = order[0]?.row ?? { project: 1, app: 1, cpu: 1 };
   const ratio = (value: number, base: number) => `${(value / base).toFixed(2)}×`.padStart(8);
   console.log(
     `B3: one project's runs as the zone grows, ${PROBES} probes a size, the zone's projects held ${PER_MEMBER} a member, simulated nodes, local zone nodes: ${localNodesMode(zone)} (${new Date().toISOString()})`,
   );
-  console.log("projects  new project  vs first  its app  vs first  CPU (service, engine)  vs first");
-  for (const row of rows) {
+  const width = Math.max(...rows.map((row) => row.label.length), 8);
+  console.log(
+    `${"zone".padEnd(width)}  new project  vs first  its app  vs first  CPU (service, engine)  vs first`,
+  );
+  for (const { row } of order) {
     console.log(
-      `${String(row.size).padStart(8)}  ${seconds(row.project).padStart(11)}  ${ratio(row.project, first.project)}  ${seconds(row.app).padStart(7)}  ${ratio(row.app, first.app)}  ${`${row.cpu.toFixed(2)}s`.padStart(21)}  ${ratio(row.cpu, first.cpu)}`,
+      `${row.label.padEnd(width)}  ${seconds(row.project).padStart(11)}  ${ratio(row.project, first.project)}  ${seconds(row.app).padStart(7)}  ${ratio(row.app, first.app)}  ${`${row.cpu.toFixed(2)}s`.padStart(21)}  ${ratio(row.cpu, first.cpu)}`,
     );
   }
-  for (const line of costs.reverse()) console.log(line);
+  for (const line of costs) console.log(line);
 }
 
 main().catch((error: unknown) => {

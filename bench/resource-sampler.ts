@@ -7,6 +7,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 
 const TICKS_PER_SECOND = 100;
+const PAGE_BYTES = 4096;
 
 /** A `/proc/<pid>/stat` line's command name and the fields after it. */
 function parseStat(stat: string): { name: string; fields: string[] } {
@@ -15,20 +16,21 @@ function parseStat(stat: string): { name: string; fields: string[] } {
   return { name: stat.slice(stat.indexOf("(") + 1, close), fields: stat.slice(close + 2).split(" ") };
 }
 
-/** User and system CPU seconds of this process plus its reaped children (`/proc/self/stat`). */
-export function cpuSeconds(): number {
-  const { fields } = parseStat(readFileSync("/proc/self/stat", "utf8"));
-  const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((i) => Number(fields[i]));
-  return ((utime ?? 0) + (stime ?? 0) + (cutime ?? 0) + (cstime ?? 0)) / TICKS_PER_SECOND;
+/** One live process as `/proc/<pid>/stat` tells it. */
+export interface ProcessStat {
+  readonly pid: number;
+  readonly parent: number;
+  /** The kernel's short command name (15 characters at most). */
+  readonly name: string;
+  /** Ticks since boot when it started: with the pid, names the process even if the pid is reused. */
+  readonly startTime: string;
+  readonly cpuSeconds: number;
+  readonly rssBytes: number;
 }
 
-/**
- * CPU seconds each live process of the machine has used, summed by command name: what the
- * zone's processes spent over a stretch, beside the engine's. Processes that ended within the
- * stretch are not seen; the engine's count in `cpuSeconds`, since this process reaps them.
- */
-export function cpuByCommand(): Map<string, number> {
-  const totals = new Map<string, number>();
+/** Every live process of the machine. */
+export function liveProcesses(): ProcessStat[] {
+  const found: ProcessStat[] = [];
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     let stat: string;
@@ -38,9 +40,53 @@ export function cpuByCommand(): Map<string, number> {
       continue; // Gone meanwhile.
     }
     const { name, fields } = parseStat(stat);
-    const ticks = Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
-    totals.set(name, (totals.get(name) ?? 0) + ticks / TICKS_PER_SECOND);
+    found.push({
+      pid: Number(entry),
+      parent: Number(fields[1]),
+      name,
+      startTime: fields[19] ?? "",
+      cpuSeconds: (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / TICKS_PER_SECOND,
+      rssBytes: Number(fields[21] ?? 0) * PAGE_BYTES,
+    });
   }
+  return found;
+}
+
+/** Whether `pid` descends from this process, by the parents in `processes`. */
+export function descendsFromHere(pid: number, parents: ReadonlyMap<number, number>): boolean {
+  let parent = parents.get(pid) ?? 0;
+  for (let depth = 0; parent > 1 && depth < 16; depth++) {
+    if (parent === process.pid) return true;
+    parent = parents.get(parent) ?? 0;
+  }
+  return false;
+}
+
+/** User and system CPU seconds of this process, and of the children it reaped (`/proc/self/stat`). */
+export function cpuOwnAndChildren(): { own: number; children: number } {
+  const { fields } = parseStat(readFileSync("/proc/self/stat", "utf8"));
+  const [utime, stime, cutime, cstime] = [11, 12, 13, 14].map((i) => Number(fields[i] ?? 0));
+  return {
+    own: ((utime ?? 0) + (stime ?? 0)) / TICKS_PER_SECOND,
+    children: ((cutime ?? 0) + (cstime ?? 0)) / TICKS_PER_SECOND,
+  };
+}
+
+/** User and system CPU seconds of this process plus its reaped children. */
+export function cpuSeconds(): number {
+  const { own, children } = cpuOwnAndChildren();
+  return own + children;
+}
+
+/**
+ * CPU seconds each live process of the machine has used, summed by command name: what the
+ * zone's processes spent over a stretch, beside the engine's. Processes that ended within the
+ * stretch are not seen; the engine's count in `cpuSeconds`, since this process reaps them.
+ */
+export function cpuByCommand(): Map<string, number> {
+  const totals = new Map<string, number>();
+  for (const { name, cpuSeconds: spent } of liveProcesses())
+    totals.set(name, (totals.get(name) ?? 0) + spent);
   return totals;
 }
 
@@ -61,39 +107,22 @@ function machineTicks(): { busy: number; total: number } {
   return { busy: total - idle, total };
 }
 
-function parentsAndRss(): Map<number, { parent: number; rssKiB: number }> {
-  const processes = new Map<number, { parent: number; rssKiB: number }>();
-  for (const entry of readdirSync("/proc")) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid)) continue;
-    try {
-      const status = readFileSync(`/proc/${pid}/status`, "utf8");
-      const parent = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-      const rssKiB = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
-      processes.set(pid, { parent, rssKiB });
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return processes;
-}
-
 /** Resident memory of every live descendant of this process, together, in bytes. */
 function descendantsRss(): number {
-  const processes = parentsAndRss();
-  let total = 0;
-  for (const [pid, info] of processes) {
-    let parent = info.parent;
-    for (let depth = 0; parent > 1 && depth < 16; depth++) {
-      if (parent === process.pid) {
-        total += info.rssKiB * 1024;
-        break;
-      }
-      parent = processes.get(parent)?.parent ?? 0;
-    }
-    void pid;
-  }
-  return total;
+  const processes = liveProcesses();
+  const parents = new Map(processes.map(({ pid, parent }) => [pid, parent]));
+  return processes
+    .filter(({ pid }) => descendsFromHere(pid, parents))
+    .reduce((sum, { rssBytes }) => sum + rssBytes, 0);
+}
+
+/** The busy share of all cores over the next `ms`, 0..1. */
+export async function machineBusy(ms: number): Promise<number> {
+  const before = machineTicks();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const after = machineTicks();
+  const total = after.total - before.total;
+  return total > 0 ? (after.busy - before.busy) / total : 0;
 }
 
 /** What one stretch of work cost. */
