@@ -7,7 +7,7 @@
  */
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
-import { descendsFromHere, liveProcesses } from "./resource-sampler.js";
+import { liveDescendants } from "./resource-sampler.js";
 
 /** The program a command line runs: a Node.js script's name rather than `node`'s. */
 function program(pid: number): string {
@@ -49,10 +49,7 @@ export class DescendantCpu {
   }
 
   private sample(): void {
-    const processes = liveProcesses();
-    const parents = new Map(processes.map(({ pid, parent }) => [pid, parent]));
-    for (const { pid, startTime, cpuSeconds } of processes) {
-      if (!descendsFromHere(pid, parents)) continue;
+    for (const { pid, startTime, cpuSeconds } of liveDescendants()) {
       const key = `${pid}:${startTime}`;
       try {
         const known = this.seen.get(key);

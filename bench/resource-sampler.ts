@@ -52,14 +52,18 @@ export function liveProcesses(): ProcessStat[] {
   return found;
 }
 
-/** Whether `pid` descends from this process, by the parents in `processes`. */
-export function descendsFromHere(pid: number, parents: ReadonlyMap<number, number>): boolean {
-  let parent = parents.get(pid) ?? 0;
-  for (let depth = 0; parent > 1 && depth < 16; depth++) {
-    if (parent === process.pid) return true;
-    parent = parents.get(parent) ?? 0;
-  }
-  return false;
+/** Every live process that descends from this one (the engine's CLI, its plugins, their children). */
+export function liveDescendants(): ProcessStat[] {
+  const processes = liveProcesses();
+  const parents = new Map(processes.map(({ pid, parent }) => [pid, parent]));
+  return processes.filter(({ pid }) => {
+    let parent = parents.get(pid) ?? 0;
+    for (let depth = 0; parent > 1 && depth < 16; depth++) {
+      if (parent === process.pid) return true;
+      parent = parents.get(parent) ?? 0;
+    }
+    return false;
+  });
 }
 
 /** User and system CPU seconds of this process, and of the children it reaped (`/proc/self/stat`). */
@@ -109,20 +113,23 @@ function machineTicks(): { busy: number; total: number } {
 
 /** Resident memory of every live descendant of this process, together, in bytes. */
 function descendantsRss(): number {
-  const processes = liveProcesses();
-  const parents = new Map(processes.map(({ pid, parent }) => [pid, parent]));
-  return processes
-    .filter(({ pid }) => descendsFromHere(pid, parents))
-    .reduce((sum, { rssBytes }) => sum + rssBytes, 0);
+  return liveDescendants().reduce((sum, { rssBytes }) => sum + rssBytes, 0);
+}
+
+/** The busy share of all cores between two readings of `machineTicks`, 0..1. */
+function busyBetween(
+  before: { busy: number; total: number },
+  after: { busy: number; total: number },
+): number {
+  const total = after.total - before.total;
+  return total > 0 ? (after.busy - before.busy) / total : 0;
 }
 
 /** The busy share of all cores over the next `ms`, 0..1. */
 export async function machineBusy(ms: number): Promise<number> {
   const before = machineTicks();
   await new Promise((resolve) => setTimeout(resolve, ms));
-  const after = machineTicks();
-  const total = after.total - before.total;
-  return total > 0 ? (after.busy - before.busy) / total : 0;
+  return busyBetween(before, machineTicks());
 }
 
 /** What one stretch of work cost. */
@@ -157,11 +164,9 @@ export class ResourceSampler {
 
   stop(): ResourceFigures {
     if (this.timer) clearInterval(this.timer);
-    const ticks = machineTicks();
-    const total = ticks.total - this.ticksAtStart.total;
     return {
       cpuSeconds: cpuSeconds() - this.cpuAtStart,
-      machineBusy: total > 0 ? (ticks.busy - this.ticksAtStart.busy) / total : 0,
+      machineBusy: busyBetween(this.ticksAtStart, machineTicks()),
       servicePeakRss: this.servicePeak,
       enginePeakRss: this.enginePeak,
     };
