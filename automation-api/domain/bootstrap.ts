@@ -10,7 +10,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import type { AccessEnded } from "../jobs/event-bus.js";
-import type { Queries, Store } from "../store/store.js";
+import type { Queries, Store, TokenWithUser } from "../store/store.js";
 import { hashToken, looksLikeToken, newToken, tokenPrefix } from "./tokens.js";
 
 export const ADMIN_USER = "admin";
@@ -116,6 +116,15 @@ function readAdminTokenFile(dataDir: string): string | undefined {
  * unknown, or its user disabled): a dead credential should not lie around. Returns whether it
  * removed the file.
  */
+function tokenWorks(row: TokenWithUser | undefined): boolean {
+  return (
+    row !== undefined &&
+    row.revokedAt === null &&
+    (row.expiresAt === null || row.expiresAt > new Date()) &&
+    row.user.disabledAt === null
+  );
+}
+
 export async function removeDeadAdminTokenFile(
   dataDir: string,
   store: Store,
@@ -125,12 +134,7 @@ export async function removeDeadAdminTokenFile(
   if (!existsSync(file)) return false;
   const token = readAdminTokenFile(dataDir);
   const row = token ? await store.findTokenByHash(hashToken(token)) : undefined;
-  const dead =
-    !row ||
-    row.revokedAt !== null ||
-    (row.expiresAt !== null && row.expiresAt <= new Date()) ||
-    row.user.disabledAt !== null;
-  if (!dead) return false;
+  if (tokenWorks(row)) return false;
   // The file may have been replaced (rotated) since it was read: remove only what was judged.
   if (readAdminTokenFile(dataDir) !== token) return false;
   unlinkSync(file);
@@ -157,19 +161,24 @@ export async function watchAdminTokenFile(
   let stopped = false;
   let unsubscribe = () => {};
   let checking = Promise.resolve();
+  const check = () => {
+    checking = checking
+      .then(() => removeDeadAdminTokenFile(dataDir, store, log))
+      // A rotation may have put a new token in the file since: watch that one.
+      .then(() => watch())
+      .catch((error: unknown) => log(`checking ${adminTokenFile(dataDir)}: ${String(error)}`));
+  };
   const watch = async () => {
     unsubscribe();
     unsubscribe = () => {};
     const token = readAdminTokenFile(dataDir);
-    const row = token ? await store.findTokenByHash(hashToken(token)) : undefined;
+    if (!token) return;
+    const row = await store.findTokenByHash(hashToken(token));
     if (!row || stopped) return;
-    unsubscribe = bus.subscribeAccess({ tokenId: row.id, userId: row.userId }, () => {
-      checking = checking
-        .then(() => removeDeadAdminTokenFile(dataDir, store, log))
-        // A rotation may have put a new token in the file since: watch that one.
-        .then(() => watch())
-        .catch((error: unknown) => log(`checking ${adminTokenFile(dataDir)}: ${String(error)}`));
-    });
+    unsubscribe = bus.subscribeAccess({ tokenId: row.id, userId: row.userId }, check);
+    // News sent while the token was looked up went unheard: look once more now that it is heard.
+    const again = await store.findTokenByHash(hashToken(token));
+    if (readAdminTokenFile(dataDir) !== token || !tokenWorks(again)) check();
   };
   await watch();
   return () => {

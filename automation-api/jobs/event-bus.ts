@@ -101,7 +101,11 @@ export class EventBus {
       const news = parsePayload(payload);
       // In-process listeners hear it at once when asked (a cache must not answer the next
       // request from what this request just changed); others hear it back from the database.
-      if (news && (options.local || !this.connectionString)) this.emitter.emit("news", news);
+      // Inside a transaction, only once it is committed: a listener that reads the store to
+      // check must find what it was told of.
+      if (news && (options.local || !this.connectionString)) {
+        queries.afterCommit(() => this.emitter.emit("news", news));
+      }
       if (this.connectionString) {
         await queries.executor.executeSql("select pg_notify($1, $2)", [CHANNEL, payload]);
       }

@@ -56,7 +56,21 @@ export interface SqlExecutor {
  * Typed queries of the service, usable on the pool or inside a transaction (`store.transaction`).
  */
 export class Queries {
-  constructor(readonly db: Db) {}
+  /** `undefined` outside a transaction: what is done is already committed. */
+  constructor(
+    readonly db: Db,
+    private readonly onCommit?: (() => void)[],
+  ) {}
+
+  /**
+   * Runs `effect` once what these queries did is committed: at once on the pool, after the
+   * commit inside a transaction (never, if it rolls back). For effects other code acts on by
+   * reading the store, which must not see the transaction's state before it is there.
+   */
+  afterCommit(effect: () => void): void {
+    if (this.onCommit) this.onCommit.push(effect);
+    else effect();
+  }
 
   /** Runs raw SQL (e.g. pg-boss's) on this connection or transaction. */
   readonly executor: SqlExecutor = {
@@ -597,7 +611,10 @@ export class Store extends Queries {
   }
 
   async transaction<T>(work: (queries: Queries) => Promise<T>): Promise<T> {
-    return this.kysely.transaction().execute((trx) => work(new Queries(trx)));
+    const onCommit: (() => void)[] = [];
+    const result = await this.kysely.transaction().execute((trx) => work(new Queries(trx, onCommit)));
+    for (const effect of onCommit) effect();
+    return result;
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,100 @@
+/**
+ * News that access ended, sent inside a transaction, against the service's real PostgreSQL:
+ * listeners in the sending process hear it only once the change is committed, so that what they
+ * read of the store agrees with what they were told (the admin token file's watcher reads the
+ * token again when told and removes the file if it no longer works).
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { EventBus } from "../../automation-api/jobs/event-bus.js";
+import { hashToken, newToken } from "../../automation-api/domain/tokens.js";
+import { Store } from "../../automation-api/store/store.js";
+import { freshDatabase } from "./harness.js";
+
+let store: Store;
+const buses: EventBus[] = [];
+let url: string;
+
+beforeAll(async () => {
+  url = await freshDatabase();
+  store = Store.connect(url);
+  await store.migrate();
+  buses.push(await EventBus.start(url), await EventBus.start(undefined));
+});
+
+afterAll(async () => {
+  for (const bus of buses) await bus.close();
+  await store.close();
+});
+
+async function tokenOf(name: string): Promise<{ id: string; userId: string; hash: string }> {
+  const user = await store.createUser({ name });
+  const secret = newToken();
+  const row = await store.insertToken({
+    hash: hashToken(secret),
+    prefix: secret.slice(0, 8),
+    name: "cli",
+    userId: user.id,
+    scope: "user",
+  });
+  return { id: row.id, userId: user.id, hash: row.hash };
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function until(done: () => boolean, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done() && Date.now() < deadline) await pause(20);
+}
+
+describe.each([
+  ["listening on the database", 0],
+  ["in one process", 1],
+])("access news sent in a transaction, on a bus %s", (_, index) => {
+  it("reaches this process's listeners after the commit, when the store shows the revocation", async () => {
+    const bus = buses[index]!;
+    const token = await tokenOf(`committed-${index}`);
+    const seen: (Date | null | undefined)[] = [];
+    let told = 0;
+    const stop = bus.subscribeAccess({ tokenId: token.id, userId: token.userId }, () => {
+      told += 1;
+      void store.findTokenByHash(token.hash).then((row) => seen.push(row?.revokedAt));
+    });
+    try {
+      let toldBeforeCommit = -1;
+      await store.transaction(async (queries) => {
+        await queries.revokeToken(token.id);
+        await bus.notifyAccessEnded(queries, { tokens: [token.id] });
+        await pause(200);
+        toldBeforeCommit = told;
+      });
+      await until(() => seen.length > 0);
+
+      expect(toldBeforeCommit).toBe(0);
+      expect(seen[0]).toBeInstanceOf(Date);
+    } finally {
+      stop();
+    }
+  });
+
+  it("never reaches them when the transaction rolls back", async () => {
+    const bus = buses[index]!;
+    const token = await tokenOf(`rolled-back-${index}`);
+    let told = 0;
+    const stop = bus.subscribeAccess({ tokenId: token.id, userId: token.userId }, () => (told += 1));
+    try {
+      await expect(
+        store.transaction(async (queries) => {
+          await queries.revokeToken(token.id);
+          await bus.notifyAccessEnded(queries, { tokens: [token.id] });
+          throw new Error("changed its mind");
+        }),
+      ).rejects.toThrow("changed its mind");
+      await pause(300);
+
+      expect(told).toBe(0);
+      expect((await store.findTokenByHash(token.hash))?.revokedAt).toBeNull();
+    } finally {
+      stop();
+    }
+  });
+});
