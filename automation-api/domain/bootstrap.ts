@@ -111,11 +111,6 @@ function readAdminTokenFile(dataDir: string): string | undefined {
   }
 }
 
-/**
- * Removes the admin token file when the token it holds no longer works (revoked, expired,
- * unknown, or its user disabled): a dead credential should not lie around. Returns whether it
- * removed the file.
- */
 function tokenWorks(row: TokenWithUser | undefined): boolean {
   return (
     row !== undefined &&
@@ -125,6 +120,11 @@ function tokenWorks(row: TokenWithUser | undefined): boolean {
   );
 }
 
+/**
+ * Removes the admin token file when the token it holds no longer works (revoked, expired,
+ * unknown, or its user disabled): a dead credential should not lie around. Returns whether it
+ * removed the file.
+ */
 export async function removeDeadAdminTokenFile(
   dataDir: string,
   store: Store,
@@ -162,6 +162,7 @@ export async function watchAdminTokenFile(
   let unsubscribe = () => {};
   let checking = Promise.resolve();
   const check = () => {
+    if (stopped) return;
     checking = checking
       .then(() => removeDeadAdminTokenFile(dataDir, store, log))
       // A rotation may have put a new token in the file since: watch that one.
