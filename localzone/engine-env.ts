@@ -51,6 +51,10 @@ export function engineEnv(
       ? { PULUMI_BACKEND_URL: `file://${state}`, PULUMI_CONFIG_PASSPHRASE_FILE: passphraseFile() }
       : {}),
     PULUMI_SKIP_UPDATE_CHECK: "true",
+    // Otherwise each update of a stack also writes a full copy of its checkpoint under
+    // `backups/`, kept for good: a folder (or table) growing with every run of every project.
+    // The backend still keeps the checkpoint before the last as `<stack>.json.bak`.
+    PULUMI_DIY_BACKEND_DISABLE_CHECKPOINT_BACKUPS: "true",
     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
     KUBECONFIG: localKubeconfig(),
     // The dynamic-provider plugin (ObjectBucket's) resolves @pulumi/pulumi from its working

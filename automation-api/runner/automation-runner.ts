@@ -1,5 +1,7 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import {
   CommandError,
   ConcurrentUpdateError,
@@ -30,6 +32,8 @@ import {
 } from "./runner.js";
 
 export const PROJECT_NAME = "pluskube-project";
+
+const execFileAsync = promisify(execFile);
 
 /** Builds the Pulumi program of a project: `composeProject(spec, zone)` from `stacks/project`. */
 export type ProgramFactory = (spec: ProjectSpec, zone: ZoneSpec, secrets?: ProjectSecrets) => PulumiFn;
@@ -161,20 +165,50 @@ export class AutomationRunner implements Runner {
 
   async destroy(request: RunRequest): Promise<RunResult> {
     const stack = await this.existingStack(request, request.spec);
-    if (!stack) return { outputs: {}, changes: {} };
+    if (!stack) {
+      // A deletion that failed after the stack went may have left its work folder.
+      rmSync(this.workDir(request), { recursive: true, force: true });
+      return { outputs: {}, changes: {} };
+    }
     const errors = new EngineErrors();
+    let changes: Record<string, number>;
     try {
       const result = await stack.destroy({
         onEvent: (event) => forward(event, request.onEvent, errors),
         signal: request.signal,
         color: "never",
         suppressProgress: true,
-        remove: true,
       });
-      return { outputs: {}, changes: changesOf(result.summary.resourceChanges) };
+      changes = changesOf(result.summary.resourceChanges);
     } catch (error) {
       throw errors.explain(error);
     }
+    await this.forget(request, stack.name);
+    return { outputs: {}, changes };
+  }
+
+  /**
+   * Removes an emptied stack with every copy of its state: `destroy --remove` (`stack rm`
+   * without `--remove-backups`) keeps its last checkpoint as `<stack>.json.bak`, and the backend
+   * may hold copies of earlier ones under `backups/` (written before backups were turned off in
+   * the engine's environment), so a deleted project's state, its encrypted secrets with it,
+   * would outlive it for good. The work folder, with the stack's encrypted config, goes too.
+   */
+  private async forget(ref: StackRef, name: string): Promise<void> {
+    const { workDir, envVars, pulumiCommand } = await this.workspaceOptions(ref);
+    await execFileAsync(
+      pulumiCommand?.command ?? "pulumi",
+      ["stack", "rm", "--yes", "--remove-backups", "--non-interactive", "--stack", name],
+      { cwd: workDir, env: { ...envVars, PULUMI_AUTOMATION_API: "true" } },
+    ).catch((error: unknown) => {
+      const stderr = (error as { stderr?: string }).stderr?.trim();
+      throw new EngineFailure(`removing the emptied stack ${name}: ${stderr || String(error)}`);
+    });
+    rmSync(workDir, { recursive: true, force: true });
+  }
+
+  private workDir(ref: StackRef): string {
+    return join(this.options.dataDir, "work", stackName(ref.project, ref.zone.name));
   }
 
   async recover(ref: StackRef, onEvent: (event: RunEvent) => void): Promise<void> {
@@ -246,7 +280,7 @@ export class AutomationRunner implements Runner {
   private async workspaceOptions(ref: StackRef, env: Record<string, string> = {}) {
     const envVars = { ...this.options.engineEnv(ref.zone), ...env };
     const backendUrl = envVars["PULUMI_BACKEND_URL"];
-    const workDir = join(this.options.dataDir, "work", stackName(ref.project, ref.zone.name));
+    const workDir = this.workDir(ref);
     mkdirSync(workDir, { recursive: true });
     const pulumiCommand = this.options.pulumiCommand ? await this.options.pulumiCommand() : undefined;
     return {
@@ -265,7 +299,7 @@ export class AutomationRunner implements Runner {
   }
 
   private writePolicyConfig(request: RunRequest): string {
-    const dir = join(this.options.dataDir, "work", stackName(request.project, request.zone.name));
+    const dir = this.workDir(request);
     mkdirSync(dir, { recursive: true });
     const file = join(dir, "policy-config.json");
     const config = policyConfigFor({

@@ -32,9 +32,10 @@ let member: MemberService;
 
 /**
  * Files of the file backend that hold this project's stack state, its history and backups included.
- * The backend keeps every stack it ever held (backups of removed ones too), tens of thousands of
- * files on a used machine, so the walk goes only into folders named for this stack and yields as
- * it reads: a walk that held this process for seconds would hold the service under test with it.
+ * The backend holds every stack of the machine (and, written by older versions, copies of removed
+ * ones), tens of thousands of files on a used machine, so the walk goes only into folders named
+ * for this stack and yields as it reads: a walk that held this process for seconds would hold the
+ * service under test with it.
  */
 async function stateFiles(dir: string): Promise<string[]> {
   const stack = `${project}.local`;

@@ -4,7 +4,8 @@
  * same settings finds it, with its secrets, and destroys it.
  */
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -13,6 +14,7 @@ import { localRunner } from "../../automation-api/local-zone.js";
 import type { AutomationRunner } from "../../automation-api/runner/automation-runner.js";
 import type { RunRequest } from "../../automation-api/runner/runner.js";
 import { prepareSharedState, readStateConfig } from "../../automation-api/shared-state.js";
+import { stateDir } from "../../localzone/engine-env.js";
 import { simulatedZone } from "../../localzone/zone.js";
 import { parseProjectSpec, stackName } from "../../spec/project.js";
 import { kubeSend } from "./helpers/local-zone.js";
@@ -29,14 +31,17 @@ afterAll(async () => {
 });
 
 /** A runner as one instance builds it from `env`, with a data folder of its own. */
-async function instance(env: Record<string, string>, databaseUrl: string): Promise<AutomationRunner> {
+async function instance(
+  env: Record<string, string>,
+  databaseUrl: string,
+): Promise<{ runner: AutomationRunner; dataDir: string }> {
   const dataDir = mkdtempSync(join(tmpdir(), "pluskube-state-"));
   folders.push(dataDir);
   const sharedState = await prepareSharedState(readStateConfig(env), {
     dataDir,
     databaseUrl,
   });
-  return localRunner({ dataDir, policyPack: false, sharedState });
+  return { runner: await localRunner({ dataDir, policyPack: false, sharedState }), dataDir };
 }
 
 function request(project: string): RunRequest {
@@ -58,18 +63,30 @@ function request(project: string): RunRequest {
   };
 }
 
-/** The engine's keys of the stack's checkpoint in the state table (they start with the database's name). */
+/**
+ * Every key of the state table that names the stack: its checkpoint, the one before it, backups
+ * and history (keys start with the database's name; stack names are unique to a test).
+ */
 async function stateKeys(databaseUrl: string, stack: string): Promise<string[]> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
     const { rows } = await client.query<{ key: string }>("select key from pulumi_state where key like $1", [
-      `%/.pulumi/stacks/pluskube-project/${stack}.json%`,
+      `%/.pulumi/%${stack}%`,
     ]);
     return rows.map((row) => row.key);
   } finally {
     await client.end();
   }
+}
+
+/** Every file under the file backend's folder whose path names the stack. */
+async function stateFiles(stack: string): Promise<string[]> {
+  const entries = await readdir(join(stateDir(), ".pulumi"), { recursive: true, withFileTypes: true });
+  return entries
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name))
+    .filter((path) => path.includes(stack));
 }
 
 describe("stack state in PostgreSQL", () => {
@@ -87,20 +104,46 @@ describe("stack state in PostgreSQL", () => {
     cleanups.unshift(async () => {
       await kubeSend("DELETE", `/api/v1/namespaces/${project}`);
     });
-    const first = await instance(env, databaseUrl);
-    const second = await instance(env, databaseUrl);
+    const { runner: first } = await instance(env, databaseUrl);
+    const { runner: second, dataDir: secondDir } = await instance(env, databaseUrl);
 
     await first.up(request(project));
-    const stored = await stateKeys(databaseUrl, stack);
     const seenBySecond = await second.resources({ project, zone });
     await second.up(request(project));
+    const stored = await stateKeys(databaseUrl, stack);
     await second.destroy(request(project));
-    // Removing a stack, the engine keeps a `.json.bak` of its last checkpoint (the file backend
-    // does the same); the checkpoint itself must be gone.
-    const left = (await stateKeys(databaseUrl, stack)).filter((key) => !key.endsWith(".json.bak"));
+    const left = await stateKeys(databaseUrl, stack);
 
-    expect(stored.length).toBeGreaterThan(0);
+    expect(stored.some((key) => key.endsWith(`/${stack}.json`))).toBe(true);
+    // Two updates: no copy of either kept beside the checkpoint and the one before it.
+    expect(stored.filter((key) => key.includes("/.pulumi/backups/"))).toEqual([]);
     expect(seenBySecond.map((resource) => resource.type)).toContain("kubernetes:core/v1:Namespace");
+    // Nothing of a deleted project's state is kept, not even the engine's `.json.bak`.
     expect(left).toEqual([]);
+    expect(existsSync(join(secondDir, "work", stack))).toBe(false);
+  });
+});
+
+describe("stack state in the file backend", () => {
+  it("keeps no copies of a stack's checkpoints, and nothing of the stack once it is destroyed", async () => {
+    const project = uniqueProject("it-state");
+    const stack = stackName(project, zone.name);
+    cleanups.unshift(async () => {
+      await kubeSend("DELETE", `/api/v1/namespaces/${project}`);
+    });
+    const dataDir = mkdtempSync(join(tmpdir(), "pluskube-state-"));
+    folders.push(dataDir);
+    const runner = await localRunner({ dataDir, policyPack: false });
+
+    await runner.up(request(project));
+    await runner.up(request(project));
+    const stored = await stateFiles(stack);
+    await runner.destroy(request(project));
+    const left = await stateFiles(stack);
+
+    expect(stored.some((path) => path.endsWith(`/${stack}.json`))).toBe(true);
+    expect(stored.filter((path) => path.includes("/.pulumi/backups/"))).toEqual([]);
+    expect(left).toEqual([]);
+    expect(existsSync(join(dataDir, "work", stack))).toBe(false);
   });
 });

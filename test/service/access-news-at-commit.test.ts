@@ -11,18 +11,20 @@ import { Store } from "../../automation-api/store/store.js";
 import { freshDatabase } from "./harness.js";
 
 let store: Store;
-const buses: EventBus[] = [];
-let url: string;
+let onDatabase: EventBus;
+let inProcess: EventBus;
 
 beforeAll(async () => {
-  url = await freshDatabase();
+  const url = await freshDatabase();
   store = Store.connect(url);
   await store.migrate();
-  buses.push(await EventBus.start(url), await EventBus.start(undefined));
+  onDatabase = await EventBus.start(url);
+  inProcess = await EventBus.start(undefined);
 });
 
 afterAll(async () => {
-  for (const bus of buses) await bus.close();
+  await onDatabase.close();
+  await inProcess.close();
   await store.close();
 });
 
@@ -47,12 +49,12 @@ async function until(done: () => boolean, timeoutMs = 3000): Promise<void> {
 }
 
 describe.each([
-  ["listening on the database", 0],
-  ["in one process", 1],
-])("access news sent in a transaction, on a bus %s", (_, index) => {
+  ["listening on the database", () => onDatabase],
+  ["in one process", () => inProcess],
+])("access news sent in a transaction, on a bus %s", (kind, busOf) => {
   it("reaches this process's listeners after the commit, when the store shows the revocation", async () => {
-    const bus = buses[index]!;
-    const token = await tokenOf(`committed-${index}`);
+    const bus = busOf();
+    const token = await tokenOf(`committed ${kind}`);
     const seen: (Date | null | undefined)[] = [];
     let told = 0;
     const stop = bus.subscribeAccess({ tokenId: token.id, userId: token.userId }, () => {
@@ -77,8 +79,8 @@ describe.each([
   });
 
   it("never reaches them when the transaction rolls back", async () => {
-    const bus = buses[index]!;
-    const token = await tokenOf(`rolled-back-${index}`);
+    const bus = busOf();
+    const token = await tokenOf(`rolled back ${kind}`);
     let told = 0;
     const stop = bus.subscribeAccess({ tokenId: token.id, userId: token.userId }, () => (told += 1));
     try {
