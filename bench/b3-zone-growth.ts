@@ -30,7 +30,7 @@
 import { simulatedZone } from "../localzone/zone.js";
 import { localNodesMode } from "../localzone/zone/node/mode.js";
 import { DescendantCpu } from "./descendant-cpu.js";
-import { cpuByCommand, cpuOwnAndChildren, cpuSpent, machineBusy } from "./resource-sampler.js";
+import { cpuByProcess, cpuOwnAndChildren, cpuSpent, machineBusy } from "./resource-sampler.js";
 import { RunBreakdown } from "./run-breakdown.js";
 import { ensureZone, percentile, seconds, startService, type BenchMember } from "./service-bench.js";
 
@@ -178,7 +178,7 @@ async function main(): Promise<void> {
         const name = `b3-${tag}-probe-${rows.length}-${i}`;
         breakdown.reset();
         const cpuBefore = cpuOwnAndChildren();
-        const zoneBefore = cpuByCommand();
+        const zoneBefore = cpuByProcess();
         const engine = new DescendantCpu();
         engine.start();
         project.push(await run(service, "PUT", `/v1/projects/${name}`, { zone: zone.name }));
@@ -187,7 +187,7 @@ async function main(): Promise<void> {
         ownCpu += cpuAfter.own + cpuAfter.children - cpuBefore.own - cpuBefore.children;
         serviceCpu += cpuAfter.own - cpuBefore.own;
         for (const [what, spent] of engine.stop()) engineCpu.set(what, (engineCpu.get(what) ?? 0) + spent);
-        for (const [what, spent] of cpuSpent(zoneBefore, cpuByCommand())) {
+        for (const [what, spent] of cpuSpent(zoneBefore, cpuByProcess())) {
           if (what !== "node") zoneCpu.set(what, (zoneCpu.get(what) ?? 0) + spent);
         }
         const probe = new Map<string, number>();

@@ -18,6 +18,8 @@ import { fileURLToPath } from "node:url";
 import { parseProjectSpec } from "../spec/project.js";
 import { simulatedZone } from "../localzone/zone.js";
 import type { Store } from "../automation-api/store/store.js";
+import type { Server } from "node:http";
+import { cpuByProcess, cpuOwnAndChildren, cpuSpent } from "./resource-sampler.js";
 import { ensureZone, percentile, startService } from "./service-bench.js";
 
 const PROJECTS = Number(process.env["B6_PROJECTS"] ?? 1000);
@@ -38,11 +40,15 @@ function blocked(nanoseconds: number): string {
  * its queue's and its event bus): round trips, whatever the machine's noise, are what a
  * change to the read paths cuts.
  */
-function countStatements(): { readonly sent: number } {
-  const counter = { sent: 0 };
+function countStatements(): { readonly sent: number; readonly byText: Map<string, number> } {
+  const counter = { sent: 0, byText: new Map<string, number>() };
   const query = pg.Client.prototype.query;
   pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
     counter.sent += 1;
+    const first = args[0];
+    const text = typeof first === "string" ? first : (first as { text?: string } | undefined)?.text;
+    const key = (text ?? "?").replace(/\s+/g, " ").slice(0, 70);
+    counter.byText.set(key, (counter.byText.get(key) ?? 0) + 1);
     return (query as (...a: unknown[]) => unknown).apply(this, args);
   } as typeof query;
   return counter;
@@ -104,6 +110,36 @@ function runLoad(plan: unknown): Promise<{
   });
 }
 
+/** The load generator's route name of a request path (the plan's keys). */
+function routeOf(path: string): string {
+  const bare = path.split("?")[0] ?? path;
+  if (bare === "/v1/quota") return "GET /v1/quota";
+  if (bare === "/v1/projects") return "GET /v1/projects";
+  if (bare.endsWith("/apps")) return "GET /v1/projects/{p}/apps";
+  return "GET /v1/projects/{p}";
+}
+
+/**
+ * Times each request inside the service, from its parsed head to its last byte handed to the
+ * socket: beside the load generator's figures, what is left is time spent outside the service
+ * (waiting for a core, the sockets, the load generator itself).
+ */
+function timeInService(server: Server): { readonly byRoute: Map<string, number[]>; stop(): void } {
+  const byRoute = new Map<string, number[]>();
+  const listener = (req: { url?: string }, res: { on(event: "finish", done: () => void): void }) => {
+    const start = performance.now();
+    // Read now: the service's routers rewrite it on the way.
+    const route = routeOf(req.url ?? "");
+    res.on("finish", () => {
+      const times = byRoute.get(route) ?? [];
+      times.push(performance.now() - start);
+      byRoute.set(route, times);
+    });
+  };
+  server.prependListener("request", listener);
+  return { byRoute, stop: () => server.off("request", listener) };
+}
+
 function ms(value: number): string {
   return `${value.toFixed(1)}ms`.padStart(9);
 }
@@ -137,21 +173,33 @@ async function main(): Promise<void> {
     const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
     loop.enable();
     const cpu = process.cpuUsage();
+    const children = cpuOwnAndChildren().children;
+    const machine = cpuByProcess();
     const before = statements.sent;
+    const textsBefore = new Map(statements.byText);
+    const inService = timeInService(service.server);
     const result = await runLoad(plan);
+    inService.stop();
     const used = process.cpuUsage(cpu);
+    const generatorCpu = cpuOwnAndChildren().children - children;
+    const others = cpuSpent(machine, cpuByProcess())
+      .filter(([name, spent]) => spent >= 0.1 && name !== "node")
+      .sort((a, b) => b[1] - a[1]);
     const sent = statements.sent - before;
     loop.disable();
     const all = Object.values(result.latencies).flat();
     console.log(
       `B6: ${PROJECTS} projects of ${USERS} members stored; ${result.sent} requests at ${RATE}/s over ${result.elapsed.toFixed(1)} s`,
     );
+    const served = [...inService.byRoute.values()].flat();
+    console.log(`${"".padEnd(35)} ${"at the load generator".padEnd(29)} inside the service`);
     console.log(
-      `${"route".padEnd(28)} ${"count".padStart(6)} ${"p50".padStart(9)} ${"p99".padStart(9)} ${"max".padStart(9)}`,
+      `${"route".padEnd(28)} ${"count".padStart(6)} ${"p50".padStart(9)} ${"p99".padStart(9)} ${"max".padStart(9)} ${"p50".padStart(9)} ${"p99".padStart(9)} ${"max".padStart(9)}`,
     );
     for (const [route, values] of [...Object.entries(result.latencies), ["all", all] as const]) {
+      const inside = route === "all" ? served : (inService.byRoute.get(route) ?? []);
       console.log(
-        `${route.padEnd(28)} ${String(values.length).padStart(6)} ${ms(percentile(values, 50))} ${ms(percentile(values, 99))} ${ms(Math.max(...values))}`,
+        `${route.padEnd(28)} ${String(values.length).padStart(6)} ${ms(percentile(values, 50))} ${ms(percentile(values, 99))} ${ms(Math.max(...values))} ${ms(percentile(inside, 50))} ${ms(percentile(inside, 99))} ${ms(Math.max(...inside))}`,
       );
     }
     if (Object.keys(result.failures).length > 0) console.log(`failures: ${JSON.stringify(result.failures)}`);
@@ -161,6 +209,15 @@ async function main(): Promise<void> {
       `service CPU: ${((used.user + used.system) / 1000 / result.sent).toFixed(2)} ms a request; event loop blocked p99 ${blocked(loop.percentile(99))} ms, max ${blocked(loop.max)} ms`,
     );
     console.log(`database statements: ${(sent / result.sent).toFixed(2)} a request (${sent} in all)`);
+    const texts = [...statements.byText]
+      .map(([text, count]): [string, number] => [text, count - (textsBefore.get(text) ?? 0)])
+      .filter(([, count]) => count > 0)
+      .sort((a, b) => b[1] - a[1]);
+    for (const [text, count] of texts.slice(0, 8)) console.log(`  ${String(count).padStart(6)}  ${text}`);
+    // The cores the service shares: what else ran beside it, in CPU seconds over the load.
+    console.log(
+      `CPU over the load: service ${((used.user + used.system) / 1e6).toFixed(1)} s, load generator ${generatorCpu.toFixed(1)} s, ${others.map(([name, spent]) => `${name} ${spent.toFixed(1)} s`).join(", ")}`,
+    );
   } finally {
     clearInterval(sampler);
     for (const id of stored.ids) await store.deleteProject(id);

@@ -82,24 +82,36 @@ export function cpuSeconds(): number {
   return own + children;
 }
 
+/** CPU seconds each live process of the machine has used, by process, with its command name. */
+export type CpuReading = ReadonlyMap<string, { readonly name: string; readonly cpuSeconds: number }>;
+
 /**
- * CPU seconds each live process of the machine has used, summed by command name: what the
- * zone's processes spent over a stretch, beside the engine's. Processes that ended within the
- * stretch are not seen; the engine's count in `cpuSeconds`, since this process reaps them.
+ * Reads every live process's CPU seconds: two readings give what the zone's processes spent over
+ * a stretch, beside the engine's. Processes that ended within the stretch are not seen; the
+ * engine's count in `cpuSeconds`, since this process reaps them.
  */
-export function cpuByCommand(): Map<string, number> {
-  const totals = new Map<string, number>();
-  for (const { name, cpuSeconds: spent } of liveProcesses())
-    totals.set(name, (totals.get(name) ?? 0) + spent);
-  return totals;
+export function cpuByProcess(): CpuReading {
+  return new Map(
+    liveProcesses().map(({ pid, startTime, name, cpuSeconds }) => [
+      `${pid}@${startTime}`,
+      { name, cpuSeconds },
+    ]),
+  );
 }
 
-/** What each command name spent between two readings of `cpuByCommand`. */
-export function cpuSpent(
-  before: ReadonlyMap<string, number>,
-  after: ReadonlyMap<string, number>,
-): [string, number][] {
-  return [...after].map(([name, seconds]): [string, number] => [name, seconds - (before.get(name) ?? 0)]);
+/**
+ * What each command name spent between two readings, each process compared with itself: a
+ * kernel worker renames itself after the work it runs (`kworker/u8:0-events_unbound`), so
+ * readings compared by name counted a renamed worker's whole life; kernel workers are summed as
+ * `kworker`. A process started within the stretch counts from nothing.
+ */
+export function cpuSpent(before: CpuReading, after: CpuReading): [string, number][] {
+  const spent = new Map<string, number>();
+  for (const [id, { name, cpuSeconds }] of after) {
+    const command = name.startsWith("kworker/") ? "kworker" : name;
+    spent.set(command, (spent.get(command) ?? 0) + cpuSeconds - (before.get(id)?.cpuSeconds ?? 0));
+  }
+  return [...spent];
 }
 
 /** The machine's busy and total CPU ticks since boot (`/proc/stat`). */

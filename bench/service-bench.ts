@@ -48,6 +48,8 @@ export interface BenchMember {
 
 export interface BenchService extends BenchMember {
   readonly url: string;
+  /** The service's listener, for benchmarks that time requests inside the service. */
+  readonly server: Server;
   /** The service's store, for benchmarks that fill it directly. */
   readonly store: Store;
   /** The benchmark user's name. */
@@ -124,6 +126,7 @@ export async function startService(
   return {
     ...me,
     url,
+    server,
     store: service.store,
     user: name,
     runner,
