@@ -19,7 +19,7 @@ import { parseProjectSpec } from "../spec/project.js";
 import { simulatedZone } from "../localzone/zone.js";
 import type { Store } from "../automation-api/store/store.js";
 import type { Server } from "node:http";
-import { cpuByProcess, cpuOwnAndChildren, cpuSpent } from "./resource-sampler.js";
+import { cpuByProcess, cpuOwnAndChildren, cpuSpent, cpuWaitMicros } from "./resource-sampler.js";
 import { ensureZone, percentile, startService } from "./service-bench.js";
 
 const PROJECTS = Number(process.env["B6_PROJECTS"] ?? 1000);
@@ -37,19 +37,29 @@ function blocked(nanoseconds: number): string {
 
 /**
  * Counts the statements every PostgreSQL client of this process sends (the service's pool,
- * its queue's and its event bus): round trips, whatever the machine's noise, are what a
- * change to the read paths cuts.
+ * its queue's and its event bus), and times each from its call to its answer: round trips,
+ * whatever the machine's noise, are what a change to the read paths cuts, and a statement's
+ * slowest answers tell the database's part of a request's tail.
  */
-function countStatements(): { readonly sent: number; readonly byText: Map<string, number> } {
-  const counter = { sent: 0, byText: new Map<string, number>() };
+function countStatements(): { readonly sent: number; readonly byText: Map<string, number[]> } {
+  const counter = { sent: 0, byText: new Map<string, number[]>() };
   const query = pg.Client.prototype.query;
   pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
     counter.sent += 1;
     const first = args[0];
     const text = typeof first === "string" ? first : (first as { text?: string } | undefined)?.text;
-    const key = (text ?? "?").replace(/\s+/g, " ").slice(0, 70);
-    counter.byText.set(key, (counter.byText.get(key) ?? 0) + 1);
-    return (query as (...a: unknown[]) => unknown).apply(this, args);
+    const key = (text ?? "?").replace(/\s+/g, " ").slice(0, 60);
+    const times = counter.byText.get(key) ?? [];
+    counter.byText.set(key, times);
+    const start = performance.now();
+    const result = (query as (...a: unknown[]) => unknown).apply(this, args);
+    if (result instanceof Promise) {
+      result.then(
+        () => times.push(performance.now() - start),
+        () => {},
+      );
+    }
+    return result;
   } as typeof query;
   return counter;
 }
@@ -175,13 +185,15 @@ async function main(): Promise<void> {
     const cpu = process.cpuUsage();
     const children = cpuOwnAndChildren().children;
     const machine = cpuByProcess();
+    const waitedBefore = cpuWaitMicros();
     const before = statements.sent;
-    const textsBefore = new Map(statements.byText);
+    const textsBefore = new Map([...statements.byText].map(([text, times]) => [text, times.length]));
     const inService = timeInService(service.server);
     const result = await runLoad(plan);
     inService.stop();
     const used = process.cpuUsage(cpu);
     const generatorCpu = cpuOwnAndChildren().children - children;
+    const waitedAfter = cpuWaitMicros();
     const others = cpuSpent(machine, cpuByProcess())
       .filter(([name, spent]) => spent >= 0.1 && name !== "node")
       .sort((a, b) => b[1] - a[1]);
@@ -210,11 +222,24 @@ async function main(): Promise<void> {
     );
     console.log(`database statements: ${(sent / result.sent).toFixed(2)} a request (${sent} in all)`);
     const texts = [...statements.byText]
-      .map(([text, count]): [string, number] => [text, count - (textsBefore.get(text) ?? 0)])
-      .filter(([, count]) => count > 0)
-      .sort((a, b) => b[1] - a[1]);
-    for (const [text, count] of texts.slice(0, 8)) console.log(`  ${String(count).padStart(6)}  ${text}`);
+      .map(([text, times]): [string, number[]] => [text, times.slice(textsBefore.get(text) ?? 0)])
+      .filter(([, times]) => times.length > 0)
+      .sort((a, b) => b[1].length - a[1].length);
+    console.log(
+      `  ${"count".padStart(6)} ${"p50".padStart(9)} ${"p99".padStart(9)}  statement, call to answer`,
+    );
+    for (const [text, times] of texts.slice(0, 8)) {
+      console.log(
+        `  ${String(times.length).padStart(6)} ${ms(percentile(times, 50))} ${ms(percentile(times, 99))}  ${text}`,
+      );
+    }
     // The cores the service shares: what else ran beside it, in CPU seconds over the load.
+    if (waitedBefore !== undefined && waitedAfter !== undefined) {
+      const share = (waitedAfter - waitedBefore) / 1e6 / result.elapsed;
+      console.log(
+        `some task waited for a core ${(share * 100).toFixed(1)} % of the load's time (/proc/pressure/cpu)`,
+      );
+    }
     console.log(
       `CPU over the load: service ${((used.user + used.system) / 1e6).toFixed(1)} s, load generator ${generatorCpu.toFixed(1)} s, ${others.map(([name, spent]) => `${name} ${spent.toFixed(1)} s`).join(", ")}`,
     );

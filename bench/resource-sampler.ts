@@ -144,6 +144,21 @@ export async function machineBusy(ms: number): Promise<number> {
   return busyBetween(before, machineTicks());
 }
 
+/**
+ * Microseconds since boot in which at least one task was ready to run and waited for a core
+ * (`/proc/pressure/cpu`); `undefined` where the kernel does not report it. Over a stretch, the
+ * share of its time that work queued for the machine's cores, whichever process it was.
+ */
+export function cpuWaitMicros(): number | undefined {
+  try {
+    const some = readFileSync("/proc/pressure/cpu", "utf8").split("\n")[0] ?? "";
+    const total = /total=(\d+)/.exec(some)?.[1];
+    return total === undefined ? undefined : Number(total);
+  } catch {
+    return undefined;
+  }
+}
+
 /** What one stretch of work cost. */
 export interface ResourceFigures {
   readonly cpuSeconds: number;
