@@ -19,6 +19,12 @@ function toolchainBinary(name: string): string {
 }
 
 /**
+ * Where every shim puts its socket, whatever containerd's configuration says (`/run/containerd/s`):
+ * the one thing of this containerd that cannot live in its own folder, removed again when empty.
+ */
+const SHIM_FOLDERS = ["/run/containerd/s", "/run/containerd"] as const;
+
+/**
  * A containerd of a test's own: its root, state and socket in a temporary folder, none of the
  * zone's, and no CRI plugin (nothing here is a Kubernetes node). `ctr()` runs ctr against it.
  */
@@ -30,6 +36,8 @@ export class ThrowawayContainerd {
   readonly cgroupParent: string;
   private readonly env: NodeJS.ProcessEnv;
   private process: ChildProcess | undefined;
+  /** Of the machine-wide folders the shims make (see `SHIM_FOLDERS`), those there before. */
+  private readonly foldersBefore = SHIM_FOLDERS.filter((folder) => existsSync(folder));
 
   private constructor() {
     this.dir = mkdtempSync(join(tmpdir(), "pluskube-ctd-"));
@@ -97,6 +105,12 @@ export class ThrowawayContainerd {
     const args = [
       "run",
       "--rm",
+      // ctr's FIFOs and the runc shim's state default to /run/containerd/{fifo,runc}, which the
+      // zone's node counts as its own traces: here they stay in this containerd's folder.
+      "--fifo-dir",
+      join(this.dir, "fifo"),
+      "--runc-root",
+      join(this.dir, "runc"),
       "--seccomp",
       "--cgroup",
       `/${this.cgroupParent}/${id}`,
@@ -129,6 +143,14 @@ export class ThrowawayContainerd {
       if (existsSync(parent)) rmdirSync(parent);
     }
     rmSync(this.dir, { recursive: true, force: true });
+    for (const folder of SHIM_FOLDERS) {
+      if (this.foldersBefore.includes(folder)) continue;
+      try {
+        rmdirSync(folder);
+      } catch {
+        // Not empty (the zone's node runs shims too) or gone: left to whoever made it.
+      }
+    }
   }
 
   /** Resolves once a container's task is gone or stopped. */
