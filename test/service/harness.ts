@@ -14,6 +14,7 @@ import { parseZoneSpec, type ZoneSpec } from "../../spec/zone.js";
 import type { Runner } from "../../automation-api/runner/runner.js";
 import type { ZoneClusters } from "../../automation-api/cluster/cluster.js";
 import { SecretBox } from "../../automation-api/domain/secret-box.js";
+import { hashToken, newToken } from "../../automation-api/domain/tokens.js";
 import { FakeClusters } from "./fake-clusters.js";
 import { FakeRunner } from "./fake-runner.js";
 import type { Logger } from "../../automation-api/observability/log.js";
@@ -49,6 +50,23 @@ export function testZone(name = "testzone", overrides: Record<string, unknown> =
 }
 
 /** A new empty database in the throwaway cluster, for one test file (or one service). */
+/** A new user with a token, stored straight in `store`: the token's id, its user's id and its hash. */
+export async function storedUserToken(
+  store: Store,
+  name: string,
+): Promise<{ id: string; userId: string; hash: string }> {
+  const user = await store.createUser({ name });
+  const secret = newToken();
+  const row = await store.insertToken({
+    hash: hashToken(secret),
+    prefix: secret.slice(0, 8),
+    name: "cli",
+    userId: user.id,
+    scope: "user",
+  });
+  return { id: row.id, userId: user.id, hash: row.hash };
+}
+
 export async function freshDatabase(): Promise<string> {
   const adminUrl = inject("pgAdminUrl");
   const name = `svc_${randomBytes(6).toString("hex")}`;

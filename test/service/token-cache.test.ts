@@ -6,9 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { TokenCache } from "../../automation-api/http/token-cache.js";
 import { EventBus } from "../../automation-api/jobs/event-bus.js";
-import { hashToken, newToken } from "../../automation-api/domain/tokens.js";
 import { Store } from "../../automation-api/store/store.js";
-import { freshDatabase } from "./harness.js";
+import { freshDatabase, storedUserToken } from "./harness.js";
 
 let store: Store;
 let bus: EventBus;
@@ -23,18 +22,7 @@ afterAll(async () => {
   await store.close();
 });
 
-async function tokenOf(name: string): Promise<{ id: string; hash: string }> {
-  const user = await store.createUser({ name });
-  const secret = newToken();
-  const row = await store.insertToken({
-    hash: hashToken(secret),
-    prefix: secret.slice(0, 8),
-    name: "cli",
-    userId: user.id,
-    scope: "user",
-  });
-  return { id: row.id, hash: row.hash };
-}
+const tokenOf = (name: string) => storedUserToken(store, name);
 
 describe("token cache", () => {
   it("reads a token once for a burst of its requests", async () => {
