@@ -6,8 +6,11 @@
  * GET /v1/projects/{p}, GET /v1/quota, GET /v1/projects and GET /v1/projects/{p}/apps. Prints
  * p50, p99 and the most per route and overall, the service's peak resident memory, its CPU time
  * per request (the load generator's excluded), how long its event loop was held and how many
- * database statements it sent a request. Its 100 members live in a database of their own, so
- * they never change the shares of B3's or B2's member; they and their projects are deleted after.
+ * database statements it sent a request; beside the load generator's times, each route's time
+ * inside the service, each statement's time from call to answer, what the machine's other
+ * processes spent and how long tasks waited for a core. Its 100 members live in a database of
+ * their own, so they never change the shares of B3's or B2's member; they and their projects are
+ * deleted after.
  *
  *   npx tsx bench/b6-api-load.ts
  */
@@ -120,26 +123,23 @@ function runLoad(plan: unknown): Promise<{
   });
 }
 
-/** The load generator's route name of a request path (the plan's keys). */
-function routeOf(path: string): string {
-  const bare = path.split("?")[0] ?? path;
-  if (bare === "/v1/quota") return "GET /v1/quota";
-  if (bare === "/v1/projects") return "GET /v1/projects";
-  if (bare.endsWith("/apps")) return "GET /v1/projects/{p}/apps";
-  return "GET /v1/projects/{p}";
-}
-
 /**
  * Times each request inside the service, from its parsed head to its last byte handed to the
  * socket: beside the load generator's figures, what is left is time spent outside the service
  * (waiting for a core, the sockets, the load generator itself).
  */
-function timeInService(server: Server): { readonly byRoute: Map<string, number[]>; stop(): void } {
+function timeInService(
+  server: Server,
+  routes: Readonly<Record<string, readonly string[]>>,
+): { readonly byRoute: Map<string, number[]>; stop(): void } {
+  const routeOf = new Map(
+    Object.entries(routes).flatMap(([route, paths]) => paths.map((path) => [path, route])),
+  );
   const byRoute = new Map<string, number[]>();
   const listener = (req: { url?: string }, res: { on(event: "finish", done: () => void): void }) => {
     const start = performance.now();
     // Read now: the service's routers rewrite it on the way.
-    const route = routeOf(req.url ?? "");
+    const route = routeOf.get(req.url ?? "") ?? "other";
     res.on("finish", () => {
       const times = byRoute.get(route) ?? [];
       times.push(performance.now() - start);
@@ -188,7 +188,7 @@ async function main(): Promise<void> {
     const waitedBefore = cpuWaitMicros();
     const before = statements.sent;
     const textsBefore = new Map([...statements.byText].map(([text, times]) => [text, times.length]));
-    const inService = timeInService(service.server);
+    const inService = timeInService(service.server, plan.routes);
     const result = await runLoad(plan);
     inService.stop();
     const used = process.cpuUsage(cpu);
@@ -233,13 +233,13 @@ async function main(): Promise<void> {
         `  ${String(times.length).padStart(6)} ${ms(percentile(times, 50))} ${ms(percentile(times, 99))}  ${text}`,
       );
     }
-    // The cores the service shares: what else ran beside it, in CPU seconds over the load.
     if (waitedBefore !== undefined && waitedAfter !== undefined) {
       const share = (waitedAfter - waitedBefore) / 1e6 / result.elapsed;
       console.log(
         `some task waited for a core ${(share * 100).toFixed(1)} % of the load's time (/proc/pressure/cpu)`,
       );
     }
+    // The cores the service shares: what else ran beside it, in CPU seconds over the load.
     console.log(
       `CPU over the load: service ${((used.user + used.system) / 1e6).toFixed(1)} s, load generator ${generatorCpu.toFixed(1)} s, ${others.map(([name, spent]) => `${name} ${spent.toFixed(1)} s`).join(", ")}`,
     );
