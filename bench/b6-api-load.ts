@@ -16,7 +16,7 @@
  */
 import pg from "pg";
 import { execFile } from "node:child_process";
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { monitorEventLoopDelay, PerformanceObserver, constants as perf } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseProjectSpec } from "../spec/project.js";
 import { simulatedZone } from "../localzone/zone.js";
@@ -111,6 +111,8 @@ function runLoad(plan: unknown): Promise<{
   failures: Record<string, number>;
   elapsed: number;
   sent: number;
+  timeline: [number, number][];
+  startedAt: number;
 }> {
   const script = fileURLToPath(new URL("./load-generator.ts", import.meta.url));
   return new Promise((resolve, reject) => {
@@ -148,6 +150,71 @@ function timeInService(
   };
   server.prependListener("request", listener);
   return { byRoute, stop: () => server.off("request", listener) };
+}
+
+/**
+ * The garbage collector's pauses of the service's process, by kind: a pause holds every request
+ * in flight, so a heap that needs long or many pauses shows in the tail whatever the routes cost.
+ */
+function watchCollections(): {
+  readonly pauses: Map<string, number[]>;
+  /** Each pause's start (ms since the epoch) and length. */
+  readonly spans: [number, number][];
+  stop(): void;
+} {
+  const kinds: Record<number, string> = {
+    [perf.NODE_PERFORMANCE_GC_MINOR]: "minor",
+    [perf.NODE_PERFORMANCE_GC_MAJOR]: "major",
+    [perf.NODE_PERFORMANCE_GC_INCREMENTAL]: "incremental",
+    [perf.NODE_PERFORMANCE_GC_WEAKCB]: "weak callbacks",
+  };
+  const pauses = new Map<string, number[]>();
+  const spans: [number, number][] = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = (entry as { detail?: { kind?: number } }).detail?.kind ?? -1;
+      const name = kinds[kind] ?? "other";
+      const times = pauses.get(name) ?? [];
+      times.push(entry.duration);
+      pauses.set(name, times);
+      spans.push([performance.timeOrigin + entry.startTime, entry.duration]);
+    }
+  });
+  observer.observe({ entryTypes: ["gc"] });
+  return { pauses, spans, stop: () => observer.disconnect() };
+}
+
+/** The slow requests' moments: a tail made of a few moments is stalls, one spread over the run is queueing. */
+const SLOW_MS = 20;
+const MOMENT_MS = 250;
+
+function slowMoments(
+  timeline: readonly [number, number][],
+  startedAt: number,
+  pauses: readonly [number, number][],
+): string[] {
+  const moments = new Map<number, number[]>();
+  for (const [sent, latency] of timeline) {
+    if (latency <= SLOW_MS) continue;
+    const moment = Math.floor(sent / MOMENT_MS);
+    moments.set(moment, [...(moments.get(moment) ?? []), latency]);
+  }
+  const slow = [...moments.values()].flat().length;
+  const lines = [
+    `${slow} requests over ${SLOW_MS} ms, sent in ${moments.size} of ${Math.ceil((timeline.at(-1)?.[0] ?? 0) / MOMENT_MS)} moments of ${MOMENT_MS} ms; the worst:`,
+  ];
+  for (const [moment, latencies] of [...moments].sort((a, b) => b[1].length - a[1].length).slice(0, 5)) {
+    const from = startedAt + moment * MOMENT_MS;
+    const collected = pauses
+      .filter(
+        ([start, length]) => start + length >= from && start <= from + MOMENT_MS + Math.max(...latencies),
+      )
+      .reduce((sum, [, length]) => sum + length, 0);
+    lines.push(
+      `  at ${((moment * MOMENT_MS) / 1000).toFixed(2)} s: ${latencies.length} slow, the slowest ${Math.max(...latencies).toFixed(0)} ms; collector paused ${collected.toFixed(0)} ms meanwhile`,
+    );
+  }
+  return lines;
 }
 
 function ms(value: number): string {
@@ -189,7 +256,9 @@ async function main(): Promise<void> {
     const before = statements.sent;
     const textsBefore = new Map([...statements.byText].map(([text, times]) => [text, times.length]));
     const inService = timeInService(service.server, plan.routes);
+    const collections = watchCollections();
     const result = await runLoad(plan);
+    collections.stop();
     inService.stop();
     const used = process.cpuUsage(cpu);
     const generatorCpu = cpuOwnAndChildren().children - children;
@@ -220,6 +289,18 @@ async function main(): Promise<void> {
     console.log(
       `service CPU: ${((used.user + used.system) / 1000 / result.sent).toFixed(2)} ms a request; event loop blocked p99 ${blocked(loop.percentile(99))} ms, max ${blocked(loop.max)} ms`,
     );
+    const heap = process.memoryUsage();
+    console.log(
+      `heap used ${(heap.heapUsed / 1024 / 1024).toFixed(0)} of ${(heap.heapTotal / 1024 / 1024).toFixed(0)} MiB; collector pauses: ${
+        [...collections.pauses]
+          .map(
+            ([kind, times]) =>
+              `${kind} ${times.length} (${times.reduce((sum, time) => sum + time, 0).toFixed(0)} ms in all, most ${Math.max(...times).toFixed(1)} ms)`,
+          )
+          .join(", ") || "none"
+      }`,
+    );
+    for (const line of slowMoments(result.timeline, result.startedAt, collections.spans)) console.log(line);
     console.log(`database statements: ${(sent / result.sent).toFixed(2)} a request (${sent} in all)`);
     const texts = [...statements.byText]
       .map(([text, times]): [string, number[]] => [text, times.slice(textsBefore.get(text) ?? 0)])

@@ -20,8 +20,10 @@ const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 const names = Object.keys(plan.routes);
 const latencies: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
 const failures: Record<string, number> = {};
+/** Each answered request's scheduled send, in ms from the start, and its latency: when the slow ones came. */
+const timeline: [number, number][] = [];
 
-function send(route: string, path: string, scheduled: number): Promise<void> {
+function send(route: string, path: string, scheduled: number, start: number): Promise<void> {
   return new Promise((resolve) => {
     const req = request(
       `${plan.url}${path}`,
@@ -29,7 +31,9 @@ function send(route: string, path: string, scheduled: number): Promise<void> {
       (res) => {
         res.resume();
         res.on("end", () => {
-          if (res.statusCode === 200) latencies[route]?.push(performance.now() - scheduled);
+          const latency = performance.now() - scheduled;
+          timeline.push([Math.round(scheduled - start), latency]);
+          if (res.statusCode === 200) latencies[route]?.push(latency);
           else failures[`${route} ${res.statusCode}`] = (failures[`${route} ${res.statusCode}`] ?? 0) + 1;
           resolve();
         });
@@ -54,11 +58,20 @@ async function main(): Promise<void> {
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
     const route = names[i % names.length] as string;
     const paths = plan.routes[route] as readonly string[];
-    pending.push(send(route, paths[Math.floor(i / names.length) % paths.length] as string, scheduled));
+    pending.push(send(route, paths[Math.floor(i / names.length) % paths.length] as string, scheduled, start));
   }
   await Promise.all(pending);
   const elapsed = (performance.now() - start) / 1000;
-  process.stdout.write(JSON.stringify({ latencies, failures, elapsed, sent: total }));
+  process.stdout.write(
+    JSON.stringify({
+      latencies,
+      failures,
+      elapsed,
+      sent: total,
+      timeline,
+      startedAt: performance.timeOrigin + start,
+    }),
+  );
   agent.destroy();
 }
 
