@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseProjectSpec } from "../../spec/project.js";
 import { TestService, testZone } from "./harness.js";
 
 /**
@@ -184,6 +185,50 @@ describe("GET /v1/quota", () => {
     const afterScale = await zoneFree();
 
     expect([before - afterAdd, afterAdd - afterScale]).toEqual([2, 2]);
+  });
+
+  it("tells a zone's projects apart by one short row, which every added, changed or removed project changes", async () => {
+    const store = service.store;
+    const owner = await store.createUser({ name: "fingerprint-owner" });
+    const spec = (name: string, replicas: number) =>
+      parseProjectSpec({
+        project: name,
+        zone: "fingerprint",
+        apps: [{ name: "web", image: "nginx:1", replicas }],
+      });
+    const prints = [await store.zoneProjectsFingerprint("fingerprint")];
+    const unchanged = async () =>
+      expect(await store.zoneProjectsFingerprint("fingerprint")).toBe(prints.at(-1));
+    const next = async () => prints.push(await store.zoneProjectsFingerprint("fingerprint"));
+
+    const a = await store.insertProject({
+      name: "print-a",
+      zone: "fingerprint",
+      userId: owner.id,
+      spec: spec("print-a", 1),
+      revision: 1,
+    });
+    await next();
+    await unchanged();
+    const b = await store.insertProject({
+      name: "print-b",
+      zone: "fingerprint",
+      userId: owner.id,
+      spec: spec("print-b", 1),
+      revision: 1,
+    });
+    await next();
+    await store.setProjectSpec(a?.id ?? "", spec("print-a", 2), 2);
+    await next();
+    await unchanged();
+    await store.deleteProject(b?.id ?? "");
+    await next();
+    await store.deleteProject(a?.id ?? "");
+    await next();
+
+    expect(new Set(prints).size).toBe(5);
+    // Back to none: the empty zone's fingerprint again.
+    expect(prints.at(-1)).toBe(prints[0]);
   });
 
   it.each([
