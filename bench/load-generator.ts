@@ -3,8 +3,13 @@
  * service's event loop: requests leave on a fixed schedule whatever the answers' pace, and each
  * latency counts from the scheduled send time, so a stalled service cannot hide its queue
  * (coordinated omission). Reads its plan as JSON from argv[2]; writes the latencies as JSON.
+ *
+ * It speaks HTTP/1.1 on plain sockets, one request at a time on each, kept alive: it shares the
+ * machine's cores with the service it measures, and node's HTTP client spent about as much CPU a
+ * request as a third of the service's own, time the service then waited for a core. Answers
+ * must carry a Content-Length (the service's all do); anything else counts as a failure.
  */
-import { Agent, request } from "node:http";
+import { connect, type Socket } from "node:net";
 
 interface Plan {
   readonly url: string;
@@ -15,36 +20,118 @@ interface Plan {
   readonly seconds: number;
 }
 
+/** At most this many connections; beyond, a request waits for one to be free. */
+const MAX_SOCKETS = 256;
+const HEAD_END = Buffer.from("\r\n\r\n");
+
 const plan = JSON.parse(process.argv[2] ?? "{}") as Plan;
-const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+const target = new URL(plan.url);
 const names = Object.keys(plan.routes);
 const latencies: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
 const failures: Record<string, number> = {};
 /** Each answered request's scheduled send, in ms from the start, and its latency: when the slow ones came. */
 const timeline: [number, number][] = [];
 
-function send(route: string, path: string, scheduled: number, start: number): Promise<void> {
-  return new Promise((resolve) => {
-    const req = request(
-      `${plan.url}${path}`,
-      { agent, headers: { authorization: `Bearer ${plan.token}` } },
-      (res) => {
-        res.resume();
-        res.on("end", () => {
-          const latency = performance.now() - scheduled;
-          timeline.push([Math.round(scheduled - start), latency]);
-          if (res.statusCode === 200) latencies[route]?.push(latency);
-          else failures[`${route} ${res.statusCode}`] = (failures[`${route} ${res.statusCode}`] ?? 0) + 1;
-          resolve();
-        });
-      },
-    );
-    req.on("error", (error) => {
-      failures[`${route} ${error.message}`] = (failures[`${route} ${error.message}`] ?? 0) + 1;
-      resolve();
+function fail(route: string, why: string): void {
+  failures[`${route} ${why}`] = (failures[`${route} ${why}`] ?? 0) + 1;
+}
+
+/** One kept-alive connection and the answer it is reading, if any. */
+class Connection {
+  private readonly socket: Socket;
+  private received: Buffer[] = [];
+  private size = 0;
+  private answer: ((status: number | Error) => void) | undefined;
+
+  constructor(onClose: (connection: Connection) => void) {
+    this.socket = connect(Number(target.port), target.hostname);
+    this.socket.setNoDelay(true);
+    this.socket.on("data", (chunk) => this.read(chunk));
+    const closed = (error?: Error) => {
+      onClose(this);
+      this.finish(error ?? new Error("connection closed"));
+    };
+    this.socket.on("error", closed);
+    this.socket.on("close", () => closed());
+  }
+
+  /** Sends a GET; resolves with the answer's status once its whole body is read. */
+  get(path: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.answer = (status) => (status instanceof Error ? reject(status) : resolve(status));
+      this.socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: ${target.host}\r\nAuthorization: Bearer ${plan.token}\r\n\r\n`,
+      );
     });
-    req.end();
-  });
+  }
+
+  private read(chunk: Buffer): void {
+    this.received.push(chunk);
+    this.size += chunk.length;
+    const data = this.received.length === 1 ? chunk : Buffer.concat(this.received, this.size);
+    this.received = [data];
+    const headEnd = data.indexOf(HEAD_END);
+    if (headEnd < 0) return;
+    const head = data.toString("latin1", 0, headEnd);
+    const length = /\r\ncontent-length:\s*(\d+)/i.exec(head)?.[1];
+    if (length === undefined) return this.finish(new Error("no Content-Length"));
+    const end = headEnd + HEAD_END.length + Number(length);
+    if (this.size < end) return;
+    const rest = data.subarray(end);
+    this.received = rest.length > 0 ? [rest] : [];
+    this.size = rest.length;
+    this.finish(Number(head.slice(9, 12)));
+  }
+
+  private finish(status: number | Error): void {
+    const answer = this.answer;
+    this.answer = undefined;
+    answer?.(status);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
+
+const idle: Connection[] = [];
+const open = new Set<Connection>();
+const waiting: ((connection: Connection) => void)[] = [];
+
+function connection(): Promise<Connection> {
+  const kept = idle.pop();
+  if (kept) return Promise.resolve(kept);
+  if (open.size < MAX_SOCKETS) {
+    const made = new Connection((gone) => {
+      open.delete(gone);
+      const index = idle.indexOf(gone);
+      if (index >= 0) idle.splice(index, 1);
+    });
+    open.add(made);
+    return Promise.resolve(made);
+  }
+  return new Promise((resolve) => waiting.push(resolve));
+}
+
+function release(done: Connection): void {
+  const next = waiting.shift();
+  if (next) next(done);
+  else idle.push(done);
+}
+
+async function send(route: string, path: string, scheduled: number, start: number): Promise<void> {
+  const socket = await connection();
+  try {
+    const status = await socket.get(path);
+    release(socket);
+    const latency = performance.now() - scheduled;
+    timeline.push([Math.round(scheduled - start), latency]);
+    if (status === 200) latencies[route]?.push(latency);
+    else fail(route, String(status));
+  } catch (error) {
+    socket.close();
+    fail(route, error instanceof Error ? error.message : String(error));
+  }
 }
 
 async function main(): Promise<void> {
@@ -72,7 +159,7 @@ async function main(): Promise<void> {
       startedAt: performance.timeOrigin + start,
     }),
   );
-  agent.destroy();
+  for (const connection of open) connection.close();
 }
 
 await main();
