@@ -598,7 +598,9 @@ export class Store extends Queries {
     pool.on("connect", (client) => client.on("error", () => {}));
     const kysely = new Kysely<Database>({
       dialect: new PostgresDialect({ pool }),
-      plugins: [new CamelCasePlugin()],
+      // Column names only: a JSON column's keys are the service's own (or a member's, such as
+      // environment variable names) and come back as they were written.
+      plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })],
     });
     return new Store(kysely, pool);
   }

@@ -334,3 +334,20 @@ describe("outputs", () => {
     expect(last?.spec?.project).toBe("shop");
   });
 });
+
+describe("stored as written", () => {
+  it("keeps environment variable names as written, in the answer and in the spec the runner gets", async () => {
+    const env = { DATABASE_URL: "postgres://db", my_var: "lower", Mixed_Case_9: "x", PORT: "8080" };
+    const response = await service.put<{ id: string }>("/v1/projects/shop/apps/env-names", ana, {
+      image: "nginx:1",
+      env,
+    });
+    await service.settle(ana, response.body.id);
+
+    const app = await service.get("/v1/projects/shop/apps/env-names", ana);
+    const last = service.runner.ups("shop.testzone").at(-1);
+
+    expect(app.body["env"]).toEqual(env);
+    expect(last?.spec?.apps.find((item) => item.name === "env-names")?.env).toEqual(env);
+  });
+});
