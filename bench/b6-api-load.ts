@@ -227,8 +227,8 @@ async function main(): Promise<void> {
   const service = await startService({ database: "pluskube_bench_b6" });
   const store = service.store;
   const stored: Stored = { members: [], ids: [], own: [] };
-  let peakRss = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  let peakRss = process.memoryUsage.rss();
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 100);
   try {
     const me = await store.findUserByName(service.user);
     if (!me) throw new Error(`the benchmark's user ${service.user} is missing`);
@@ -246,7 +246,7 @@ async function main(): Promise<void> {
       seconds: SECONDS,
     };
     await runLoad({ ...plan, ratePerSecond: 20, seconds: 2 }); // warm-up: connections, JIT
-    peakRss = process.memoryUsage().rss;
+    peakRss = process.memoryUsage.rss();
     const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
     loop.enable();
     const cpu = process.cpuUsage();

@@ -181,10 +181,10 @@ export class ResourceSampler {
   start(): void {
     this.cpuAtStart = cpuSeconds();
     this.ticksAtStart = machineTicks();
-    this.servicePeak = process.memoryUsage().rss;
+    this.servicePeak = process.memoryUsage.rss();
     this.enginePeak = 0;
     this.timer = setInterval(() => {
-      this.servicePeak = Math.max(this.servicePeak, process.memoryUsage().rss);
+      this.servicePeak = Math.max(this.servicePeak, process.memoryUsage.rss());
       this.enginePeak = Math.max(this.enginePeak, descendantsRss());
     }, this.intervalMs);
   }
