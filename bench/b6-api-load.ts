@@ -3,16 +3,19 @@
  * projects. Stores B6_PROJECTS projects (default 1,000) of B6_USERS members (default 100; one of
  * them the benchmark's own) straight in the service's database, then sends B6_RATE requests a
  * second (default 200) for B6_SECONDS (default 30) from a separate process, cycling through
- * GET /v1/projects/{p}, GET /v1/quota, GET /v1/projects and GET /v1/projects/{p}/apps. Prints
+ * GET /v1/projects/{p}, GET /v1/quota, GET /v1/projects and GET /v1/projects/{p}/apps, B6_RUNS
+ * times in a row (default 1; then each run's p99 together, and how many kept the target). Prints
  * p50, p99 and the most per route and overall, the service's peak resident memory, its CPU time
  * per request (the load generator's excluded), how long its event loop was held and how many
  * database statements it sent a request; beside the load generator's times, each route's time
  * inside the service, each statement's time from call to answer, what the machine's other
- * processes spent and how long tasks waited for a core. Its 100 members live in a database of
- * their own, so they never change the shares of B3's or B2's member; they and their projects are
- * deleted after.
+ * processes spent, how long tasks waited for a core, the collector's pauses, and when the
+ * requests over the target were sent (a few moments: stalls; spread over the run: queueing).
+ * Its 100 members live in a database of their own, so they never change the shares of B3's or
+ * B2's member; they and their projects are deleted after.
  *
  *   npx tsx bench/b6-api-load.ts
+ *   B6_RUNS=5 npx tsx bench/b6-api-load.ts
  */
 import pg from "pg";
 import { execFile } from "node:child_process";
@@ -29,6 +32,10 @@ const PROJECTS = Number(process.env["B6_PROJECTS"] ?? 1000);
 const USERS = Number(process.env["B6_USERS"] ?? 100);
 const RATE = Number(process.env["B6_RATE"] ?? 200);
 const SECONDS = Number(process.env["B6_SECONDS"] ?? 30);
+/** Loads of the same stored zone one after another: one run's tail says little on a shared machine. */
+const RUNS = Number(process.env["B6_RUNS"] ?? 1);
+/** The p99 the API's reads must keep under load (issue 16). */
+const TARGET_P99_MS = 20;
 const zone = simulatedZone();
 /** The event loop's sampling timer: each sample is the time between its ticks, this included. */
 const LOOP_RESOLUTION_MS = 10;
@@ -106,7 +113,16 @@ async function storeProjects(store: Store, benchUserId: string, stored: Stored):
   }
 }
 
-function runLoad(plan: unknown): Promise<{
+/** What the load generator is asked for (see load-generator.ts). */
+interface Plan {
+  readonly url: string;
+  readonly token: string;
+  readonly routes: Readonly<Record<string, readonly string[]>>;
+  readonly ratePerSecond: number;
+  readonly seconds: number;
+}
+
+function runLoad(plan: Plan): Promise<{
   latencies: Record<string, number[]>;
   failures: Record<string, number>;
   elapsed: number;
@@ -185,7 +201,7 @@ function watchCollections(): {
 }
 
 /** The slow requests' moments: a tail made of a few moments is stalls, one spread over the run is queueing. */
-const SLOW_MS = 20;
+const SLOW_MS = TARGET_P99_MS;
 const MOMENT_MS = 250;
 
 function slowMoments(
@@ -201,7 +217,7 @@ function slowMoments(
   }
   const slow = [...moments.values()].flat().length;
   const lines = [
-    `${slow} requests over ${SLOW_MS} ms, sent in ${moments.size} of ${Math.ceil((timeline.at(-1)?.[0] ?? 0) / MOMENT_MS)} moments of ${MOMENT_MS} ms; the worst:`,
+    `${slow} requests over ${SLOW_MS} ms, sent in ${moments.size} of the load's ${Math.ceil((SECONDS * 1000) / MOMENT_MS)} moments of ${MOMENT_MS} ms; the worst:`,
   ];
   for (const [moment, latencies] of [...moments].sort((a, b) => b[1].length - a[1].length).slice(0, 5)) {
     const from = startedAt + moment * MOMENT_MS;
@@ -229,23 +245,9 @@ async function main(): Promise<void> {
   const stored: Stored = { members: [], ids: [], own: [] };
   let peakRss = process.memoryUsage.rss();
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 100);
-  try {
-    const me = await store.findUserByName(service.user);
-    if (!me) throw new Error(`the benchmark's user ${service.user} is missing`);
-    await storeProjects(store, me.id, stored);
-    const plan = {
-      url: service.url,
-      token: service.token,
-      routes: {
-        "GET /v1/projects/{p}": stored.own.map((name) => `/v1/projects/${name}`),
-        "GET /v1/quota": [`/v1/quota?zone=${zone.name}`],
-        "GET /v1/projects": ["/v1/projects"],
-        "GET /v1/projects/{p}/apps": stored.own.map((name) => `/v1/projects/${name}/apps`),
-      },
-      ratePerSecond: RATE,
-      seconds: SECONDS,
-    };
-    await runLoad({ ...plan, ratePerSecond: 20, seconds: 2 }); // warm-up: connections, JIT
+
+  /** One load of the plan, its figures printed; returns the all-routes p99 at the load generator. */
+  const measure = async (plan: Plan): Promise<number> => {
     peakRss = process.memoryUsage.rss();
     const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
     loop.enable();
@@ -324,6 +326,36 @@ async function main(): Promise<void> {
     console.log(
       `CPU over the load: service ${((used.user + used.system) / 1e6).toFixed(1)} s, load generator ${generatorCpu.toFixed(1)} s, ${others.map(([name, spent]) => `${name} ${spent.toFixed(1)} s`).join(", ")}`,
     );
+    return percentile(all, 99);
+  };
+  try {
+    const me = await store.findUserByName(service.user);
+    if (!me) throw new Error(`the benchmark's user ${service.user} is missing`);
+    await storeProjects(store, me.id, stored);
+    const plan = {
+      url: service.url,
+      token: service.token,
+      routes: {
+        "GET /v1/projects/{p}": stored.own.map((name) => `/v1/projects/${name}`),
+        "GET /v1/quota": [`/v1/quota?zone=${zone.name}`],
+        "GET /v1/projects": ["/v1/projects"],
+        "GET /v1/projects/{p}/apps": stored.own.map((name) => `/v1/projects/${name}/apps`),
+      },
+      ratePerSecond: RATE,
+      seconds: SECONDS,
+    };
+    await runLoad({ ...plan, ratePerSecond: 20, seconds: 2 }); // warm-up: connections, JIT
+    const p99s: number[] = [];
+    for (let run = 1; run <= RUNS; run += 1) {
+      if (RUNS > 1) console.log(`\nrun ${run} of ${RUNS}`);
+      p99s.push(await measure(plan));
+    }
+    if (RUNS > 1) {
+      const sorted = [...p99s].sort((x, y) => x - y);
+      console.log(
+        `\nall routes' p99 over ${RUNS} runs: ${p99s.map((value) => value.toFixed(1)).join(", ")} ms; median ${percentile(sorted, 50).toFixed(1)} ms; ${p99s.filter((value) => value <= TARGET_P99_MS).length} of ${RUNS} at most ${TARGET_P99_MS} ms`,
+      );
+    }
   } finally {
     clearInterval(sampler);
     for (const id of stored.ids) await store.deleteProject(id);
