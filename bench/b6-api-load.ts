@@ -8,9 +8,10 @@
  * p50, p99 and the most per route and overall, the service's peak resident memory, its CPU time
  * per request (the load generator's excluded), how long its event loop was held and how many
  * database statements it sent a request; beside the load generator's times, each route's time
- * inside the service, each statement's time from call to answer, what the machine's other
- * processes spent, how long tasks waited for a core, the collector's pauses, and when the
- * requests over the target were sent (a few moments: stalls; spread over the run: queueing).
+ * inside the service, each statement's time from call to answer, the database connections
+ * opened during the load, what the machine's other processes spent, how long tasks waited for a
+ * core, the collector's pauses, and when the requests over the target were sent (a few
+ * moments: stalls; spread over the run: queueing).
  * Its 100 members live in a database of their own, so they never change the shares of B3's or
  * B2's member; they and their projects are deleted after.
  *
