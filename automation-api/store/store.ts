@@ -589,10 +589,10 @@ export function isUuid(value: string): boolean {
   return UUID_PATTERN.test(value);
 }
 
-/** The service's PostgreSQL: a pool, typed queries and migrations. */
 /** How long a pooled connection may sit unused before it is closed. */
 const IDLE_CONNECTION_MS = 5 * 60_000;
 
+/** The service's PostgreSQL: a pool, typed queries and migrations. */
 export class Store extends Queries {
   private constructor(
     readonly kysely: Kysely<Database>,
@@ -605,7 +605,7 @@ export class Store extends Queries {
     // Connections stay open for minutes, not pg's default ten seconds: the pool hands out the
     // connection used last, so under a steady load its others idled out and were opened again
     // at the next burst, each a backend's start and a password exchange amid the requests
-    // (B6: nine in a 30 s load, each a moment of slow answers).
+    // (B6: nine in a 30 s load, where the slow answers came).
     const pool = new pg.Pool({
       connectionString,
       max: options.max ?? 10,
