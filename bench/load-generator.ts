@@ -11,13 +11,28 @@
  */
 import { connect, type Socket } from "node:net";
 
-interface Plan {
+/** What B6 asks of a load (argv[2], as JSON). */
+export interface Plan {
   readonly url: string;
   readonly token: string;
   /** Paths by route name; requests cycle through the routes in order. */
   readonly routes: Record<string, readonly string[]>;
   readonly ratePerSecond: number;
   readonly seconds: number;
+}
+
+/** What a load gives back (stdout, as JSON). */
+export interface LoadResult {
+  /** Latencies of the answers with status 200, by route name, in ms from each scheduled send. */
+  readonly latencies: Record<string, number[]>;
+  /** Other answers and errors, by route name and status or message. */
+  readonly failures: Record<string, number>;
+  readonly elapsed: number;
+  readonly sent: number;
+  /** Each answered request's scheduled send, in ms from the start, and its latency. */
+  readonly timeline: [number, number][];
+  /** When the load started, in ms since the epoch. */
+  readonly startedAt: number;
 }
 
 /** At most this many connections; beyond, a request waits for one to be free. */
@@ -29,7 +44,7 @@ const target = new URL(plan.url);
 const names = Object.keys(plan.routes);
 const latencies: Record<string, number[]> = Object.fromEntries(names.map((name) => [name, []]));
 const failures: Record<string, number> = {};
-/** Each answered request's scheduled send, in ms from the start, and its latency: when the slow ones came. */
+/** When the slow ones came (see LoadResult). */
 const timeline: [number, number][] = [];
 
 function fail(route: string, why: string): void {
@@ -149,16 +164,15 @@ async function main(): Promise<void> {
   }
   await Promise.all(pending);
   const elapsed = (performance.now() - start) / 1000;
-  process.stdout.write(
-    JSON.stringify({
-      latencies,
-      failures,
-      elapsed,
-      sent: total,
-      timeline,
-      startedAt: performance.timeOrigin + start,
-    }),
-  );
+  const result: LoadResult = {
+    latencies,
+    failures,
+    elapsed,
+    sent: total,
+    timeline,
+    startedAt: performance.timeOrigin + start,
+  };
+  process.stdout.write(JSON.stringify(result));
   for (const connection of open) connection.close();
 }
 
