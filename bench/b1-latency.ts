@@ -10,7 +10,7 @@
  * B1_CLAIM=namespace measures a new project's namespace (TenantNamespace) instead of an app, for
  * zones that cannot run apps yet; the kubectl path is left out then.
  *
- *   npx tsx bench/b1-latency.ts
+ *   npx tsx --v8-pool-size=1 bench/b1-latency.ts
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
@@ -21,7 +21,14 @@ import { parseProjectSpec, type ProjectSpec } from "../spec/project.js";
 import { replicaResources } from "../spec/usage.js";
 import { localKubeconfig, simulatedZone } from "../localzone/zone.js";
 import { RunBreakdown } from "./run-breakdown.js";
-import { ensureZone, percentile, realRunner, seconds, startService } from "./service-bench.js";
+import {
+  ensureZone,
+  percentile,
+  realRunner,
+  seconds,
+  startService,
+  requireServiceFlags,
+} from "./service-bench.js";
 
 const RUNS = Number(process.env["B1_RUNS"] ?? 5);
 const CLAIM = process.env["B1_CLAIM"] === "namespace" ? "namespace" : "app";
@@ -129,6 +136,7 @@ function manifests(namespace: string): string {
 }
 
 async function main(): Promise<void> {
+  requireServiceFlags();
   await ensureZone();
   const service = await startService();
   const runner = await realRunner();

@@ -10,11 +10,11 @@
  * B2_CLAIM=namespace times the projects' creation (their namespaces) instead, for zones that
  * cannot run apps yet.
  *
- *   npx tsx bench/b2-parallel.ts            # PLUSKUBE_WORKERS (default 2) stacks run side by side
+ *   npx tsx --v8-pool-size=1 bench/b2-parallel.ts            # PLUSKUBE_WORKERS (default 2) stacks run side by side
  */
 import { simulatedZone } from "../localzone/zone.js";
 import { mebibytes, ResourceSampler } from "./resource-sampler.js";
-import { ensureZone, percentile, seconds, startService } from "./service-bench.js";
+import { ensureZone, percentile, seconds, startService, requireServiceFlags } from "./service-bench.js";
 
 const SIZES = (process.env["B2_SIZES"] ?? "1,4,16").split(",").map(Number);
 const WORKERS = Number(process.env["PLUSKUBE_WORKERS"] ?? 2);
@@ -23,6 +23,7 @@ const zone = simulatedZone();
 const tag = Date.now().toString(36).slice(-5);
 
 async function main(): Promise<void> {
+  requireServiceFlags();
   await ensureZone();
   const service = await startService({ workers: WORKERS });
   const rows: string[] = [];

@@ -25,14 +25,21 @@
  * A run that measured every size empties the zone of them at the end, unless B3_KEEP=1; one that
  * failed leaves them.
  *
- *   npx tsx bench/b3-zone-growth.ts      # PLUSKUBE_WORKERS (default 6) runs at once
+ *   npx tsx --v8-pool-size=1 bench/b3-zone-growth.ts      # PLUSKUBE_WORKERS (default 6) runs at once
  */
 import { simulatedZone } from "../localzone/zone.js";
 import { localNodesMode } from "../localzone/zone/node/mode.js";
 import { DescendantCpu } from "./descendant-cpu.js";
 import { cpuByProcess, cpuOwnAndChildren, cpuSpent, machineBusy } from "./resource-sampler.js";
 import { RunBreakdown } from "./run-breakdown.js";
-import { ensureZone, percentile, seconds, startService, type BenchMember } from "./service-bench.js";
+import {
+  ensureZone,
+  percentile,
+  seconds,
+  startService,
+  type BenchMember,
+  requireServiceFlags,
+} from "./service-bench.js";
 
 const SIZES = (process.env["B3_SIZES"] ?? "10,100,1000")
   .split(",")
@@ -86,6 +93,7 @@ async function memberProjects(service: BenchMember): Promise<string[]> {
 }
 
 async function main(): Promise<void> {
+  requireServiceFlags();
   await ensureZone();
   const service = await startService({ workers: WORKERS, zone, user: MEMBER });
   const fillers = await Promise.all(

@@ -9,13 +9,20 @@
  * Each B4_RUNS times (default 5); prints p50, min and max, and the breakdown of the last look
  * for drift.
  *
- *   npx tsx bench/b4-no-change.ts
+ *   npx tsx --v8-pool-size=1 bench/b4-no-change.ts
  */
 import { parseProjectSpec } from "../spec/project.js";
 import { simulatedZone } from "../localzone/zone.js";
 import { stackPolicyContext } from "../automation-api/domain/policy-context.js";
 import { RunBreakdown } from "./run-breakdown.js";
-import { ensureZone, percentile, realRunner, seconds, startService } from "./service-bench.js";
+import {
+  ensureZone,
+  percentile,
+  realRunner,
+  seconds,
+  startService,
+  requireServiceFlags,
+} from "./service-bench.js";
 
 const RUNS = Number(process.env["B4_RUNS"] ?? 5);
 const IMAGE = "nginx:1.27";
@@ -23,6 +30,7 @@ const zone = simulatedZone();
 const project = `b4-${Date.now().toString(36).slice(-5)}`;
 
 async function main(): Promise<void> {
+  requireServiceFlags();
   await ensureZone();
   const service = await startService();
   const runner = await realRunner();

@@ -4,10 +4,16 @@
  * another and then B5_CONCURRENCY (default 8) at a time; prints p50 and p99 of each. Each status
  * reads the app's Deployments, ReplicaSets, pods and the namespace's events from the API server.
  *
- *   npx tsx bench/b5-app-runtime.ts
+ *   npx tsx --v8-pool-size=1 bench/b5-app-runtime.ts
  */
 import { simulatedZone } from "../localzone/zone.js";
-import { ensureZone, percentile, startService, type BenchService } from "./service-bench.js";
+import {
+  ensureZone,
+  percentile,
+  startService,
+  type BenchService,
+  requireServiceFlags,
+} from "./service-bench.js";
 
 const REQUESTS = Number(process.env["B5_REQUESTS"] ?? 200);
 const CONCURRENCY = Number(process.env["B5_CONCURRENCY"] ?? 8);
@@ -38,6 +44,7 @@ async function statusLatencies(service: BenchService, count: number, parallel: n
 }
 
 async function main(): Promise<void> {
+  requireServiceFlags();
   await ensureZone();
   const service = await startService();
   const rows: string[] = [];

@@ -4,7 +4,9 @@
  * them the benchmark's own) straight in the service's database, then sends B6_RATE requests a
  * second (default 200) for B6_SECONDS (default 30) from a separate process, cycling through
  * GET /v1/projects/{p}, GET /v1/quota, GET /v1/projects and GET /v1/projects/{p}/apps, B6_RUNS
- * times in a row (default 1; then each run's p99 together, and how many kept the target). Prints
+ * times in a row (default 1; then each run's p99 together, and how many kept the target). Each
+ * load begins with 2 s at the same rate that are not recorded: the load generator's own start (its
+ * JIT, its sockets) is not the service's steady state, which the target is about. Prints
  * p50, p99 and the most per route and overall, the service's peak resident memory, its CPU time
  * per request (the load generator's excluded), how long its event loop was held and how many
  * database statements it sent a request; beside the load generator's times, each route's time
@@ -12,23 +14,23 @@
  * opened during the load, what the machine's other processes spent, how long tasks waited for a
  * core, the collector's pauses, and when the requests over the target were sent (a few
  * moments: stalls; spread over the run: queueing).
- * Its 100 members live in a database of their own, so they never change the shares of B3's or
+ * The service runs in this process, on the node flags `npm start` gives it. Its 100 members live in a database of their own, so they never change the shares of B3's or
  * B2's member; they and their projects are deleted after.
  *
- *   npx tsx bench/b6-api-load.ts
- *   B6_RUNS=5 npx tsx bench/b6-api-load.ts
+ *   npx tsx --v8-pool-size=1 bench/b6-api-load.ts
+ *   B6_RUNS=5 npx tsx --v8-pool-size=1 bench/b6-api-load.ts
  */
 import pg from "pg";
-import { execFile } from "node:child_process";
+import { spawn } from "node:child_process";
 import { monitorEventLoopDelay, PerformanceObserver, constants as perf } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseProjectSpec } from "../spec/project.js";
 import { simulatedZone } from "../localzone/zone.js";
 import type { Store } from "../automation-api/store/store.js";
 import type { Server } from "node:http";
-import type { LoadResult, Plan } from "./load-generator.js";
-import { cpuByProcess, cpuOwnAndChildren, cpuSpent, cpuWaitMicros } from "./resource-sampler.js";
-import { ensureZone, percentile, startService } from "./service-bench.js";
+import { RECORDING, type LoadResult, type Plan } from "./load-plan.js";
+import { cpuByProcess, cpuSpent, cpuWaitMicros } from "./resource-sampler.js";
+import { ensureZone, percentile, startService, requireServiceFlags } from "./service-bench.js";
 
 const PROJECTS = Number(process.env["B6_PROJECTS"] ?? 1000);
 const USERS = Number(process.env["B6_USERS"] ?? 100);
@@ -115,14 +117,29 @@ async function storeProjects(store: Store, benchUserId: string, stored: Stored):
   }
 }
 
-function runLoad(plan: Plan): Promise<LoadResult> {
+/** Seconds of each load sent at the rate before recording: the load generator's start is not the service's steady state. */
+const LEAD_IN_SECONDS = 2;
+
+/** Runs one load in a process of its own; `onRecording` runs when its lead-in ends. */
+function runLoad(plan: Plan, onRecording: () => void = () => {}): Promise<LoadResult> {
   const script = fileURLToPath(new URL("./load-generator.ts", import.meta.url));
   return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      ["--import", "tsx", script, JSON.stringify(plan)],
-      { maxBuffer: 256 * 1024 * 1024 },
-      (error, stdout) => (error ? reject(error) : resolve(JSON.parse(stdout))),
+    const child = spawn(process.execPath, ["--import", "tsx", script, JSON.stringify(plan)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => {
+      const before = stderr;
+      stderr += chunk.toString();
+      if (!before.split("\n").includes(RECORDING) && stderr.split("\n").includes(RECORDING)) onRecording();
+    });
+    child.once("error", reject);
+    child.once("exit", (code) =>
+      code === 0
+        ? resolve(JSON.parse(stdout) as LoadResult)
+        : reject(new Error(`the load generator exited with ${code}: ${stderr}`)),
     );
   });
 }
@@ -225,6 +242,7 @@ function ms(value: number): string {
 }
 
 async function main(): Promise<void> {
+  requireServiceFlags();
   const statements = countStatements();
   await ensureZone();
   const service = await startService({ database: "pluskube_bench_b6" });
@@ -235,28 +253,37 @@ async function main(): Promise<void> {
 
   /** One load of the plan, its figures printed; returns the all-routes p99 at the load generator. */
   const measure = async (plan: Plan): Promise<number> => {
-    peakRss = process.memoryUsage.rss();
-    const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
-    loop.enable();
-    const cpu = process.cpuUsage();
-    const children = cpuOwnAndChildren().children;
-    const machine = cpuByProcess();
-    const waitedBefore = cpuWaitMicros();
-    const before = statements.sent;
-    const textsBefore = new Map([...statements.byText].map(([text, times]) => [text, times.length]));
-    const inService = timeInService(service.server, plan.routes);
-    const collections = watchCollections();
-    // A connection opened under load costs a backend's start and a password exchange, on the same cores.
-    let connected = 0;
-    const countConnection = () => (connected += 1);
-    service.store.pool.on("connect", countConnection);
-    const result = await runLoad(plan);
+    /** Everything counted over the recorded part, from when the load generator's lead-in ends. */
+    const startCounting = () => {
+      peakRss = process.memoryUsage.rss();
+      const loop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+      loop.enable();
+      const counting = {
+        loop,
+        cpu: process.cpuUsage(),
+        machine: cpuByProcess(),
+        waitedBefore: cpuWaitMicros(),
+        before: statements.sent,
+        textsBefore: new Map([...statements.byText].map(([text, times]) => [text, times.length])),
+        inService: timeInService(service.server, plan.routes),
+        collections: watchCollections(),
+        // A connection opened under load costs a backend's start and a password exchange, on the same cores.
+        connected: 0,
+        countConnection: () => (counting.connected += 1),
+      };
+      service.store.pool.on("connect", counting.countConnection);
+      return counting;
+    };
+    let counted: ReturnType<typeof startCounting> | undefined;
+    const result = await runLoad(plan, () => (counted = startCounting()));
+    if (!counted) throw new Error("the load generator never said its recording began");
+    const { loop, cpu, machine, waitedBefore, before, textsBefore, inService, collections } = counted;
     collections.stop();
-    service.store.pool.off("connect", countConnection);
+    service.store.pool.off("connect", counted.countConnection);
     inService.stop();
     const used = process.cpuUsage(cpu);
-    const generatorCpu = cpuOwnAndChildren().children - children;
     const waitedAfter = cpuWaitMicros();
+    const connected = counted.connected;
     const others = cpuSpent(machine, cpuByProcess())
       .filter(([name, spent]) => spent >= 0.1 && name !== "node")
       .sort((a, b) => b[1] - a[1]);
@@ -264,7 +291,7 @@ async function main(): Promise<void> {
     loop.disable();
     const all = Object.values(result.latencies).flat();
     console.log(
-      `B6: ${PROJECTS} projects of ${USERS} members stored; ${result.sent} requests at ${RATE}/s over ${result.elapsed.toFixed(1)} s`,
+      `B6: ${PROJECTS} projects of ${USERS} members stored; ${result.sent} requests at ${RATE}/s over ${result.elapsed.toFixed(1)} s, after a lead-in of ${LEAD_IN_SECONDS} s`,
     );
     const served = [...inService.byRoute.values()].flat();
     console.log(`${"".padEnd(35)} ${"at the load generator".padEnd(29)} inside the service`);
@@ -317,7 +344,7 @@ async function main(): Promise<void> {
     }
     // The cores the service shares: what else ran beside it, in CPU seconds over the load.
     console.log(
-      `CPU over the load: service ${((used.user + used.system) / 1e6).toFixed(1)} s, load generator ${generatorCpu.toFixed(1)} s, ${others.map(([name, spent]) => `${name} ${spent.toFixed(1)} s`).join(", ")}`,
+      `CPU over the load: service ${((used.user + used.system) / 1e6).toFixed(1)} s, load generator ${result.cpuSeconds.toFixed(1)} s, ${others.map(([name, spent]) => `${name} ${spent.toFixed(1)} s`).join(", ")}`,
     );
     return percentile(all, 99);
   };
@@ -335,11 +362,12 @@ async function main(): Promise<void> {
         "GET /v1/projects/{p}/apps": stored.own.map((name) => `/v1/projects/${name}/apps`),
       },
       ratePerSecond: RATE,
+      leadInSeconds: LEAD_IN_SECONDS,
       seconds: SECONDS,
     };
     // Warm-up at the full rate: the JIT, and as many sockets and pooled database connections as
     // the load keeps busy (a gentler one left the first run to open them amid its requests).
-    await runLoad({ ...plan, seconds: 3 });
+    await runLoad({ ...plan, leadInSeconds: 0, seconds: 3 });
     const p99s: number[] = [];
     for (let run = 1; run <= RUNS; run += 1) {
       if (RUNS > 1) console.log(`\nrun ${run} of ${RUNS}`);

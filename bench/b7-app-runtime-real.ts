@@ -6,13 +6,19 @@
  * (B7_TUNNEL_REQUESTS, default 200). Prints p50 and p99 of each, and how long the tunnel took
  * to open.
  *
- *   npx tsx bench/b7-app-runtime-real.ts
+ *   npx tsx --v8-pool-size=1 bench/b7-app-runtime-real.ts
  */
 import type { WebSocket } from "ws";
 import { localImage } from "../localzone/images.js";
 import { localZone } from "../localzone/zone.js";
 import { openTunnel } from "../test/service/app-runtime/tunnel-client.js";
-import { ensureZone, percentile, startService, type BenchService } from "./service-bench.js";
+import {
+  ensureZone,
+  percentile,
+  startService,
+  type BenchService,
+  requireServiceFlags,
+} from "./service-bench.js";
 
 const REQUESTS = Number(process.env["B7_REQUESTS"] ?? 100);
 const LOG_REQUESTS = Number(process.env["B7_LOG_REQUESTS"] ?? 30);
@@ -72,6 +78,7 @@ async function deploy(service: BenchService): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  requireServiceFlags();
   await ensureZone();
   const service = await startService({ zone: localZone() });
   const rows: string[] = [];

@@ -6,12 +6,12 @@
  * B8_CHECK_SECONDS (default 10; zones default to 60), so the delay is at most that interval plus
  * one pass. Prints each delay, their mean and their maximum.
  *
- *   npx tsx bench/b8-database-limit.ts
+ *   npx tsx --v8-pool-size=1 bench/b8-database-limit.ts
  */
 import pg from "pg";
 import { simulatedZone } from "../localzone/zone.js";
 import type { ZoneSpec } from "../spec/zone.js";
-import { ensureZone, percentile, seconds, startService } from "./service-bench.js";
+import { ensureZone, percentile, seconds, startService, requireServiceFlags } from "./service-bench.js";
 
 const TRIALS = Number(process.env["B8_TRIALS"] ?? 5);
 const CHECK_SECONDS = Number(process.env["B8_CHECK_SECONDS"] ?? 10);
@@ -57,6 +57,7 @@ function row(name: string, delays: readonly number[]): string {
 }
 
 async function main(): Promise<void> {
+  requireServiceFlags();
   await ensureZone();
   const service = await startService({ zone });
   const refusals: number[] = [];

@@ -3,6 +3,9 @@
  * service's event loop: requests leave on a fixed schedule whatever the answers' pace, and each
  * latency counts from the scheduled send time, so a stalled service cannot hide its queue
  * (coordinated omission). Reads its plan as JSON from argv[2]; writes the latencies as JSON.
+ * A lead-in at the same rate comes first, not recorded: its own JIT and sockets, like a client
+ * that has been sending for a while, so that a load measures the service's steady state and not
+ * this process's start. It says on stderr when the recorded part begins.
  *
  * It speaks HTTP/1.1 on plain sockets, one request at a time on each, kept alive: it shares the
  * machine's cores with the service it measures, and node's HTTP client spent about as much CPU a
@@ -10,30 +13,7 @@
  * must carry a Content-Length (the service's all do); anything else counts as a failure.
  */
 import { connect, type Socket } from "node:net";
-
-/** What B6 asks of a load (argv[2], as JSON). */
-export interface Plan {
-  readonly url: string;
-  readonly token: string;
-  /** Paths by route name; requests cycle through the routes in order. */
-  readonly routes: Record<string, readonly string[]>;
-  readonly ratePerSecond: number;
-  readonly seconds: number;
-}
-
-/** What a load gives back (stdout, as JSON). */
-export interface LoadResult {
-  /** Latencies of the answers with status 200, by route name, in ms from each scheduled send. */
-  readonly latencies: Record<string, number[]>;
-  /** Other answers and errors, by route name and status or message. */
-  readonly failures: Record<string, number>;
-  readonly elapsed: number;
-  readonly sent: number;
-  /** Each answered request's scheduled send, in ms from the start, and its latency. */
-  readonly timeline: [number, number][];
-  /** When the load started, in ms since the epoch. */
-  readonly startedAt: number;
-}
+import { RECORDING, type LoadResult, type Plan } from "./load-plan.js";
 
 /** At most this many connections; beyond, a request waits for one to be free. */
 const MAX_SOCKETS = 256;
@@ -134,15 +114,22 @@ function release(done: Connection): void {
   else idle.push(done);
 }
 
-async function send(route: string, path: string, scheduled: number, start: number): Promise<void> {
+/** Sends one request; `start` is the recorded part's, and a lead-in request (`recorded` false) only counts if it fails. */
+async function send(
+  route: string,
+  path: string,
+  scheduled: number,
+  start: number,
+  recorded: boolean,
+): Promise<void> {
   const socket = await connection();
   try {
     const status = await socket.get(path);
     release(socket);
     const latency = performance.now() - scheduled;
-    timeline.push([Math.round(scheduled - start), latency]);
-    if (status === 200) latencies[route]?.push(latency);
-    else fail(route, String(status));
+    if (status !== 200) fail(route, String(status));
+    else if (recorded) latencies[route]?.push(latency);
+    if (recorded) timeline.push([Math.round(scheduled - start), latency]);
   } catch (error) {
     socket.close();
     fail(route, error instanceof Error ? error.message : String(error));
@@ -150,20 +137,29 @@ async function send(route: string, path: string, scheduled: number, start: numbe
 }
 
 async function main(): Promise<void> {
+  const leadIn = Math.round(plan.ratePerSecond * plan.leadInSeconds);
   const total = Math.round(plan.ratePerSecond * plan.seconds);
   const interval = 1000 / plan.ratePerSecond;
-  const start = performance.now();
+  const first = performance.now();
+  const start = first + leadIn * interval;
   const pending: Promise<void>[] = [];
-  for (let i = 0; i < total; i += 1) {
-    const scheduled = start + i * interval;
+  let cpu = process.cpuUsage();
+  for (let i = 0; i < leadIn + total; i += 1) {
+    const scheduled = first + i * interval;
     const wait = scheduled - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (i === leadIn) {
+      process.stderr.write(`${RECORDING}\n`);
+      cpu = process.cpuUsage();
+    }
     const route = names[i % names.length] as string;
     const paths = plan.routes[route] as readonly string[];
-    pending.push(send(route, paths[Math.floor(i / names.length) % paths.length] as string, scheduled, start));
+    const path = paths[Math.floor(i / names.length) % paths.length] as string;
+    pending.push(send(route, path, scheduled, start, i >= leadIn));
   }
   await Promise.all(pending);
   const elapsed = (performance.now() - start) / 1000;
+  const used = process.cpuUsage(cpu);
   const result: LoadResult = {
     latencies,
     failures,
@@ -171,6 +167,7 @@ async function main(): Promise<void> {
     sent: total,
     timeline,
     startedAt: performance.timeOrigin + start,
+    cpuSeconds: (used.user + used.system) / 1e6,
   };
   process.stdout.write(JSON.stringify(result));
   for (const connection of open) connection.close();

@@ -13,8 +13,27 @@ import { simulatedZone, zoneUp } from "../localzone/zone.js";
 import { dropZoneLease, takeZoneLease } from "../test/integration/helpers/zone-lease.js";
 import { createUserToken } from "./user-token.js";
 import type { Store } from "../automation-api/store/store.js";
+import { serviceNodeFlags } from "../automation-api/start-flags.js";
+import { relative } from "node:path";
 
 /** Shared parts of the benchmarks: the local zone, the service in-process with the real runner, figures. */
+
+/**
+ * A benchmark hosts the service in its own process, so it must run on the node flags `npm start`
+ * gives the service: throws, naming the command that does, when this process lacks some. (Running
+ * itself again with them would leave this process beside it, whose collector, with the module
+ * code of the whole service in its heap, takes the cores from the measured one now and then.)
+ * Call it before anything else.
+ */
+export function requireServiceFlags(): void {
+  const flags = serviceNodeFlags();
+  const missing = flags.filter((flag) => !process.execArgv.includes(flag));
+  if (missing.length === 0) return;
+  const script = relative(process.cwd(), process.argv[1] ?? "bench/<benchmark>.ts");
+  throw new Error(
+    `this benchmark runs the service in its own process, on the node flags npm start gives it (${missing.join(" ")}): npx tsx ${flags.join(" ")} ${script}`,
+  );
+}
 
 /**
  * Starts the local zone if needed and holds a lease on it (as test runs do), so that a test run

@@ -1,5 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { repoRoot } from "../../../localzone/paths.js";
+import { serviceNodeFlags } from "../../../automation-api/start-flags.js";
 
 /** `npm start`'s program running as a process of its own. */
 export interface ServiceProcess {
@@ -13,20 +14,25 @@ export interface ServiceProcess {
 }
 
 /**
- * Starts `automation-api/main.ts` with `env` added to this process's environment and waits
- * until it listens (PORT 0: any free port). It runs in a process group of its own, so that
- * killing it reaches the engine processes it starts. `onOutput` sees everything it writes.
+ * Starts `automation-api/main.ts` with the node flags `npm start` gives it and `env` added to
+ * this process's environment, and waits until it listens (PORT 0: any free port). It runs in a
+ * process group of its own, so that killing it reaches the engine processes it starts.
+ * `onOutput` sees everything it writes.
  */
 export async function startServiceProcess(
   env: Record<string, string>,
   onOutput: (chunk: string) => void = () => {},
 ): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "automation-api/main.ts"], {
-    cwd: repoRoot,
-    env: { ...process.env, PORT: "0", ...env },
-    detached: true,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", ...serviceNodeFlags(), "automation-api/main.ts"],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, PORT: "0", ...env },
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
   let output = "";
   const keep = (chunk: Buffer) => {
