@@ -10,7 +10,7 @@
  * B1_CLAIM=namespace measures a new project's namespace (TenantNamespace) instead of an app, for
  * zones that cannot run apps yet; the kubectl path is left out then.
  *
- *   npx tsx --v8-pool-size=1 bench/b1-latency.ts
+ *   npx tsx --v8-pool-size=1 --heap-growing-percent=100 bench/b1-latency.ts
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";

@@ -10,7 +10,7 @@
  * B2_CLAIM=namespace times the projects' creation (their namespaces) instead, for zones that
  * cannot run apps yet.
  *
- *   npx tsx --v8-pool-size=1 bench/b2-parallel.ts            # PLUSKUBE_WORKERS (default 2) stacks run side by side
+ *   npx tsx --v8-pool-size=1 --heap-growing-percent=100 bench/b2-parallel.ts            # PLUSKUBE_WORKERS (default 2) stacks run side by side
  */
 import { simulatedZone } from "../localzone/zone.js";
 import { mebibytes, ResourceSampler } from "./resource-sampler.js";

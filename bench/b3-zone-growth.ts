@@ -25,7 +25,7 @@
  * A run that measured every size empties the zone of them at the end, unless B3_KEEP=1; one that
  * failed leaves them.
  *
- *   npx tsx --v8-pool-size=1 bench/b3-zone-growth.ts      # PLUSKUBE_WORKERS (default 6) runs at once
+ *   npx tsx --v8-pool-size=1 --heap-growing-percent=100 bench/b3-zone-growth.ts      # PLUSKUBE_WORKERS (default 6) runs at once
  */
 import { simulatedZone } from "../localzone/zone.js";
 import { localNodesMode } from "../localzone/zone/node/mode.js";

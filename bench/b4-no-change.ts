@@ -9,7 +9,7 @@
  * Each B4_RUNS times (default 5); prints p50, min and max, and the breakdown of the last look
  * for drift.
  *
- *   npx tsx --v8-pool-size=1 bench/b4-no-change.ts
+ *   npx tsx --v8-pool-size=1 --heap-growing-percent=100 bench/b4-no-change.ts
  */
 import { parseProjectSpec } from "../spec/project.js";
 import { simulatedZone } from "../localzone/zone.js";

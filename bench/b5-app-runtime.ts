@@ -4,7 +4,7 @@
  * another and then B5_CONCURRENCY (default 8) at a time; prints p50 and p99 of each. Each status
  * reads the app's Deployments, ReplicaSets, pods and the namespace's events from the API server.
  *
- *   npx tsx --v8-pool-size=1 bench/b5-app-runtime.ts
+ *   npx tsx --v8-pool-size=1 --heap-growing-percent=100 bench/b5-app-runtime.ts
  */
 import { simulatedZone } from "../localzone/zone.js";
 import {

@@ -17,8 +17,8 @@
  * The service runs in this process, on the node flags `npm start` gives it. Its 100 members live in a database of their own, so they never change the shares of B3's or
  * B2's member; they and their projects are deleted after.
  *
- *   npx tsx --v8-pool-size=1 bench/b6-api-load.ts
- *   B6_RUNS=5 npx tsx --v8-pool-size=1 bench/b6-api-load.ts
+ *   npx tsx --v8-pool-size=1 --heap-growing-percent=100 bench/b6-api-load.ts
+ *   B6_RUNS=5 npx tsx --v8-pool-size=1 --heap-growing-percent=100 bench/b6-api-load.ts
  */
 import pg from "pg";
 import { spawn } from "node:child_process";

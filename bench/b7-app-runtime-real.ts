@@ -6,7 +6,7 @@
  * (B7_TUNNEL_REQUESTS, default 200). Prints p50 and p99 of each, and how long the tunnel took
  * to open.
  *
- *   npx tsx --v8-pool-size=1 bench/b7-app-runtime-real.ts
+ *   npx tsx --v8-pool-size=1 --heap-growing-percent=100 bench/b7-app-runtime-real.ts
  */
 import type { WebSocket } from "ws";
 import { localImage } from "../localzone/images.js";

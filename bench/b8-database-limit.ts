@@ -6,7 +6,7 @@
  * B8_CHECK_SECONDS (default 10; zones default to 60), so the delay is at most that interval plus
  * one pass. Prints each delay, their mean and their maximum.
  *
- *   npx tsx --v8-pool-size=1 bench/b8-database-limit.ts
+ *   npx tsx --v8-pool-size=1 --heap-growing-percent=100 bench/b8-database-limit.ts
  */
 import pg from "pg";
 import { simulatedZone } from "../localzone/zone.js";
