@@ -19,9 +19,11 @@ export interface LoadResult {
   readonly latencies: Record<string, number[]>;
   /** Other answers and errors, by route name and status or message. */
   readonly failures: Record<string, number>;
+  /** Seconds from the recorded part's start to its last answer. */
   readonly elapsed: number;
+  /** Requests of the recorded part. */
   readonly sent: number;
-  /** Each answered request's scheduled send, in ms from the start, and its latency. */
+  /** Each answered request of the recorded part: its scheduled send, in ms from that part's start, and its latency. */
   readonly timeline: [number, number][];
   /** When the recorded part started, in ms since the epoch. */
   readonly startedAt: number;
