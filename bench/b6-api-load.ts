@@ -14,8 +14,9 @@
  * opened during the load, what the machine's other processes spent, how long tasks waited for a
  * core, the collector's pauses, and when the requests over the target were sent (a few
  * moments: stalls; spread over the run: queueing).
- * The service runs in this process, on the node flags `npm start` gives it. Its 100 members live in a database of their own, so they never change the shares of B3's or
- * B2's member; they and their projects are deleted after.
+ * The service runs in this process, on the node flags `npm start` gives it. Its 100 members live
+ * in a database of their own, so they never change the shares of B3's or B2's member; they and
+ * their projects are deleted after.
  *
  *   npx tsx --v8-pool-size=1 --heap-growing-percent=100 bench/b6-api-load.ts
  *   B6_RUNS=5 npx tsx --v8-pool-size=1 --heap-growing-percent=100 bench/b6-api-load.ts
@@ -129,11 +130,14 @@ function runLoad(plan: Plan, onRecording: () => void = () => {}): Promise<LoadRe
     });
     let stdout = "";
     let stderr = "";
+    let recording = false;
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on("data", (chunk: Buffer) => {
-      const before = stderr;
       stderr += chunk.toString();
-      if (!before.split("\n").includes(RECORDING) && stderr.split("\n").includes(RECORDING)) onRecording();
+      if (!recording && stderr.split("\n").includes(RECORDING)) {
+        recording = true;
+        onRecording();
+      }
     });
     child.once("error", reject);
     child.once("exit", (code) =>
